@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Compiles src/ and nodes/ to CommonJS in dist/, then copies what Node-RED loads beside the .js files
+// (editor HTML, message catalogues) so package.json's node-red.nodes can point into dist/nodes.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const tsc = require.resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+
+const nodesSrc = join(root, 'nodes');
+const nodesOut = join(root, 'dist', 'nodes');
+if (existsSync(nodesSrc)) {
+  for (const f of readdirSync(nodesSrc)) {
+    if (f.endsWith('.html')) cpSync(join(nodesSrc, f), join(nodesOut, f));
+  }
+  if (existsSync(join(nodesSrc, 'locales'))) cpSync(join(nodesSrc, 'locales'), join(nodesOut, 'locales'), { recursive: true });
+}
+if (existsSync(join(root, 'icons'))) cpSync(join(root, 'icons'), join(nodesOut, 'icons'), { recursive: true });
+const cli = join(root, 'dist', 'src', 'server', 'cli.js');
+if (existsSync(cli)) chmodSync(cli, 0o755);
