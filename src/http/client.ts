@@ -1,0 +1,314 @@
+/**
+ * HttpClient: the transport under KairosConnector and the proficloud.io client. One undici dispatcher
+ * per client, round-robin with fail-over across several base URLs, gzip both ways, a timeout that
+ * covers headers and body, and debug events with secrets removed.
+ */
+import { promisify } from 'node:util';
+import { gunzip, gzip, inflate, inflateRaw } from 'node:zlib';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { KairosError, NetworkError, ParseError, TimeoutError, ValidationError, redact } from '../errors';
+import type { DebugEvent, HttpRequest, HttpResponse, Logger } from '../types';
+import { debugBody, redactHeaders } from './debug';
+import { createDispatcher, proxySecrets, type ProxySetting, type TlsOptions } from './dispatcher';
+import { errorForStatus } from './status';
+import { hostOf, joinUrl, parseBaseUrl } from './url';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_GZIP_THRESHOLD = 16 * 1024;
+
+export interface HttpClientOptions {
+  baseUrls: string[];
+  headers?: Record<string, string>;
+  proxy?: ProxySetting;
+  tls?: TlsOptions;
+  timeoutMs?: number;
+  /** Request bodies above this size are gzipped when the request allows it; 0 = never. */
+  gzipThresholdBytes?: number;
+  /** The Authorization header value, asked for on every request (tokens may be refreshed). */
+  authorization?: () => string | undefined | Promise<string | undefined>;
+  /** Values to remove from debug output and error messages. */
+  secrets?: () => Array<string | undefined>;
+  onDebug?: (e: DebugEvent) => void;
+  logger?: Logger;
+}
+
+/** Connection-level failures after which another cluster member may well answer. */
+const FAILOVER_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+
+export class HttpClient {
+  readonly baseUrls: readonly string[];
+  private readonly bases: URL[];
+  private readonly dispatcher: Dispatcher;
+  private readonly opts: HttpClientOptions;
+  private readonly timeoutMs: number;
+  private readonly gzipThreshold: number;
+  private next = 0;
+  private closed = false;
+
+  constructor(opts: HttpClientOptions) {
+    if (!Array.isArray(opts.baseUrls) || opts.baseUrls.length === 0) {
+      throw new ValidationError('baseUrls', opts.baseUrls, 'needs at least one http(s) URL');
+    }
+    this.bases = opts.baseUrls.map((u, i) => parseBaseUrl(u, `baseUrls[${i}]`));
+    this.baseUrls = this.bases.map((u) => u.href);
+    this.timeoutMs = checkNonNegative(opts.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true);
+    this.gzipThreshold = checkNonNegative(opts.gzipThresholdBytes, 'gzipThresholdBytes', DEFAULT_GZIP_THRESHOLD, false);
+    if (opts.headers !== undefined) checkHeaders(opts.headers, 'headers');
+    this.opts = opts;
+    this.dispatcher = createDispatcher(opts.proxy, opts.tls, opts.logger);
+  }
+
+  /** Sends a request and returns whatever status came back; throws only TimeoutError/NetworkError (or the caller's abort reason). */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    if (this.closed) throw new NetworkError('HTTP client is closed');
+    if (req.headers !== undefined) checkHeaders(req.headers, 'request.headers');
+    const prepared = await this.prepareBody(req);
+    const headers = await this.buildHeaders(req, prepared.contentType, prepared.gzipped);
+    const start = this.next++ % this.bases.length;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.bases.length; attempt++) {
+      const base = this.bases[(start + attempt) % this.bases.length];
+      const url = joinUrl(base, req.path, req.query);
+      try {
+        return await this.attempt(req, base.href, url, headers, prepared);
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof NetworkError) || !(err as NetworkError & { failover?: boolean }).failover) throw err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Sends a request and parses JSON; statuses outside okStatuses become typed errors. Empty bodies give undefined. */
+  async requestJson<T>(req: HttpRequest, okStatuses: number[] = [200]): Promise<T> {
+    const resp = await this.request(req);
+    const url = joinUrl(resp.baseUrl, req.path);
+    if (!okStatuses.includes(resp.status)) throw errorForStatus(resp, url, this.secretList([]));
+    if (resp.body.length === 0) return undefined as T;
+    try {
+      return JSON.parse(resp.body.toString('utf8')) as T;
+    } catch (cause) {
+      const excerpt = redact(resp.body.subarray(0, 60).toString('utf8'), this.secretList([])).replace(/\s+/g, ' ');
+      throw new ParseError(`Unreadable JSON in the HTTP ${resp.status} response from ${url} (starts with ${JSON.stringify(excerpt)})`, { cause });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.dispatcher.close();
+  }
+
+  private async attempt(
+    req: HttpRequest,
+    baseUrl: string,
+    url: string,
+    headers: Record<string, string>,
+    prepared: PreparedBody,
+  ): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('timeout'));
+    }, timeoutMs);
+    const onCallerAbort = (): void => controller.abort(req.signal?.reason);
+    if (req.signal?.aborted) onCallerAbort();
+    else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const started = Date.now();
+    const secrets = this.secretList([headers.authorization]);
+    try {
+      const res = await undiciRequest(url, {
+        method: req.method,
+        headers,
+        body: prepared.wire,
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+      });
+      // The timer keeps running until the whole body has arrived: a server that stalls mid-body times out too.
+      const raw = Buffer.from(await res.body.arrayBuffer());
+      const body = await decompress(raw, res.headers['content-encoding'], url);
+      const resp: HttpResponse = { status: res.statusCode, headers: res.headers, body, baseUrl, durationMs: Date.now() - started };
+      this.emitDebug({
+        method: req.method,
+        url,
+        requestHeaders: redactHeaders(headers, secrets),
+        requestBody: debugBody(prepared.plain, secrets),
+        status: res.statusCode,
+        responseBody: debugBody(body, secrets),
+        durationMs: resp.durationMs,
+      });
+      return resp;
+    } catch (err) {
+      const mapped = timedOut
+        ? new TimeoutError(`No complete answer from ${hostOf(url)} within ${timeoutMs} ms (${req.method} ${pathOf(url)})`, { cause: err })
+        : req.signal?.aborted
+          ? req.signal.reason ?? err
+          : mapNetworkError(err, url, secrets);
+      this.emitDebug({
+        method: req.method,
+        url,
+        requestHeaders: redactHeaders(headers, secrets),
+        requestBody: debugBody(prepared.plain, secrets),
+        durationMs: Date.now() - started,
+        error: redact(mapped instanceof Error ? mapped.message : String(mapped), secrets),
+      });
+      throw mapped;
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private async prepareBody(req: HttpRequest): Promise<PreparedBody> {
+    if (req.body === undefined || req.body === null) return {};
+    let plain: Buffer | string;
+    let contentType: string | undefined;
+    if (Buffer.isBuffer(req.body) || typeof req.body === 'string') {
+      plain = req.body;
+    } else {
+      plain = JSON.stringify(req.body);
+      contentType = 'application/json';
+    }
+    const size = typeof plain === 'string' ? Buffer.byteLength(plain) : plain.length;
+    if (req.allowGzip && this.gzipThreshold > 0 && size > this.gzipThreshold) {
+      return { plain, wire: await gzipAsync(plain), contentType, gzipped: true };
+    }
+    return { plain, wire: plain, contentType };
+  }
+
+  private async buildHeaders(req: HttpRequest, contentType: string | undefined, gzipped: boolean | undefined): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', accept: 'application/json' };
+    if (contentType) headers['content-type'] = contentType;
+    for (const [k, v] of Object.entries(this.opts.headers ?? {})) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (req.body !== undefined && req.body !== null && !headers['content-type']) headers['content-type'] = 'application/json';
+    if (gzipped) headers['content-encoding'] = 'gzip';
+    if (!headers.authorization && this.opts.authorization) {
+      const auth = await this.opts.authorization();
+      if (auth) headers.authorization = auth;
+    }
+    return headers;
+  }
+
+  private secretList(extra: Array<string | undefined>): Array<string | undefined> {
+    const out: Array<string | undefined> = [...extra, ...proxySecrets(this.opts.proxy)];
+    for (const h of extra) {
+      // "Basic abc" / "Bearer xyz": the credential alone may also appear in bodies.
+      const m = h ? /^\S+\s+(.+)$/.exec(h) : null;
+      if (m) out.push(m[1]);
+    }
+    if (this.opts.secrets) out.push(...this.opts.secrets());
+    return out;
+  }
+
+  private emitDebug(e: DebugEvent): void {
+    if (!this.opts.onDebug) return;
+    try {
+      this.opts.onDebug(e);
+    } catch {
+      // A failing debug hook must not fail the request.
+    }
+  }
+}
+
+interface PreparedBody {
+  /** The body before compression, for debug output. */
+  plain?: Buffer | string;
+  wire?: Buffer | string;
+  contentType?: string;
+  gzipped?: boolean;
+}
+
+async function decompress(raw: Buffer, encoding: string | string[] | undefined, url: string): Promise<Buffer> {
+  const enc = (Array.isArray(encoding) ? encoding.join(',') : encoding ?? '').trim().toLowerCase();
+  if (!enc || enc === 'identity' || raw.length === 0) return raw;
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(raw);
+    if (enc === 'deflate') {
+      // Servers disagree whether "deflate" means zlib-wrapped or raw deflate.
+      try {
+        return await inflateAsync(raw);
+      } catch {
+        return await inflateRawAsync(raw);
+      }
+    }
+  } catch (cause) {
+    throw new ParseError(`Cannot decompress the ${enc} response from ${hostOf(url)}`, { cause });
+  }
+  return raw;
+}
+
+function mapNetworkError(err: unknown, url: string, secrets: Array<string | undefined>): KairosError {
+  if (err instanceof KairosError) return err;
+  const code = errorCode(err);
+  const detail = redact(describeCause(err), secrets);
+  const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code ?? '') || /certificate/i.test(detail);
+  const what = tls ? 'TLS failure talking to' : 'Cannot reach';
+  const out = new NetworkError(`${what} ${hostOf(url)}: ${detail}`, { cause: err });
+  // Only connection-level failures move on to the next cluster member; TLS errors would repeat.
+  (out as NetworkError & { failover?: boolean }).failover = !tls && code !== undefined && FAILOVER_CODES.has(code);
+  return out;
+}
+
+/** The most specific error code in the cause chain (undici wraps the socket error). */
+function errorCode(err: unknown): string | undefined {
+  const codes: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string') codes.push(c);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return codes.find((c) => FAILOVER_CODES.has(c) && c !== 'UND_ERR_SOCKET') ?? codes[codes.length - 1];
+}
+
+function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e instanceof Error) {
+      const code = (e as { code?: unknown }).code;
+      const text = typeof code === 'string' && !e.message.includes(code) ? `${code} ${e.message}` : e.message;
+      if (text && !parts.includes(text)) parts.push(text);
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(' <- ') || 'unknown error';
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
+  }
+}
+
+function checkNonNegative(v: number | undefined, field: string, dflt: number, positive: boolean): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+    throw new ValidationError(field, v, positive ? 'must be a positive number of milliseconds' : 'must be a number >= 0');
+  }
+  return v;
+}
+
+function checkHeaders(h: unknown, field: string): void {
+  if (!h || typeof h !== 'object' || Array.isArray(h)) throw new ValidationError(field, h, 'must be an object of header names to strings');
+  for (const [k, v] of Object.entries(h)) {
+    if (typeof v !== 'string') throw new ValidationError(`${field}.${k}`, v, 'must be a string');
+    if (/[\r\n]/.test(v)) throw new ValidationError(`${field}.${k}`, '***', 'must not contain line breaks');
+  }
+}
