@@ -1,0 +1,271 @@
+/**
+ * Time handling: everything the library accepts as a point in time becomes epoch milliseconds here,
+ * and relative times ({value, unit}) are validated and converted here.
+ *
+ * Decisions (documented because callers depend on them):
+ * - Fractional epoch milliseconds are rounded to the nearest integer (KairosDB stores integer ms).
+ * - Strings without an offset are read in `opts.zone` (default 'UTC'), never in the host's zone.
+ * - Accepted range is year 0000 to year 9999 (UTC); KairosDB accepts 0 and negative timestamps.
+ * - relativeTimeToMs treats a month as 30 days and a year as 365 days; subtractRelative does calendar
+ *   math in a zone, as KairosDB itself does for start_relative/end_relative.
+ */
+import { DateTime } from 'luxon';
+import { ValidationError } from './errors';
+import type { RelativeTime, TimeInput, TimeUnit, TimestampFormat } from './types';
+
+/** The seed's '%Y-%m-%d %H:%M:%S.%f' in luxon tokens; SSSSSS (microseconds) is handled by this module. */
+export const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSSSSS';
+
+export const TIME_UNITS: readonly TimeUnit[] = Object.freeze([
+  'milliseconds',
+  'seconds',
+  'minutes',
+  'hours',
+  'days',
+  'weeks',
+  'months',
+  'years',
+] as const);
+
+const UNIT_MS: Record<TimeUnit, number> = {
+  milliseconds: 1,
+  seconds: 1000,
+  minutes: 60_000,
+  hours: 3_600_000,
+  days: 86_400_000,
+  weeks: 7 * 86_400_000,
+  months: 30 * 86_400_000,
+  years: 365 * 86_400_000,
+};
+
+/** 0000-01-01T00:00:00.000Z */
+export const MIN_TIMESTAMP_MS = -62_167_219_200_000;
+/** 9999-12-31T23:59:59.999Z */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+const NUMERIC_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+export interface ParseTimeOptions {
+  /** luxon tokens, or strftime-style when it contains '%'. */
+  format?: string;
+  /** IANA zone for strings without an offset. Default 'UTC'. */
+  zone?: string;
+  /** Named in errors. Default 'timestamp'. */
+  field?: string;
+}
+
+export function isValidZone(zone: unknown): zone is string {
+  if (typeof zone !== 'string' || zone.trim() === '') return false;
+  return DateTime.fromMillis(0).setZone(zone).isValid;
+}
+
+function checkZone(zone: string | undefined, field = 'zone'): string {
+  if (zone === undefined) return 'UTC';
+  if (!isValidZone(zone)) throw new ValidationError(field, zone, 'unknown time zone (use an IANA name such as "Europe/Berlin" or "UTC")');
+  return zone;
+}
+
+function checkRange(ms: number, field: string, original: unknown): number {
+  if (!Number.isFinite(ms)) throw new ValidationError(field, original, 'not a finite time');
+  if (ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
+    throw new ValidationError(field, original, 'time out of range (years 0000 to 9999)');
+  }
+  return ms;
+}
+
+// strftime directive -> luxon tokens. %f is microseconds (6 digits) as in Python.
+const STRFTIME: Record<string, string> = {
+  Y: 'yyyy',
+  y: 'yy',
+  m: 'MM',
+  d: 'dd',
+  e: 'd',
+  H: 'HH',
+  I: 'hh',
+  M: 'mm',
+  S: 'ss',
+  f: 'SSSSSS',
+  p: 'a',
+  z: 'ZZZ',
+  Z: 'z',
+  j: 'ooo',
+  a: 'EEE',
+  A: 'EEEE',
+  b: 'MMM',
+  B: 'MMMM',
+  h: 'MMM',
+  F: 'yyyy-MM-dd',
+  T: 'HH:mm:ss',
+  R: 'HH:mm',
+  s: 'X',
+};
+
+/**
+ * Translates a strftime-style format ('%Y-%m-%d') into luxon tokens; a format without '%' is taken as
+ * luxon tokens already. Literal text is quoted so luxon does not read letters in it as tokens.
+ */
+export function toLuxonFormat(format: string, field = 'format'): string {
+  if (typeof format !== 'string' || format === '') throw new ValidationError(field, format, 'must be a non-empty format string');
+  if (!format.includes('%')) return format;
+  let out = '';
+  let literal = '';
+  const flush = (): void => {
+    // luxon cannot escape a quote inside a quoted literal; a bare '' outside one prints a quote
+    out += literal
+      .split("'")
+      .map((part) => (part ? `'${part}'` : ''))
+      .join("''");
+    literal = '';
+  };
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i];
+    if (c !== '%') {
+      literal += c;
+      continue;
+    }
+    let d = format[++i];
+    if (d === undefined) throw new ValidationError(field, format, 'ends with a lone "%"');
+    if (d === '%') {
+      literal += '%';
+      continue;
+    }
+    if (d === ':' && format[i + 1] === 'z') {
+      i++;
+      d = ':z';
+    }
+    const tokens = d === ':z' ? 'ZZ' : STRFTIME[d];
+    if (tokens === undefined) throw new ValidationError(field, format, `unsupported strftime directive "%${d}"`);
+    flush();
+    out += tokens;
+  }
+  flush();
+  return out;
+}
+
+// luxon has no 6-digit fraction token: parse it with 'u' (any number of fraction digits, truncated to ms)
+// and print it as milliseconds followed by '000' (we hold integer milliseconds).
+function forParsing(luxonFormat: string): string {
+  return luxonFormat.replace(/S{6}/g, 'u');
+}
+function forPrinting(luxonFormat: string): string {
+  return luxonFormat.replace(/S{6}/g, "SSS'000'");
+}
+
+function parseString(input: string, opts: ParseTimeOptions, field: string, zone: string): number {
+  const s = input.trim();
+  if (s === '') throw new ValidationError(field, input, 'empty date/time string');
+  if (NUMERIC_RE.test(s)) return checkRange(Math.round(Number(s)), field, input);
+  if (opts.format !== undefined) {
+    const dt = DateTime.fromFormat(s, forParsing(toLuxonFormat(opts.format)), { zone });
+    if (dt.isValid) return checkRange(dt.toMillis(), field, input);
+  }
+  for (const dt of [
+    DateTime.fromISO(s, { zone }),
+    DateTime.fromSQL(s, { zone }),
+    DateTime.fromFormat(s, forParsing(DEFAULT_FORMAT), { zone }),
+    DateTime.fromRFC2822(s, { zone }),
+  ]) {
+    if (dt.isValid) return checkRange(dt.toMillis(), field, input);
+  }
+  const expected = opts.format !== undefined ? `format "${opts.format}", ` : '';
+  throw new ValidationError(field, input, `not a recognised date/time (expected ${expected}ISO-8601, "${DEFAULT_FORMAT}" or epoch milliseconds)`);
+}
+
+/**
+ * Any TimeInput to epoch milliseconds: epoch ms (number or numeric string; fractions rounded), Date,
+ * luxon DateTime, ISO-8601/SQL/RFC 2822 strings, the DEFAULT_FORMAT and strings in `opts.format`.
+ */
+export function datetimeToTimestampMs(input: TimeInput, opts: ParseTimeOptions = {}): number {
+  const field = opts.field ?? 'timestamp';
+  const zone = checkZone(opts.zone);
+  if (typeof input === 'number') return checkRange(Math.round(input), field, input);
+  if (typeof input === 'string') return parseString(input, opts, field, zone);
+  if (input instanceof Date) return checkRange(input.getTime(), field, input);
+  if (DateTime.isDateTime(input)) {
+    if (!input.isValid) throw new ValidationError(field, input.invalidReason ?? 'invalid', 'invalid luxon DateTime');
+    return checkRange(input.toMillis(), field, input.toISO());
+  }
+  throw new ValidationError(field, input, 'expected epoch milliseconds, a Date, a luxon DateTime or a date/time string');
+}
+
+export interface FormatTimeOptions {
+  /** Default 'UTC'. */
+  zone?: string;
+  /** 'iso' | 'date' | 'datetime' or a format (luxon tokens or strftime). Default DEFAULT_FORMAT. */
+  format?: string;
+}
+
+/**
+ * Epoch ms to a readable time. Default: a string in DEFAULT_FORMAT in UTC ('2024-01-02 03:04:05.678000').
+ * format 'iso' gives an ISO-8601 string with the zone's offset ('Z' in UTC), 'date' a Date, 'datetime' a
+ * luxon DateTime in the zone; any other string is used as a format.
+ */
+export function timestampMsToDatetime(ms: number, opts: FormatTimeOptions = {}): string | Date | DateTime {
+  if (typeof ms !== 'number') throw new ValidationError('timestamp', ms, 'expected epoch milliseconds (a number)');
+  checkRange(ms, 'timestamp', ms);
+  const zone = checkZone(opts.zone);
+  const format = opts.format ?? DEFAULT_FORMAT;
+  if (format === 'date') return new Date(Math.round(ms));
+  const dt = DateTime.fromMillis(Math.round(ms), { zone });
+  if (format === 'datetime') return dt;
+  if (format === 'iso') return dt.toISO() as string;
+  return dt.toFormat(forPrinting(toLuxonFormat(format)));
+}
+
+/** The table's timestamp conversions; the fast path used per row, so no validation beyond the format. */
+export function formatTimestamp(ms: number, fmt: TimestampFormat): number | string | Date {
+  switch (fmt) {
+    case 'ms':
+      return ms;
+    case 'iso':
+      return new Date(ms).toISOString();
+    case 'date':
+      return new Date(ms);
+    default:
+      throw new ValidationError('convertTimestamp', fmt, 'must be "ms", "iso" or "date"');
+  }
+}
+
+/** Approximate length of a relative time in ms: a month is 30 days, a year 365 days. */
+export function relativeTimeToMs(rel: RelativeTime): number {
+  const r = validateRelativeTime(rel, 'relativeTime');
+  return r.value * UNIT_MS[r.unit];
+}
+
+/** `now` minus `rel` with calendar math in `zone` (months and years have their real lengths). */
+export function subtractRelative(now: TimeInput, rel: RelativeTime, zone = 'UTC'): number {
+  const r = validateRelativeTime(rel, 'relativeTime');
+  const z = checkZone(zone);
+  const base = DateTime.fromMillis(datetimeToTimestampMs(now, { field: 'now' }), { zone: z });
+  return base.minus({ [r.unit]: r.value }).toMillis();
+}
+
+/** Normalises a unit: any case, singular or plural ('Hour', 'hours', 'MINUTES'). */
+export function normalizeTimeUnit(unit: unknown, field = 'unit'): TimeUnit {
+  if (typeof unit === 'string') {
+    let u = unit.trim().toLowerCase();
+    if (u !== '' && !u.endsWith('s')) u += 's';
+    if ((TIME_UNITS as readonly string[]).includes(u)) return u as TimeUnit;
+  }
+  throw new ValidationError(field, unit, `unknown time unit (one of ${TIME_UNITS.join(', ')})`);
+}
+
+/**
+ * Checks and normalises a relative time: `{value, unit}` with a positive integer value, or a string
+ * like "5 minutes" / "1 day". The unit comes back lowercase plural.
+ */
+export function validateRelativeTime(rel: unknown, field: string): RelativeTime {
+  if (typeof rel === 'string') {
+    const m = /^\s*(\S+)\s+([A-Za-z]+)\s*$/.exec(rel);
+    if (!m) throw new ValidationError(field, rel, 'expected {value, unit} or a string like "5 minutes"');
+    return validateRelativeTime({ value: Number(m[1]), unit: m[2] }, field);
+  }
+  if (rel === null || typeof rel !== 'object' || Array.isArray(rel)) {
+    throw new ValidationError(field, rel, 'expected an object {value, unit}');
+  }
+  const { value, unit } = rel as { value?: unknown; unit?: unknown };
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ValidationError(`${field}.value`, value, 'must be a positive integer');
+  }
+  return { value, unit: normalizeTimeUnit(unit, `${field}.unit`) };
+}
