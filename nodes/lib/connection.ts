@@ -1,0 +1,192 @@
+/**
+ * From a proficloud-config node's properties and credentials to a live client. The config node owns
+ * the result; query/write/batch/stream nodes only borrow it through ProficloudConfigNode.
+ */
+import { readFileSync } from 'node:fs';
+import { ValidationError } from '../../src/errors';
+import { KairosConnector } from '../../src/connector';
+import { createEwimaConnector, createTsdConnector } from '../../src/proficloud/metrics';
+import { generateToken, readTokenFile } from '../../src/proficloud/token';
+import { ProficloudIOMetrics } from '../../src/proficloud/io';
+import type { Logger, Tags } from '../../src/types';
+import { parseTags } from './parse';
+import type { Node, NodeAPI } from './red';
+
+export type ServiceKind = 'kairosdb' | 'tsd' | 'ewima' | 'io';
+export type Environment = 'production' | 'staging' | 'custom';
+export type AuthMode = 'none' | 'token' | 'tokenFile' | 'account' | 'login';
+
+/** The config node's editor properties, as strings/booleans straight from the flow file. */
+export interface ConfigProps {
+  service?: string;
+  environment?: string;
+  urls?: string;
+  authMode?: string;
+  defaultTags?: string;
+  timeZone?: string;
+  timeout?: string | number;
+  gzip?: boolean;
+  proxyMode?: string;
+  proxyUrl?: string;
+  tlsVerify?: boolean;
+  tls?: string;
+}
+
+export interface ConfigCredentials {
+  token?: string;
+  tokenFile?: string;
+  accountId?: string;
+  username?: string;
+  password?: string;
+}
+
+/** What a config node hands its users. Exactly one of connector / io is set. */
+export interface Service {
+  kind: ServiceKind;
+  connector?: KairosConnector;
+  io?: ProficloudIOMetrics;
+  readOnly: boolean;
+  defaultTags: Tags;
+  timeZone: string;
+  close(): Promise<void>;
+}
+
+const SERVICES: ServiceKind[] = ['kairosdb', 'tsd', 'ewima', 'io'];
+const ENVIRONMENTS: Environment[] = ['production', 'staging', 'custom'];
+
+function pick<T extends string>(raw: unknown, allowed: readonly T[], field: string, fallback: T): T {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if ((allowed as readonly unknown[]).includes(raw)) return raw as T;
+  throw new ValidationError(field, raw, `must be one of ${allowed.join(', ')}`);
+}
+
+export function parseUrls(raw: unknown, field: string): string[] {
+  const list = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
+  if (list.length === 0) throw new ValidationError(field, raw, 'at least one http(s) URL is required');
+  for (const u of list) {
+    let ok = false;
+    try {
+      const parsed = new URL(u);
+      ok = parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ValidationError(field, u, 'is not an http(s) URL');
+  }
+  return list;
+}
+
+/** Reads a tls-config node's CA the way Node-RED stores it: a loaded file (`ca`) or uploaded data (credentials.cadata). */
+function tlsCa(RED: NodeAPI, tlsId: string | undefined): string | Buffer | undefined {
+  if (!tlsId) return undefined;
+  const tlsNode = RED.nodes.getNode(tlsId) as (Node & { ca?: string | Buffer }) | null;
+  if (tlsNode) return tlsNode.ca || tlsNode.credentials?.cadata || undefined;
+  // The editor's Test button runs before deploy, so fall back to stored credentials only.
+  return RED.nodes.getCredentials(tlsId)?.cadata || undefined;
+}
+
+function timeoutMs(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0) throw new ValidationError('timeout', raw, 'must be a positive number of seconds');
+  return Math.round(s * 1000);
+}
+
+async function basicToken(mode: AuthMode, creds: ConfigCredentials, logger: Logger): Promise<string | undefined> {
+  if (mode === 'token') {
+    if (!creds.token) throw new ValidationError('token', undefined, 'the token credential is empty');
+    return creds.token.trim();
+  }
+  if (mode === 'tokenFile') {
+    if (!creds.tokenFile) throw new ValidationError('tokenFile', undefined, 'the token file path is empty');
+    return await readTokenFile(creds.tokenFile, logger);
+  }
+  if (mode === 'account') {
+    if (!creds.accountId) throw new ValidationError('accountId', undefined, 'the account id is empty');
+    if (!creds.password) throw new ValidationError('password', undefined, 'the password is empty');
+    return generateToken(creds.accountId, creds.password);
+  }
+  return undefined;
+}
+
+/** Builds (but does not contact) the client described by a config node. */
+export async function createService(RED: NodeAPI, props: ConfigProps, creds: ConfigCredentials, logger: Logger): Promise<Service> {
+  const kind = pick(props.service, SERVICES, 'service', 'kairosdb');
+  const environment = pick(props.environment, ENVIRONMENTS, 'environment', kind === 'kairosdb' ? 'custom' : 'production');
+  const authMode = pick<AuthMode>(props.authMode, ['none', 'token', 'tokenFile', 'account', 'login'], 'authMode', 'none');
+  const defaultTags = parseTags(props.defaultTags, 'defaultTags');
+  const timeZone = (props.timeZone || 'UTC').trim();
+  const proxyMode = pick(props.proxyMode, ['none', 'env', 'url'], 'proxyMode', 'none');
+  const proxy = proxyMode === 'url' ? parseUrls(props.proxyUrl, 'proxyUrl')[0] : proxyMode;
+  const rejectUnauthorized = props.tlsVerify !== false;
+  const ca = tlsCa(RED, props.tls);
+  const base = {
+    defaultTags,
+    proxy,
+    tls: { rejectUnauthorized, ...(ca ? { ca } : {}) },
+    timeoutMs: timeoutMs(props.timeout),
+    // Infinity = never compress; KairosDB accepts gzip bodies, but some proxies in front of it do not.
+    gzipThresholdBytes: props.gzip === false ? Number.POSITIVE_INFINITY : 1024,
+    timeZone,
+    logger,
+  };
+  const baseUrls = kind === 'kairosdb' || environment === 'custom' ? parseUrls(props.urls, 'urls') : undefined;
+
+  if (kind === 'io') {
+    if (!creds.username) throw new ValidationError('username', undefined, 'proficloud.io needs a username');
+    if (!creds.password) throw new ValidationError('password', undefined, 'proficloud.io needs a password');
+    const io = new ProficloudIOMetrics({
+      environment: environment === 'staging' ? 'staging' : 'production',
+      baseUrl: baseUrls?.[0],
+      username: creds.username,
+      password: creds.password,
+      timeoutMs: base.timeoutMs,
+      proxy,
+      tls: base.tls,
+    });
+    return { kind, io, readOnly: true, defaultTags, timeZone, close: () => io.close() };
+  }
+
+  const token = await basicToken(authMode, creds, logger);
+  let connector: KairosConnector;
+  if (kind === 'kairosdb') {
+    connector = new KairosConnector({ ...base, baseUrl: baseUrls!, token });
+  } else {
+    if (!token) throw new ValidationError('authMode', authMode, `${kind === 'tsd' ? 'TSD' : 'EWIMA'} needs a token, token file or account id + password`);
+    const env = environment === 'staging' ? 'staging' : 'production';
+    const opts = { ...base, token, environment: env, ...(baseUrls ? { baseUrl: baseUrls } : {}) };
+    connector = kind === 'tsd' ? createTsdConnector(opts) : createEwimaConnector(opts);
+  }
+  return { kind, connector, readOnly: kind === 'tsd', defaultTags, timeZone, close: () => connector.close() };
+}
+
+/** Every secret a config could hold, for redacting messages we did not build ourselves. */
+export function secretsOf(creds: ConfigCredentials): string[] {
+  const out = [creds.token, creds.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (creds.tokenFile) {
+    try {
+      out.push(readFileSync(creds.tokenFile, 'utf8').trim());
+    } catch {
+      // unreadable file: nothing of it can leak either
+    }
+  }
+  return out;
+}
+
+/** What user nodes see of a deployed proficloud-config node. */
+export interface ProficloudConfigNode extends Node {
+  getService(): Promise<Service>;
+  register(user: Node): void;
+  deregister(user: Node): void;
+  /** Users report the outcome of each request so every node's dot follows the connection. */
+  reportOk(): void;
+  reportFailure(err: unknown): void;
+}
+
+/** Resolves a user node's `server` property to its deployed config node, or throws a clear error. */
+export function configNodeOf(RED: NodeAPI, id: unknown): ProficloudConfigNode {
+  const config = typeof id === 'string' && id ? (RED.nodes.getNode(id) as ProficloudConfigNode | null) : null;
+  if (!config || typeof config.getService !== 'function') throw new ValidationError('server', id, 'no proficloud-config node is selected or it is not deployed');
+  return config;
+}
+

@@ -1,0 +1,234 @@
+/**
+ * Turning editor text and loosely typed msg properties into the library's option shapes.
+ * Every failure is a ValidationError naming the field and the value, so a Catch node can show it.
+ */
+import { ValidationError } from '../../src/errors';
+import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../../src/types';
+
+const UNIT_ALIASES: Record<string, TimeUnit> = {
+  ms: 'milliseconds', millisecond: 'milliseconds', milliseconds: 'milliseconds',
+  s: 'seconds', sec: 'seconds', secs: 'seconds', second: 'seconds', seconds: 'seconds',
+  m: 'minutes', min: 'minutes', mins: 'minutes', minute: 'minutes', minutes: 'minutes',
+  h: 'hours', hr: 'hours', hrs: 'hours', hour: 'hours', hours: 'hours',
+  d: 'days', day: 'days', days: 'days',
+  w: 'weeks', week: 'weeks', weeks: 'weeks',
+  M: 'months', mo: 'months', month: 'months', months: 'months',
+  y: 'years', year: 'years', years: 'years',
+};
+
+/** Fixed lengths for range arithmetic (months/years approximate, as KairosDB itself does for sampling). */
+export const UNIT_MS: Record<TimeUnit, number> = {
+  milliseconds: 1, seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000,
+  weeks: 604_800_000, months: 2_592_000_000, years: 31_536_000_000,
+};
+
+export function relativeToMs(rel: RelativeTime): number {
+  return rel.value * UNIT_MS[rel.unit];
+}
+
+export function toTimeUnit(raw: unknown, field: string): TimeUnit {
+  if (typeof raw === 'string') {
+    // 'M' (months) and 'm' (minutes) differ only by case, so try the exact spelling first.
+    const unit = UNIT_ALIASES[raw] ?? UNIT_ALIASES[raw.toLowerCase()];
+    if (unit) return unit;
+  }
+  throw new ValidationError(field, raw, 'unknown time unit; use milliseconds, seconds, minutes, hours, days, weeks, months or years');
+}
+
+const RELATIVE_RE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)(?:\s+ago)?\s*$/;
+
+/** "15m", "2 hours", "3 days ago" or {value, unit}; undefined when the text is not relative. */
+export function tryRelative(raw: unknown, field: string): RelativeTime | undefined {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof Date) && 'unit' in raw) {
+    const r = raw as { value?: unknown; unit?: unknown };
+    const value = Number(r.value);
+    if (!Number.isFinite(value) || value < 0) throw new ValidationError(`${field}.value`, r.value, 'must be a non-negative number');
+    return { value, unit: toTimeUnit(r.unit, `${field}.unit`) };
+  }
+  if (typeof raw !== 'string') return undefined;
+  const m = RELATIVE_RE.exec(raw);
+  if (!m) return undefined;
+  const unit = UNIT_ALIASES[m[2]] ?? UNIT_ALIASES[m[2].toLowerCase()];
+  if (!unit) return undefined;
+  return { value: Number(m[1]), unit };
+}
+
+/** A duration given as "10m", "1 day", {value, unit} or plain milliseconds. */
+export function parseDurationMs(raw: unknown, field: string): number {
+  if (typeof raw === 'number') {
+    if (Number.isFinite(raw) && raw > 0) return raw;
+    throw new ValidationError(field, raw, 'must be a positive duration');
+  }
+  if (typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw)) return parseDurationMs(Number(raw), field);
+  const rel = tryRelative(raw, field);
+  if (!rel || rel.value <= 0) throw new ValidationError(field, raw, 'must be a positive duration such as "10m", "1 hour" or {value, unit}');
+  return relativeToMs(rel);
+}
+
+/** Metric names from "a, b", "a\nb", ["a","b"]; an empty list is an error. */
+export function parseMetricList(raw: unknown, field: string): string[] {
+  let list: unknown[];
+  if (typeof raw === 'string') list = raw.split(/[,\n]/);
+  else if (Array.isArray(raw)) list = raw;
+  else throw new ValidationError(field, raw, 'must be a metric name, a comma-separated list or an array of names');
+  const names: string[] = [];
+  for (const [i, item] of list.entries()) {
+    if (typeof item !== 'string') throw new ValidationError(`${field}[${i}]`, item, 'metric name must be a string');
+    const name = item.trim();
+    if (name) names.push(name);
+  }
+  if (names.length === 0) throw new ValidationError(field, raw, 'at least one metric name is required');
+  return names;
+}
+
+function splitPairs(text: string): string[] {
+  return text.split(/[,;\n]/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Write tags: a JSON object or "k=v, k2=v2"; every value becomes a non-empty string. */
+export function parseTags(raw: unknown, field: string): Tags {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let obj: unknown = raw;
+  if (typeof raw === 'string') {
+    const text = raw.trim();
+    if (!text) return {};
+    if (text.startsWith('{')) {
+      try {
+        obj = JSON.parse(text);
+      } catch {
+        throw new ValidationError(field, raw, 'is not valid JSON');
+      }
+    } else {
+      const tags: Tags = {};
+      for (const pair of splitPairs(text)) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0 || eq === pair.length - 1) throw new ValidationError(field, pair, 'expected key=value');
+        tags[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      }
+      return tags;
+    }
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
+  const tags: Tags = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ValidationError(`${field}.${k}`, v, 'tag value must be a string, number or boolean');
+    const s = String(v);
+    if (!s) throw new ValidationError(`${field}.${k}`, v, 'tag value must not be empty');
+    tags[k] = s;
+  }
+  return tags;
+}
+
+/** Query tag filter: like parseTags but a value may list alternatives ("site=a|b") or be an array. */
+export function parseTagFilter(raw: unknown, field: string): TagFilter | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw === 'string' && !raw.trim().startsWith('{')) {
+    const filter: TagFilter = {};
+    for (const pair of splitPairs(raw)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) throw new ValidationError(field, pair, 'expected key=value or key=v1|v2');
+      const values = pair.slice(eq + 1).split('|').map((v) => v.trim()).filter(Boolean);
+      filter[pair.slice(0, eq).trim()] = values.length === 1 ? values[0] : values;
+    }
+    return Object.keys(filter).length ? filter : undefined;
+  }
+  let obj: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      throw new ValidationError(field, raw, 'is not valid JSON');
+    }
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value(s)');
+  const filter: TagFilter = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) filter[k] = v.map(String);
+    else if (typeof v === 'string' || typeof v === 'number') filter[k] = String(v);
+    else throw new ValidationError(`${field}.${k}`, v, 'must be a string or an array of strings');
+  }
+  return Object.keys(filter).length ? filter : undefined;
+}
+
+/** One row of the editor's aggregator list. */
+export interface AggregatorRow {
+  name: string;
+  value?: string | number;
+  unit?: string;
+  params?: string;
+}
+
+/** Aggregators from the editor list, a JSON string, or an array of KairosDB aggregator objects. */
+export function parseAggregators(raw: unknown, field: string): Aggregator[] | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  let list: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new ValidationError(field, raw, 'is not valid JSON');
+    }
+  }
+  if (!Array.isArray(list)) throw new ValidationError(field, raw, 'must be an array of aggregators');
+  if (list.length === 0) return undefined;
+  return list.map((item, i) => toAggregator(item, `${field}[${i}]`));
+}
+
+function toAggregator(item: unknown, field: string): Aggregator {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) throw new ValidationError(field, item, 'aggregator must be an object with a name');
+  const src = item as Record<string, unknown>;
+  if (typeof src.name !== 'string' || !src.name.trim()) throw new ValidationError(`${field}.name`, src.name, 'aggregator name is required');
+  const agg: Aggregator = { name: src.name.trim() };
+  // Editor rows carry sampling as value + unit + a JSON params string; KairosDB objects pass through.
+  const isEditorRow = 'params' in src || ('unit' in src && !('sampling' in src));
+  if (isEditorRow) {
+    if (src.value !== undefined && src.value !== '') {
+      const value = Number(src.value);
+      if (!Number.isFinite(value) || value <= 0) throw new ValidationError(`${field}.value`, src.value, 'sampling value must be a positive number');
+      agg.sampling = { value, unit: toTimeUnit(src.unit ?? 'minutes', `${field}.unit`) };
+    }
+    if (typeof src.params === 'string' && src.params.trim()) {
+      let params: unknown;
+      try {
+        params = JSON.parse(src.params);
+      } catch {
+        throw new ValidationError(`${field}.params`, src.params, 'is not valid JSON');
+      }
+      if (!params || typeof params !== 'object' || Array.isArray(params)) throw new ValidationError(`${field}.params`, src.params, 'must be a JSON object');
+      Object.assign(agg, params);
+    }
+    return agg;
+  }
+  Object.assign(agg, src, { name: agg.name });
+  return agg;
+}
+
+/** group_by from msg (KairosDB objects) or a tag-name list from the editor. */
+export function parseGroupBy(raw: unknown, field: string): GroupBy[] | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw === 'string' && !raw.trim().startsWith('[')) {
+    const tags = raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+    return tags.length ? [{ name: 'tag', tags }] : undefined;
+  }
+  let list: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new ValidationError(field, raw, 'is not valid JSON');
+    }
+  }
+  if (!Array.isArray(list)) throw new ValidationError(field, raw, 'must be an array of group_by objects or a list of tag names');
+  return list.map((g, i) => {
+    if (!g || typeof g !== 'object' || typeof (g as GroupBy).name !== 'string') throw new ValidationError(`${field}[${i}]`, g, 'group_by entry needs a name');
+    return g as GroupBy;
+  });
+}
+
+/** Non-negative integer or undefined for empty; names the field otherwise. */
+export function parseOptionalInt(raw: unknown, field: string, min = 0): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = typeof raw === 'string' ? Number(raw.trim()) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new ValidationError(field, raw, `must be an integer >= ${min}`);
+  return n;
+}

@@ -1,0 +1,34 @@
+/** Status badges shared by the five nodes; texts stay short because the editor truncates them. */
+import type { NodeStatus } from './red';
+
+export const STATUS = {
+  connecting: { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' },
+  connected: { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected' },
+  disconnected: { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' },
+} satisfies Record<string, NodeStatus>;
+
+export function busy(text: string): NodeStatus {
+  return { fill: 'blue', shape: 'dot', text };
+}
+
+export function ok(text: string): NodeStatus {
+  return { fill: 'green', shape: 'dot', text };
+}
+
+export function warn(text: string): NodeStatus {
+  return { fill: 'yellow', shape: 'ring', text };
+}
+
+/** Red ring with the error code (or a shortened message) so the cause is visible on the canvas. */
+export function failed(err: unknown): NodeStatus {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const text = code ? `${code}: ${message}` : message;
+  return { fill: 'red', shape: 'ring', text: text.length > 60 ? text.slice(0, 57) + '...' : text };
+}
+
+/** HH:MM:SS local time for "last poll" style badges. */
+export function clock(ms: number = Date.now()): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
