@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ParseError, ValidationError } from '../../src/errors';
+import { rowsFromQueryResponse, seriesFromQueryResponse, seriesToChart, tableFromQueryResponse } from '../../src/table';
+import type { KairosQueryResponse, KairosResult, TableOptions } from '../../src/types';
+
+const CASES = '/work/shared/conformance/cases';
+
+function resp(...queries: KairosResult[][]): KairosQueryResponse {
+  return { queries: queries.map((results) => ({ sample_size: 0, results })) };
+}
+function res(name: string, values: KairosResult['values'], group_by?: KairosResult['group_by']): KairosResult {
+  return { name, tags: { host: ['h1'] }, values, ...(group_by ? { group_by } : {}) };
+}
+const typeNum = { name: 'type', type: 'number' };
+const typeText = { name: 'type', type: 'text' };
+
+describe('table: series and column names', () => {
+  it('uses the metric name for single-series metrics and keeps tags', () => {
+    const s = seriesFromQueryResponse(resp([res('a', [[1, 1]], [typeNum])], [res('b', [[1, 2]])]));
+    assert.deepEqual(
+      s.map((x) => [x.name, x.column]),
+      [
+        ['a', 'a'],
+        ['b', 'b'],
+      ],
+    );
+    assert.deepEqual(s[0].tags, { host: ['h1'] });
+    assert.deepEqual(s[0].group, { type: 'number' });
+  });
+
+  it('names tag groups name{tag=value,...} with tags sorted by name', () => {
+    const g = (dc: string, rack: string) => [{ name: 'tag', tags: ['rack', 'dc'], group: { rack, dc } }, typeNum];
+    const s = seriesFromQueryResponse(resp([res('m', [[1, 1]], g('eu', 'r1')), res('m', [[1, 2]], g('us', ''))]));
+    assert.deepEqual(
+      s.map((x) => x.column),
+      ['m{dc=eu,rack=r1}', 'm{dc=us,rack=}'],
+    );
+    assert.deepEqual(s[0].group, { rack: 'r1', dc: 'eu', type: 'number' });
+  });
+
+  it('names value/time/bin groups and text groups', () => {
+    const s = seriesFromQueryResponse(
+      resp(
+        [
+          res('v', [[1, 1]], [{ name: 'value', range_size: 5, group: { group_number: 0 } }, typeNum]),
+          res('v', [[2, 7]], [{ name: 'value', range_size: 5, group: { group_number: 1 } }, typeNum]),
+        ],
+        [res('b', [[1, 1]], [{ name: 'bin', group: { bin_number: 3 } }]), res('b', [[1, 1]], [{ name: 'bin', group: { bin_number: 4 } }])],
+        [res('mixed', [[1, 1]], [typeNum]), res('mixed', [[2, 'x']], [typeText])],
+        [res('onlytext', [[1, 'x']], [typeText])],
+      ),
+    );
+    assert.deepEqual(
+      s.map((x) => x.column),
+      ['v[group_number=0]', 'v[group_number=1]', 'b[bin_number=3]', 'b[bin_number=4]', 'mixed', 'mixed:text', 'onlytext'],
+    );
+  });
+
+  it('suffixes #2 when the same metric is queried twice, and drops empty results', () => {
+    const s = seriesFromQueryResponse(resp([res('a', [[1, 1]])], [res('a', [[1, 2]])], [res('e', [])], [], [res('a', [[3, 3]])]));
+    assert.deepEqual(
+      s.map((x) => x.column),
+      ['a', 'a#2', 'a#3'],
+    );
+  });
+
+  it('reads strings and Buffers, and rejects what is not a query response', () => {
+    const body = JSON.stringify(resp([res('a', [[1, 1]])]));
+    assert.equal(seriesFromQueryResponse(body)[0].column, 'a');
+    assert.equal(seriesFromQueryResponse(Buffer.from(body))[0].column, 'a');
+    assert.throws(() => seriesFromQueryResponse('{"queries": [ '), ParseError);
+    assert.throws(() => seriesFromQueryResponse('{"errors":["x"]}'), /no "queries" array/);
+    assert.throws(() => seriesFromQueryResponse({ queries: [{}] } as unknown as KairosQueryResponse), /queries\[0\] has no "results"/);
+    assert.throws(
+      () => seriesFromQueryResponse({ queries: [{ results: [{ values: [] }] }] } as unknown as KairosQueryResponse),
+      /results\[0\] has no "name"/,
+    );
+    assert.throws(() => seriesFromQueryResponse(null as unknown as string), ParseError);
+  });
+});
+
+describe('table: rows', () => {
+  const two = resp(
+    [
+      res('a', [
+        [1000, 1],
+        [2000, 2],
+        [4000, 4],
+      ]),
+    ],
+    [
+      res('b', [
+        [2000, 20],
+        [3000, null],
+        [5000, 50],
+      ]),
+    ],
+  );
+
+  it('outer-joins on timestamps with null cells and drops trailing incomplete rows by default', () => {
+    const t = tableFromQueryResponse(two);
+    assert.deepEqual(t.columns, ['Timestamp', 'a', 'b']);
+    // 5000 has no "a"; 4000 has no "b"; 3000 has a null gap -> all three trailing rows go
+    assert.deepEqual(t.rows, [
+      { Timestamp: 1000, a: 1, b: null },
+      { Timestamp: 2000, a: 2, b: 20 },
+    ]);
+  });
+
+  it('keeps every row with dropTrailingNa false, gaps stay null', () => {
+    const rows = rowsFromQueryResponse(two, { dropTrailingNa: false });
+    assert.deepEqual(rows, [
+      { Timestamp: 1000, a: 1, b: null },
+      { Timestamp: 2000, a: 2, b: 20 },
+      { Timestamp: 3000, a: null, b: null },
+      { Timestamp: 4000, a: 4, b: null },
+      { Timestamp: 5000, a: null, b: 50 },
+    ]);
+  });
+
+  it('fills forward and backward', () => {
+    assert.deepEqual(
+      rowsFromQueryResponse(two, { fillNaMethod: 'ffill' }).map((r) => [r.a, r.b]),
+      [
+        [1, null],
+        [2, 20],
+        [2, 20],
+        [4, 20],
+        [4, 50],
+      ],
+    );
+    assert.deepEqual(
+      rowsFromQueryResponse(two, { fillNaMethod: 'pad', dropTrailingNa: false }).length,
+      5,
+    );
+    // bfill leaves the last "a" null, so that trailing row is dropped
+    assert.deepEqual(
+      rowsFromQueryResponse(two, { fillNaMethod: 'backfill' }).map((r) => [r.Timestamp, r.a, r.b]),
+      [
+        [1000, 1, 20],
+        [2000, 2, 20],
+        [3000, 4, 50],
+        [4000, 4, 50],
+      ],
+    );
+  });
+
+  it('orders descending after dropping, converts timestamps and renames the timestamp column', () => {
+    const rows = rowsFromQueryResponse(two, { orderDesc: true, convertTimestamp: 'iso', timestampColumnName: 'time' });
+    assert.deepEqual(rows, [
+      { time: '1970-01-01T00:00:02.000Z', a: 2, b: 20 },
+      { time: '1970-01-01T00:00:01.000Z', a: 1, b: null },
+    ]);
+    const d = rowsFromQueryResponse(two, { convertTimestamp: 'date' });
+    assert.ok(d[0].Timestamp instanceof Date && d[0].Timestamp.getTime() === 1000);
+  });
+
+  it('accepts series sent in descending order (order: desc) and unsorted values', () => {
+    const rows = rowsFromQueryResponse(
+      resp(
+        [
+          res('d', [
+            [3, 'c'],
+            [2, 'b'],
+            [1, 'a'],
+          ]),
+        ],
+        [
+          res('u', [
+            [2, 20],
+            [1, 10],
+            [3, 30],
+          ]),
+        ],
+      ),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.Timestamp, r.d, r.u]),
+      [
+        [1, 'a', 10],
+        [2, 'b', 20],
+        [3, 'c', 30],
+      ],
+    );
+  });
+
+  it('gives no columns and no rows for both empty shapes', () => {
+    for (const body of [resp([]), resp([{ name: 'x', tags: {}, values: [] }]), { queries: [] }]) {
+      assert.deepEqual(tableFromQueryResponse(body), { columns: [], rows: [] });
+    }
+  });
+
+  it('does not let a metric named like the timestamp column overwrite it', () => {
+    const t = tableFromQueryResponse(resp([res('Timestamp', [[5, 1]])]));
+    assert.deepEqual(t.columns, ['Timestamp', 'Timestamp#2']);
+    assert.deepEqual(t.rows, [{ Timestamp: 5, 'Timestamp#2': 1 }]);
+  });
+
+  it('rejects bad options naming the option', () => {
+    const bad: Array<[TableOptions, string]> = [
+      [{ fillNaMethod: 'linear' as TableOptions['fillNaMethod'] }, 'fillNaMethod'],
+      [{ convertTimestamp: 'unix' as TableOptions['convertTimestamp'] }, 'convertTimestamp'],
+      [{ timestampColumnName: '' }, 'timestampColumnName'],
+      [{ dropTrailingNa: 'yes' as unknown as boolean }, 'dropTrailingNa'],
+      [{ orderDesc: 1 as unknown as boolean }, 'orderDesc'],
+    ];
+    for (const [opts, field] of bad) {
+      assert.throws(
+        () => rowsFromQueryResponse(two, opts),
+        (e: unknown) => e instanceof ValidationError && e.field === field,
+      );
+    }
+  });
+
+  it('converts series to ui-chart points', () => {
+    const s = seriesFromQueryResponse(two);
+    assert.deepEqual(seriesToChart(s).slice(0, 4), [
+      { series: 'a', x: 1000, y: 1 },
+      { series: 'a', x: 2000, y: 2 },
+      { series: 'a', x: 4000, y: 4 },
+      { series: 'b', x: 2000, y: 20 },
+    ]);
+    assert.equal(seriesToChart(s).length, 6);
+    assert.throws(() => seriesToChart('x' as unknown as []), ValidationError);
+  });
+});
+
+describe('table: every recorded KairosDB query response', () => {
+  const files = readdirSync(CASES).filter((f) => f.endsWith('.json'));
+  let checked = 0;
+  for (const f of files) {
+    const c = JSON.parse(readFileSync(join(CASES, f), 'utf8')) as { response: { body: unknown } };
+    const body = c.response.body as KairosQueryResponse | null;
+    if (!body || typeof body !== 'object' || !Array.isArray((body as KairosQueryResponse).queries)) continue;
+    checked++;
+    it(f, () => {
+      // independent reference: a Map of timestamp -> cells, sorted afterwards
+      const series = seriesFromQueryResponse(body);
+      const nonEmpty = body.queries.flatMap((q) => q.results).filter((r) => r.values.length > 0);
+      assert.equal(series.length, nonEmpty.length);
+      assert.equal(new Set(series.map((s) => s.column)).size, series.length, 'column names are unique');
+      const byTs = new Map<number, Array<unknown>>();
+      nonEmpty.forEach((r, i) => {
+        for (const [ts, v] of r.values) {
+          const row = byTs.get(ts) ?? new Array(nonEmpty.length).fill(null);
+          row[i] = v;
+          byTs.set(ts, row);
+        }
+      });
+      const sorted = [...byTs.entries()].sort((a, b) => a[0] - b[0]);
+      const all = tableFromQueryResponse(body, { dropTrailingNa: false });
+      assert.equal(all.rows.length, sorted.length);
+      sorted.forEach(([ts, cells], i) => {
+        assert.equal(all.rows[i].Timestamp, ts);
+        series.forEach((s, c) => assert.equal(all.rows[i][s.column], cells[c]));
+      });
+      let keep = sorted.length;
+      while (keep > 0 && sorted[keep - 1][1].some((v) => v === null)) keep--;
+      assert.equal(rowsFromQueryResponse(JSON.stringify(body)).length, keep);
+    });
+  }
+  it('found the recorded query cases', () => assert.ok(checked >= 60, `only ${checked} cases`));
+});
