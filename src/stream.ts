@@ -39,7 +39,7 @@ export interface IncrementalPollerOptions {
   fetch: SeriesFetch;
   /** Buffer window: the oldest data a poll ever asks for is `now - windowMs`. */
   windowMs: number;
-  /** How far behind the newest point of a series a late point may arrive and still be emitted. Default 2000. */
+  /** How far behind the newest point of a series a late point may arrive and still be emitted. Default 2000 (at most windowMs). */
   overlapMs?: number;
   /** 'window' emits the whole window on every poll (the seed's behaviour). Default 'incremental'. */
   mode?: StreamMode;
@@ -78,7 +78,8 @@ export class IncrementalPoller {
     if (typeof opts.fetch !== 'function') throw new ValidationError('fetch', opts.fetch, 'must be a function');
     this.fetchSeries = opts.fetch;
     this.windowMs = positiveInteger('windowMs', opts.windowMs);
-    this.overlapMs = opts.overlapMs === undefined ? DEFAULT_OVERLAP_MS : nonNegativeInteger('overlapMs', opts.overlapMs);
+    this.overlapMs =
+      opts.overlapMs === undefined ? Math.min(DEFAULT_OVERLAP_MS, this.windowMs) : nonNegativeInteger('overlapMs', opts.overlapMs);
     if (this.overlapMs > this.windowMs) {
       throw new ValidationError('overlapMs', opts.overlapMs, `must not exceed windowMs (${this.windowMs})`);
     }
