@@ -1,0 +1,50 @@
+/**
+ * On-disk record framing of outbox segments.
+ *
+ *   0  u32 magic 'KOB1'
+ *   4  u32 payload length (bytes)
+ *   8  u32 point count (so accounting never has to parse JSON)
+ *  12  u32 crc32 over bytes 4..12 and the payload
+ *  16  payload: UTF-8 JSON of KairosPushMetric[]
+ *
+ * The magic catches zero-filled tails left by a crash; the CRC catches torn or half-written payloads.
+ */
+import { crc32 } from 'node:zlib';
+
+export const HEADER_BYTES = 16;
+export const MAGIC = 0x4b4f4231; // 'KOB1'
+/** Guards against a garbage length making us allocate gigabytes while reading a damaged segment. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+export function encodeRecord(payload: Buffer, points: number): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  out.writeUInt32BE(MAGIC, 0);
+  out.writeUInt32BE(payload.length, 4);
+  out.writeUInt32BE(points, 8);
+  payload.copy(out, HEADER_BYTES);
+  out.writeUInt32BE(checksum(out.subarray(4, 12), payload), 12);
+  return out;
+}
+
+function checksum(lenAndPoints: Buffer, payload: Buffer): number {
+  return crc32(payload, crc32(lenAndPoints)) >>> 0;
+}
+
+export interface RecordHeader {
+  length: number;
+  points: number;
+  crc: number;
+}
+
+/** Null when the bytes at `offset` cannot start a record (no magic, absurd length). */
+export function readHeader(buf: Buffer, offset: number): RecordHeader | null {
+  if (buf.length - offset < HEADER_BYTES) return null;
+  if (buf.readUInt32BE(offset) !== MAGIC) return null;
+  const length = buf.readUInt32BE(offset + 4);
+  if (length > MAX_PAYLOAD_BYTES) return null;
+  return { length, points: buf.readUInt32BE(offset + 8), crc: buf.readUInt32BE(offset + 12) };
+}
+
+export function payloadMatches(header: RecordHeader, headerBytes: Buffer, payload: Buffer): boolean {
+  return checksum(headerBytes.subarray(4, 12), payload) === header.crc;
+}

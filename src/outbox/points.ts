@@ -1,0 +1,130 @@
+/**
+ * Point arithmetic on push batches: counting, splitting to a size limit, and coalescing entries of the
+ * same series so a burst of small messages becomes one compact request.
+ */
+import { ValidationError } from '../errors';
+import type { KairosPushMetric } from '../types';
+
+type Datapoint = NonNullable<KairosPushMetric['datapoints']>[number];
+
+/** Points in one metric entry: its datapoints plus the single timestamp/value form when complete. */
+export function metricPoints(m: KairosPushMetric): number {
+  const list = Array.isArray(m.datapoints) ? m.datapoints.length : 0;
+  return list + (hasSinglePoint(m) ? 1 : 0);
+}
+
+export function countPoints(metrics: readonly KairosPushMetric[]): number {
+  let n = 0;
+  for (const m of metrics) n += metricPoints(m);
+  return n;
+}
+
+function hasSinglePoint(m: KairosPushMetric): boolean {
+  return m.timestamp !== undefined && m.value !== undefined;
+}
+
+/**
+ * Shape check at the queue's door. Deep validation (types, tag rules) belongs to the connector and the
+ * server, whose messages are reported per batch; here we only refuse what could not even be stored.
+ */
+export function assertPushMetrics(metrics: unknown, field = 'metrics'): asserts metrics is KairosPushMetric[] {
+  if (!Array.isArray(metrics)) throw new ValidationError(field, metrics, 'must be an array of push metrics');
+  metrics.forEach((m: unknown, i) => {
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+      throw new ValidationError(`${field}[${i}]`, m, 'must be an object with name, tags and datapoints');
+    }
+    const rec = m as Record<string, unknown>;
+    if (typeof rec.name !== 'string' || rec.name === '') {
+      throw new ValidationError(`${field}[${i}].name`, rec.name, 'must be a non-empty string');
+    }
+    if (rec.datapoints !== undefined && !Array.isArray(rec.datapoints)) {
+      throw new ValidationError(`${field}[${i}](name=${rec.name}).datapoints`, rec.datapoints, 'must be an array of [timestamp, value]');
+    }
+  });
+}
+
+/**
+ * Cuts a batch into pieces of at most `maxPoints` points, splitting one metric's datapoints across
+ * pieces when needed. Order of points is kept, which matters: KairosDB keeps the last of equal timestamps.
+ */
+export function splitByPoints(metrics: readonly KairosPushMetric[], maxPoints: number): KairosPushMetric[][] {
+  const out: KairosPushMetric[][] = [];
+  let cur: KairosPushMetric[] = [];
+  let curPoints = 0;
+  const flush = (): void => {
+    if (cur.length) out.push(cur);
+    cur = [];
+    curPoints = 0;
+  };
+  for (const m of metrics) {
+    const n = metricPoints(m);
+    if (curPoints + n <= maxPoints) {
+      cur.push(m);
+      curPoints += n;
+      continue;
+    }
+    // Too big for what is left: spread its points over as many pieces as it takes.
+    const points = toDatapoints(m);
+    const base = stripPoints(m);
+    let i = 0;
+    while (i < points.length) {
+      if (curPoints >= maxPoints) flush();
+      const take = Math.min(maxPoints - curPoints, points.length - i);
+      cur.push({ ...base, datapoints: points.slice(i, i + take) });
+      curPoints += take;
+      i += take;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** All points of an entry in the list form, the single form last (KairosDB stores both when both are given). */
+function toDatapoints(m: KairosPushMetric): Datapoint[] {
+  const list: Datapoint[] = Array.isArray(m.datapoints) ? m.datapoints.slice() : [];
+  if (hasSinglePoint(m)) list.push([m.timestamp as number, m.value as NonNullable<KairosPushMetric['value']>]);
+  return list;
+}
+
+function stripPoints(m: KairosPushMetric): KairosPushMetric {
+  const copy: KairosPushMetric = { ...m };
+  delete copy.datapoints;
+  delete copy.timestamp;
+  delete copy.value;
+  return copy;
+}
+
+/**
+ * Merges entries with the same name, tags, type and ttl into one entry whose datapoints keep arrival
+ * order. Entries that are malformed (timestamp without value, say) pass through untouched so the
+ * server's own message reaches the user.
+ */
+export function coalesceMetrics(metrics: readonly KairosPushMetric[]): KairosPushMetric[] {
+  const out: KairosPushMetric[] = [];
+  const bySeries = new Map<string, KairosPushMetric & { datapoints: Datapoint[] }>();
+  for (const m of metrics) {
+    const malformed = (m.timestamp === undefined) !== (m.value === undefined) || (m.datapoints !== undefined && !Array.isArray(m.datapoints));
+    if (malformed || m.tags === null || typeof m.tags !== 'object') {
+      out.push(m);
+      continue;
+    }
+    const key = seriesKey(m);
+    const points = toDatapoints(m);
+    const existing = bySeries.get(key);
+    if (existing) {
+      for (const p of points) existing.datapoints.push(p);
+      continue;
+    }
+    const entry = { ...stripPoints(m), datapoints: points };
+    bySeries.set(key, entry);
+    out.push(entry);
+  }
+  return out;
+}
+
+function seriesKey(m: KairosPushMetric): string {
+  const tags = Object.keys(m.tags)
+    .sort()
+    .map((k) => [k, m.tags[k]]);
+  return JSON.stringify([m.name, tags, m.type ?? null, m.ttl ?? null]);
+}
