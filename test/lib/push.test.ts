@@ -65,7 +65,7 @@ describe('push payloads', () => {
         [
           { Timestamp: T, a: 1.5, b: 'x' },
           { Timestamp: '2026-01-01T00:00:01Z', a: null, b: 'y' },
-          { Timestamp: new Date(T + 2000), a: 3, b: undefined },
+          { Timestamp: new Date(T + 2000), a: 3, b: undefined as unknown as null },
         ],
         { tags },
       );
