@@ -105,22 +105,30 @@ describe('PollLoop', () => {
     assert.deepEqual(errors, [], 'the abort caused by stop is not reported as an error');
   });
 
-  it('stop() is bounded when a run ignores the abort', async () => {
-    let started = false;
+  it('stop() is bounded when a run ignores the abort, and a restart waits for that run', async () => {
+    let runs = 0;
+    let active = 0;
+    let maxActive = 0;
     const loop = make({
       intervalMs: 5,
       stopTimeoutMs: 30,
       onError: () => undefined,
-      run: () => {
-        started = true;
-        return new Promise<void>((resolve) => setTimeout(resolve, 300));
+      run: async () => {
+        runs++;
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await sleep(150);
+        active--;
       },
     });
     loop.start();
-    await until(() => started);
+    await until(() => runs === 1);
     const t0 = Date.now();
     await loop.stop();
-    assert.ok(Date.now() - t0 < 200, 'stop returned before the stubborn run finished');
+    assert.ok(Date.now() - t0 < 120, 'stop returned before the stubborn run finished');
+    loop.start();
+    await until(() => runs === 2, 2000);
+    assert.equal(maxActive, 1, 'the restarted loop did not overlap the old run');
   });
 
   it('does not run again after stop', async () => {
