@@ -33,12 +33,8 @@ function safeMessage(err: unknown, secrets: string[]): { error: string; code?: s
 /** Contacts the service the cheapest way it allows (legacy TSD locks /version, so it gets a tiny query). */
 async function probe(service: Service): Promise<{ version?: string; health?: { ok: boolean; status: string[] } }> {
   if (service.io) {
-    const now = Date.now();
-    await service.io.querySeries({ endpointIds: [], metrics: [], from: now - 60_000, to: now, sort: 'DESC' }).catch((err: unknown) => {
-      // An empty request may be refused as invalid; only authentication and transport errors matter here.
-      if (err instanceof KairosError && (err.code === 'EVALIDATION' || err.code === 'EHTTP')) return [];
-      throw err;
-    });
+    // proficloud.io has no version endpoint; a successful login proves URL and credentials.
+    await service.io.getAccessToken();
     return {};
   }
   const connector = service.connector!;

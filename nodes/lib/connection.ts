@@ -143,6 +143,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
       timeoutMs: base.timeoutMs,
       proxy,
       tls: base.tls,
+      logger,
     });
     return { kind, io, readOnly: true, defaultTags, timeZone, close: () => io.close() };
   }

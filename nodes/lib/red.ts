@@ -71,7 +71,8 @@ export type Middleware = (...args: unknown[]) => void;
 export interface NodeAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
-    registerType(type: string, ctor: (this: Node, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
+    // `never` lets each node declare its own `this` and property shape.
+    registerType(type: string, ctor: (this: never, def: never) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
     getNode(id: string): Node | null;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
   };

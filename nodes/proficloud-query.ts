@@ -1,0 +1,246 @@
+/**
+ * proficloud-query: one query per message (or a paged series of them), shaped as rows, per-series
+ * messages, Dashboard 2 chart points or the raw response.
+ */
+import { ValidationError } from '../src/errors';
+import { RangePager } from '../src/paging';
+import { seriesFromQueryResponse } from '../src/table';
+import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
+import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
+import { pointCount, shapeSeries, type OutputMode, type ShapeOptions } from './lib/output';
+import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
+import { asError, evaluate } from './lib/props';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
+import { busy, failed, ok } from './lib/status';
+import { parseTimeSpec, specToMs, type TimeSpec } from './lib/time-spec';
+
+interface QueryDef extends NodeDef {
+  server?: string;
+  metrics?: string;
+  metricsType?: string;
+  endpointIds?: string;
+  start?: string;
+  startType?: string;
+  end?: string;
+  endType?: string;
+  limit?: string | number;
+  aggMode?: string;
+  aggregators?: AggregatorRow[];
+  aggJson?: string;
+  tags?: string;
+  groupBy?: string;
+  fill?: string;
+  dropTrailing?: boolean;
+  order?: string;
+  tsFormat?: string;
+  output?: string;
+  pointFormat?: string;
+  paged?: boolean;
+  pageSize?: string;
+  onDemand?: boolean;
+}
+
+/** What one page (or the whole query) produced, before shaping. */
+interface Result {
+  series: Series[];
+  raw: unknown;
+}
+
+/** A paged query waiting for msg.next. */
+interface PendingPages {
+  id: string;
+  pager: RangePager<Result>;
+  base: NodeMessage;
+}
+
+const MODES: OutputMode[] = ['rows', 'series', 'chart', 'raw'];
+
+function oneOf<T extends string>(raw: unknown, allowed: readonly T[], fallback: T): T {
+  return (allowed as readonly unknown[]).includes(raw) ? (raw as T) : fallback;
+}
+
+function listOf(raw: unknown, field: string): string[] {
+  if (raw === undefined || raw === null || raw === '') return [];
+  return parseMetricList(raw, field);
+}
+
+function applyStart(opts: QueryOptions, spec: TimeSpec): void {
+  if ('relative' in spec) opts.startRelative = spec.relative;
+  else opts.startAbsolute = spec.absolute;
+}
+
+function applyEnd(opts: QueryOptions, spec: TimeSpec | undefined): void {
+  if (!spec) return;
+  if ('relative' in spec) opts.endRelative = spec.relative;
+  else opts.endAbsolute = spec.absolute;
+}
+
+export = function register(RED: NodeAPI): void {
+  function ProficloudQuery(this: Node, def: QueryDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let config: ProficloudConfigNode | undefined;
+    try {
+      config = configNodeOf(RED, def.server);
+      config.register(node);
+    } catch (err) {
+      node.status(failed(err));
+    }
+    const mode = oneOf(def.output, MODES, 'rows');
+    const shape: ShapeOptions = {
+      mode,
+      tsFormat: oneOf<TimestampFormat>(def.tsFormat, ['ms', 'iso', 'date'], 'ms'),
+      pointFormat: def.pointFormat === 'xy' ? 'xy' : 'pairs',
+      fill: (oneOf(def.fill, ['ffill', 'bfill'], '' as 'ffill') || null) as FillNaMethod,
+      dropTrailing: def.dropTrailing !== false,
+      orderDesc: def.order === 'desc',
+      chartAction: 'replace',
+    };
+    let pending: PendingPages | undefined;
+    let closed = false;
+
+    async function buildOptions(msg: NodeMessage, service: Service): Promise<{ query: QueryOptions; endpointIds: string[] }> {
+      const zone = service.timeZone;
+      const metricsRaw = msg.metrics !== undefined ? msg.metrics : await evaluate(RED, node, def.metrics, def.metricsType, msg);
+      const metrics = parseMetricList(metricsRaw, msg.metrics !== undefined ? 'msg.metrics' : 'metrics');
+      const startRaw = msg.start !== undefined ? msg.start : await evaluate(RED, node, def.start, def.startType, msg);
+      const start = parseTimeSpec(startRaw, msg.start !== undefined ? 'msg.start' : 'start', zone);
+      if (!start) throw new ValidationError(msg.start !== undefined ? 'msg.start' : 'start', startRaw, 'a start time is required (e.g. "1h" or an ISO-8601 time)');
+      const endRaw = msg.end !== undefined ? msg.end : await evaluate(RED, node, def.end, def.endType, msg);
+      const end = parseTimeSpec(endRaw, msg.end !== undefined ? 'msg.end' : 'end', zone);
+      const query: QueryOptions = { metrics, order: shape.orderDesc ? 'desc' : 'asc', timeZone: zone };
+      applyStart(query, start);
+      applyEnd(query, end);
+      const limit = msg.limit !== undefined ? parseOptionalInt(msg.limit, 'msg.limit', 1) : parseOptionalInt(def.limit, 'limit', 1);
+      if (limit !== undefined) query.limit = limit;
+      const aggregators =
+        msg.aggregators !== undefined
+          ? parseAggregators(msg.aggregators, 'msg.aggregators')
+          : def.aggMode === 'json'
+            ? parseAggregators(def.aggJson, 'aggregators')
+            : parseAggregators(def.aggregators ?? [], 'aggregators');
+      if (aggregators) query.aggregators = aggregators;
+      const tags = msg.tags !== undefined ? parseTagFilter(msg.tags, 'msg.tags') : parseTagFilter(def.tags, 'tags');
+      if (tags) query.tags = tags;
+      const groupBy = msg.groupBy !== undefined ? parseGroupBy(msg.groupBy, 'msg.groupBy') : parseGroupBy(def.groupBy, 'groupBy');
+      if (groupBy) query.groupBy = groupBy;
+      const endpointIds = msg.endpointIds !== undefined ? listOf(msg.endpointIds, 'msg.endpointIds') : listOf(def.endpointIds, 'endpointIds');
+      return { query, endpointIds };
+    }
+
+    async function fetchRange(service: Service, query: QueryOptions, endpointIds: string[], range?: { start: number; end: number }): Promise<Result> {
+      const q: QueryOptions = range ? { ...query, startAbsolute: range.start, endAbsolute: range.end, startRelative: undefined, endRelative: undefined } : query;
+      if (service.io) {
+        if (endpointIds.length === 0) throw new ValidationError('endpointIds', endpointIds, 'proficloud.io needs at least one device UUID');
+        const now = Date.now();
+        const from = range?.start ?? (q.startAbsolute !== undefined ? Number(q.startAbsolute) : specToMs({ relative: q.startRelative! }, now));
+        const to = range?.end ?? (q.endAbsolute !== undefined ? Number(q.endAbsolute) : q.endRelative ? specToMs({ relative: q.endRelative }, now) : now);
+        const metrics = (Array.isArray(q.metrics) ? q.metrics : [q.metrics]).map((m) => (typeof m === 'string' ? m : m.name));
+        const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' });
+        return { series, raw: series };
+      }
+      const resp = await service.connector!.query(q);
+      return { series: seriesFromQueryResponse(resp), raw: resp };
+    }
+
+    function messagesFor(result: Result, base: NodeMessage): NodeMessage[] {
+      return shapeSeries(result.series, result.raw, shape, () => RED.util.cloneMessage(base));
+    }
+
+    function statusFor(result: Result): void {
+      if (mode === 'rows') node.status(ok(`${pointCount(result.series)} points`));
+      else node.status(ok(`${result.series.length} series`));
+    }
+
+    /** Paged mode: one message per page; in series mode the page's payload is its array of series. */
+    function pageMessage(result: Result, base: NodeMessage, id: string, index: number, count: number): NodeMessage {
+      let msg: NodeMessage;
+      if (mode === 'series') {
+        msg = RED.util.cloneMessage(base);
+        msg.payload = messagesFor(result, {}).map((m) => ({ topic: m.topic, metric: m.metric, tags: m.tags, payload: m.payload }));
+      } else {
+        msg = messagesFor(result, base)[0];
+      }
+      msg.parts = { id, index, count, type: 'array', len: 1 };
+      return msg;
+    }
+
+    async function sendNextPage(p: PendingPages, send: SendFn): Promise<boolean> {
+      node.status(busy(`page ${p.pager.index + 1}/${p.pager.count}`));
+      const page = await p.pager.next();
+      if (closed) return true;
+      send(pageMessage(page.value, p.base, p.id, page.part.index, page.part.count));
+      node.status(ok(`page ${page.part.index + 1}/${page.part.count}`));
+      return page.done;
+    }
+
+    async function handle(msg: NodeMessage, send: SendFn): Promise<void> {
+      if (msg.next === true || msg.topic === 'next') {
+        if (!pending) throw new ValidationError('msg.next', msg.next ?? msg.topic, 'no paged query is waiting for its next page');
+        const p = pending;
+        if (await sendNextPage(p, send)) pending = pending === p ? undefined : pending;
+        return;
+      }
+      if (!config) throw new ValidationError('server', def.server, 'no proficloud-config node is selected or it is not deployed');
+      const service = await config.getService();
+      node.status(busy('querying'));
+
+      if (msg.query !== undefined) {
+        if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');
+        if (!msg.query || typeof msg.query !== 'object' || Array.isArray(msg.query)) throw new ValidationError('msg.query', msg.query, 'must be a KairosDB query object');
+        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query);
+        const result = { series: mode === 'raw' ? [] : seriesFromQueryResponse(resp), raw: resp };
+        if (!closed) send([messagesFor(result, msg)]);
+        statusFor(result);
+        return;
+      }
+
+      const { query, endpointIds } = await buildOptions(msg, service);
+      if (def.paged) {
+        const pageMs = parseDurationMs(def.pageSize || '1d', 'pageSize');
+        const now = Date.now();
+        const start = query.startAbsolute !== undefined ? Number(query.startAbsolute) : specToMs({ relative: query.startRelative! }, now);
+        const end = query.endAbsolute !== undefined ? Number(query.endAbsolute) : query.endRelative ? specToMs({ relative: query.endRelative }, now) : now;
+        const pager = new RangePager<Result>({ fetch: (range) => fetchRange(service, query, endpointIds, range), start, end, pageMs });
+        const p: PendingPages = { id: RED.util.generateId(), pager, base: msg };
+        if (def.onDemand) {
+          pending = p;
+          if (await sendNextPage(p, send)) pending = pending === p ? undefined : pending;
+          return;
+        }
+        // Pages one after another: parallel pages would hit the server with the load paging exists to avoid.
+        while (!closed && !(await sendNextPage(p, send)));
+        return;
+      }
+
+      const result = await fetchRange(service, query, endpointIds);
+      if (closed) return;
+      send([messagesFor(result, msg)]);
+      statusFor(result);
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      handle(msg, send).then(
+        () => {
+          config?.reportOk();
+          done();
+        },
+        (err: unknown) => {
+          const e = asError(err);
+          node.status(failed(e));
+          config?.reportFailure(e);
+          done(e);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      pending = undefined;
+      config?.deregister(node);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('proficloud-query', ProficloudQuery);
+};
