@@ -3,7 +3,8 @@
 // this package loaded and the end-to-end example flow deployed against the local server.
 //
 // Environment: DEMO_PORT (Node-RED, default 1880), DEMO_KAIROS_PORT (server, default 8080; 0 = any free port),
-// DEMO_DIR (state directory, default <repo>/.demo). A default port that is busy falls back to a free one;
+// DEMO_DIR (state directory, default <repo>/.demo), DEMO_KEEP_FLOWS=1 (keep the flows edited in an earlier run
+// instead of deploying the example afresh). A default port that is busy falls back to a free one;
 // a port given explicitly that is busy is an error.
 /* global fetch, AbortSignal -- Node 20 globals the shared eslint config does not list */
 import { spawn, spawnSync } from 'node:child_process';
@@ -126,11 +127,16 @@ function placeholderFlow() {
   ];
 }
 
-/** The example flow with every connection config node pointed at the local server. */
+/** The example flow (or, with DEMO_KEEP_FLOWS=1, the last demo's flows) pointed at the local server. */
 function demoFlow(serverUrl) {
   let nodes;
   let source;
-  if (existsSync(exampleFile)) {
+  const previous = join(userDir, 'flows.json');
+  if (process.env.DEMO_KEEP_FLOWS === '1' && existsSync(previous)) {
+    nodes = JSON.parse(readFileSync(previous, 'utf8'));
+    if (!Array.isArray(nodes)) throw new Error(`${previous}: must be a JSON array of nodes`);
+    source = 'the flows of the previous demo run (DEMO_KEEP_FLOWS=1)';
+  } else if (existsSync(exampleFile)) {
     nodes = JSON.parse(readFileSync(exampleFile, 'utf8'));
     if (!Array.isArray(nodes)) throw new Error(`${exampleFile}: must be a JSON array of nodes`);
     source = 'examples/end-to-end.json';
@@ -254,6 +260,7 @@ async function main() {
   // Written before start so the runtime starts the flow with the right URL (and no deploy race).
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(nodes, null, 2));
   say(`deploying ${source} (${nodes.length} nodes) to ${join(userDir, 'flows.json')}`);
+  if (process.env.DEMO_KEEP_FLOWS !== '1') say('flows edited in an earlier run are replaced; set DEMO_KEEP_FLOWS=1 to keep them');
 
   nodeRed = startNodeRed(nrPort);
   await waitForFlows(nrPort, nodes.map((n) => n.id));
