@@ -1,0 +1,444 @@
+/**
+ * KairosConnector: every KairosDB operation over one HttpClient (names follow the Python seed).
+ * Writes are validated and typed before any request; read-only services refuse writes up front.
+ */
+import { KairosError, ParseError, ReadOnlyError, ValidationError } from './errors';
+import { HttpClient } from './http/client';
+import type { ProxySetting, TlsOptions } from './http/dispatcher';
+import { errorForStatus, parseServerErrors } from './http/status';
+import { joinUrl } from './http/url';
+import { windowedWithHalving } from './paging';
+import {
+  countPoints,
+  metricsFromRows,
+  metricsFromValues,
+  normalizePushArray,
+  serializePush,
+  splitPush,
+  type BooleanMode,
+  type PushBuildResult,
+} from './push';
+import { buildQuery, validateTimeZone, type KairosQueryBody } from './query';
+import { rowsFromQueryResponse, seriesFromQueryResponse } from './table';
+import { datetimeToTimestampMs, subtractRelative } from './time';
+import type {
+  DebugEvent,
+  KairosDataType,
+  KairosPushMetric,
+  KairosQueryResponse,
+  KairosResult,
+  Logger,
+  QueryOptions,
+  Row,
+  Series,
+  TableOptions,
+  Tags,
+  TimeInput,
+  WriteResult,
+} from './types';
+
+export const DEFAULT_WRITE_PATH = '/api/v1/datapoints';
+export const DEFAULT_QUERY_PATH = '/api/v1/datapoints/query';
+export const DEFAULT_MAX_POINTS_PER_REQUEST = 10_000;
+
+export interface KairosConnectorOptions {
+  /** One URL, or several members of a cluster (round-robin with fail-over). May carry a path prefix. */
+  baseUrl: string | string[];
+  headers?: Record<string, string>;
+  /** Tags for values written without their own. */
+  defaultTags?: Tags;
+  proxy?: ProxySetting;
+  tls?: TlsOptions;
+  timeoutMs?: number;
+  gzipThresholdBytes?: number;
+  /** Basic token: base64 of "id:password" (Proficloud's login token). */
+  token?: string;
+  /** Bearer token source, asked before every request (it may refresh). */
+  bearer?: () => Promise<string>;
+  basicAuth?: { username: string; password: string };
+  /** Default /api/v1/datapoints; EWIMA uses /api/v1/datapoints/write. */
+  writePath?: string;
+  /** Default /api/v1/datapoints/query. */
+  queryPath?: string;
+  /** When set, the service is read-only and every write throws ReadOnlyError with this message. */
+  readOnly?: string;
+  /** Zone for date strings without an offset, and the query time_zone unless a query sets one. Default UTC. */
+  timeZone?: string;
+  /** Points per push request. Default 10000. */
+  maxPointsPerRequest?: number;
+  /** Split queries into windows of this length; a 504 halves the window (hosted services' quota). */
+  queryWindowMs?: number;
+  /** Smallest window a 504 may shrink to. Default min(60000, queryWindowMs). */
+  minQueryWindowMs?: number;
+  /** Tags put on every pushed metric, overriding the metric's own (EWIMA's uuid). */
+  pushTags?: Tags;
+  /** How booleans are written. Default 'long' (1/0). */
+  booleans?: BooleanMode;
+  onDebug?: (e: DebugEvent) => void;
+  logger?: Logger;
+}
+
+export interface AddMetricsOptions {
+  /** Default: now. */
+  timestamp?: TimeInput;
+  tags?: Tags;
+  types?: Record<string, KairosDataType>;
+}
+
+export interface AddMetricsBatchOptions {
+  timestampColumnName?: string;
+  tags?: Tags;
+  /** Points per request; default maxPointsPerRequest. */
+  batchSize?: number;
+  types?: Record<string, KairosDataType>;
+}
+
+export interface TagsResult {
+  name: string;
+  tags: Record<string, string[]>;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  status: string[];
+}
+
+export class KairosConnector {
+  readonly http: HttpClient;
+  readonly timeZone: string;
+  private readonly opts: KairosConnectorOptions;
+  private readonly writePath: string;
+  private readonly queryPath: string;
+  private readonly maxPoints: number;
+  private readonly defaultTags?: Tags;
+  private lastBearer?: string;
+
+  constructor(opts: KairosConnectorOptions) {
+    if (!opts || typeof opts !== 'object') throw new ValidationError('options', opts, 'must be an object');
+    const baseUrls = Array.isArray(opts.baseUrl) ? opts.baseUrl : [opts.baseUrl];
+    const authCount = [opts.token, opts.bearer, opts.basicAuth].filter((x) => x !== undefined).length;
+    if (authCount > 1) throw new ValidationError('token/bearer/basicAuth', 'several', 'give at most one way to authenticate');
+    this.timeZone = validateTimeZone(opts.timeZone ?? 'UTC', 'timeZone');
+    this.writePath = checkPath(opts.writePath ?? DEFAULT_WRITE_PATH, 'writePath');
+    this.queryPath = checkPath(opts.queryPath ?? DEFAULT_QUERY_PATH, 'queryPath');
+    this.maxPoints = opts.maxPointsPerRequest ?? DEFAULT_MAX_POINTS_PER_REQUEST;
+    checkPositiveInt(this.maxPoints, 'maxPointsPerRequest');
+    if (opts.queryWindowMs !== undefined) checkPositiveInt(opts.queryWindowMs, 'queryWindowMs');
+    if (opts.minQueryWindowMs !== undefined) checkPositiveInt(opts.minQueryWindowMs, 'minQueryWindowMs');
+    if (opts.readOnly !== undefined && (typeof opts.readOnly !== 'string' || opts.readOnly === '')) {
+      throw new ValidationError('readOnly', opts.readOnly, 'must be the message to give for refused writes');
+    }
+    if (opts.defaultTags !== undefined && Object.keys(opts.defaultTags).length) {
+      // Validates the tag set once, up front (throws naming defaultTags).
+      normalizePushArray([], { defaultTags: opts.defaultTags });
+      this.defaultTags = opts.defaultTags;
+    }
+    this.opts = opts;
+    const authorization = this.authHeader();
+    this.http = new HttpClient({
+      baseUrls,
+      headers: opts.headers,
+      proxy: opts.proxy,
+      tls: opts.tls,
+      timeoutMs: opts.timeoutMs,
+      gzipThresholdBytes: opts.gzipThresholdBytes,
+      authorization,
+      secrets: () => [opts.token?.replace(/^Basic\s+/i, ''), opts.basicAuth?.password, this.lastBearer],
+      onDebug: opts.onDebug,
+      logger: opts.logger,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writes
+
+  /** Writes one value per metric at one timestamp (default now). */
+  async addMetrics(values: Record<string, unknown>, options: AddMetricsOptions = {}): Promise<WriteResult> {
+    this.guardWrite();
+    const timestamp = datetimeToTimestampMs(options.timestamp ?? Date.now(), { zone: this.timeZone, field: 'timestamp' });
+    const built = metricsFromValues(values, { timestamp, tags: this.mergeTags(options.tags), types: options.types, booleans: this.opts.booleans });
+    return this.send(built, this.maxPoints);
+  }
+
+  /** Writes table rows: one metric per column besides the timestamp column. */
+  async addMetricsBatch(rows: Row[], options: AddMetricsBatchOptions = {}): Promise<WriteResult> {
+    this.guardWrite();
+    const batch = options.batchSize ?? this.maxPoints;
+    checkPositiveInt(batch, 'batchSize');
+    const built = metricsFromRows(rows, {
+      timestampColumnName: options.timestampColumnName,
+      tags: this.mergeTags(options.tags),
+      zone: this.timeZone,
+      types: options.types,
+      booleans: this.opts.booleans,
+    });
+    return this.send(built, batch);
+  }
+
+  /**
+   * Pushes KairosDB metrics (validated again, typed, default tags added where missing). A 400 is a
+   * partial failure: the metrics named as metric[i] in the server's messages count as rejected and the
+   * rest as written (KairosDB stores the valid ones). 5xx, timeouts and network errors throw their
+   * retryable typed error, so an outbox can send the same points again (same-type re-sends overwrite).
+   */
+  async push(metrics: KairosPushMetric[]): Promise<WriteResult> {
+    this.guardWrite();
+    return this.send(normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans }), this.maxPoints);
+  }
+
+  private async send(built: PushBuildResult, maxPoints: number): Promise<WriteResult> {
+    const result: WriteResult = { written: 0, rejected: built.rejected, errors: [...built.errors], requests: 0 };
+    const forced = this.opts.pushTags;
+    const metrics = forced ? built.metrics.map((m) => ({ ...m, tags: { ...m.tags, ...forced } })) : built.metrics;
+    for (const batch of splitPush(metrics, maxPoints)) {
+      const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePush(batch), allowGzip: true, headers: { 'content-type': 'application/json' } });
+      result.requests++;
+      const points = batch.reduce((n, m) => n + countPoints(m), 0);
+      if (resp.status === 204 || resp.status === 200) {
+        result.written += points;
+        continue;
+      }
+      if (resp.status !== 400) throw errorForStatus(resp, joinUrl(resp.baseUrl, this.writePath), this.secrets());
+      const messages = parseServerErrors(resp.body);
+      const named = new Set<number>();
+      for (const msg of messages) {
+        for (const m of msg.matchAll(/metric\[(\d+)\]/g)) named.add(Number(m[1]));
+      }
+      // Without metric[i] in any message (malformed JSON and the like) nothing of this request was stored.
+      const rejected = named.size ? [...named].filter((i) => i < batch.length).reduce((n, i) => n + countPoints(batch[i]), 0) : points;
+      result.rejected += rejected;
+      result.written += points - rejected;
+      result.errors.push(...(messages.length ? messages : [`HTTP 400 from ${joinUrl(resp.baseUrl, this.writePath)}`]));
+    }
+    return result;
+  }
+
+  /** Deletes the raw points a query selects (aggregators and group_by are ignored by KairosDB). */
+  async deleteDataPoints(opts: QueryOptions): Promise<void> {
+    this.guardWrite();
+    const body = this.queryBody(opts);
+    await this.http.requestJson({ method: 'POST', path: '/api/v1/datapoints/delete', body }, [204, 200]);
+  }
+
+  /** Deletes a whole metric (KairosDB answers 204 for unknown names too). */
+  async deleteMetric(name: string): Promise<void> {
+    this.guardWrite();
+    if (typeof name !== 'string' || name.trim() === '') throw new ValidationError('name', name, 'must be a non-empty metric name');
+    await this.http.requestJson({ method: 'DELETE', path: `/api/v1/metric/${encodeURIComponent(name)}` }, [204, 200]);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads
+
+  /**
+   * The raw KairosDB response. With queryWindowMs the range is fetched window by window (a 504 halves
+   * the window) and the windows' values are concatenated per result; limit then applies to the whole.
+   */
+  async query(opts: QueryOptions, signal?: AbortSignal): Promise<KairosQueryResponse> {
+    const body = this.queryBody(opts);
+    if (this.opts.queryWindowMs === undefined) return this.postQuery(body, signal);
+    return this.windowedQuery(body, this.opts.queryWindowMs, signal);
+  }
+
+  /** Query results as table rows (see TableOptions). */
+  async queryMetrics(opts: QueryOptions & TableOptions, signal?: AbortSignal): Promise<Row[]> {
+    return rowsFromQueryResponse(await this.query(opts, signal), opts);
+  }
+
+  /** Query results as one Series per result group. */
+  async querySeries(opts: QueryOptions, signal?: AbortSignal): Promise<Series[]> {
+    return seriesFromQueryResponse(await this.query(opts, signal));
+  }
+
+  /** Sends a user-built KairosDB query body as is; it can only reach this connector's query path. */
+  async rawQuery(body: unknown, signal?: AbortSignal): Promise<KairosQueryResponse> {
+    if (!isPlainObject(body)) throw new ValidationError('query', body, 'must be a KairosDB query object');
+    if (!Array.isArray(body.metrics) || body.metrics.length === 0) {
+      throw new ValidationError('query.metrics', body.metrics, 'must be a non-empty array of metric queries');
+    }
+    return this.postQuery(body, signal);
+  }
+
+  /** Metric names, optionally only those starting with prefix. */
+  async metricNames(prefix?: string): Promise<string[]> {
+    if (prefix !== undefined && typeof prefix !== 'string') throw new ValidationError('prefix', prefix, 'must be a string');
+    const resp = await this.http.requestJson<{ results?: unknown }>({
+      method: 'GET',
+      path: '/api/v1/metricnames',
+      query: prefix ? { prefix } : undefined,
+    });
+    if (!resp || !Array.isArray(resp.results)) throw new ParseError('metricnames: response has no results array');
+    return resp.results.filter((r): r is string => typeof r === 'string');
+  }
+
+  /** Tag names and values per metric (POST /api/v1/datapoints/query/tags). */
+  async tags(opts: QueryOptions): Promise<TagsResult[]> {
+    const body = this.queryBody({ ...opts, aggregators: undefined, groupBy: undefined, limit: undefined, order: undefined });
+    const resp = await this.http.requestJson<KairosQueryResponse>({ method: 'POST', path: '/api/v1/datapoints/query/tags', body });
+    checkQueryResponse(resp);
+    return resp.queries.map((q, i) => {
+      const tags: Record<string, Set<string>> = {};
+      for (const r of q.results) {
+        for (const [k, vs] of Object.entries(r.tags ?? {})) for (const v of vs) (tags[k] ??= new Set()).add(v);
+      }
+      const name = q.results[0]?.name ?? (body.metrics[i]?.name as string);
+      return { name, tags: Object.fromEntries(Object.entries(tags).map(([k, s]) => [k, [...s].sort()])) };
+    });
+  }
+
+  /** The server's version string, e.g. "KairosDB 1.3.0-1.20261125031223". */
+  async version(): Promise<string> {
+    const resp = await this.http.requestJson<{ version?: unknown }>({ method: 'GET', path: '/api/v1/version' });
+    if (!resp || typeof resp.version !== 'string') throw new ParseError('version: response has no version string');
+    return resp.version;
+  }
+
+  /** The health checks; ok when every check reports OK. Connection problems give ok:false with the reason. */
+  async health(): Promise<HealthResult> {
+    try {
+      const status = await this.http.requestJson<unknown>({ method: 'GET', path: '/api/v1/health/status' });
+      if (!Array.isArray(status)) throw new ParseError('health/status: response is not a list of checks');
+      const checks = status.map(String);
+      return { ok: checks.length > 0 && checks.every((s) => /:\s*OK$/i.test(s)), status: checks };
+    } catch (err) {
+      if (err instanceof KairosError) return { ok: false, status: [err.message] };
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private queryBody(opts: QueryOptions): KairosQueryBody {
+    return buildQuery({ ...opts, timeZone: opts?.timeZone ?? this.timeZone }, { zone: opts?.timeZone ?? this.timeZone });
+  }
+
+  private async postQuery(body: unknown, signal?: AbortSignal): Promise<KairosQueryResponse> {
+    const resp = await this.http.requestJson<KairosQueryResponse>({ method: 'POST', path: this.queryPath, body, signal });
+    checkQueryResponse(resp);
+    return resp;
+  }
+
+  private async windowedQuery(body: KairosQueryBody, windowMs: number, signal?: AbortSignal): Promise<KairosQueryResponse> {
+    const now = Date.now();
+    const start = body.start_absolute ?? subtractRelative(now, body.start_relative as NonNullable<KairosQueryBody['start_relative']>, body.time_zone);
+    const end = body.end_absolute ?? (body.end_relative ? subtractRelative(now, body.end_relative, body.time_zone) : now);
+    if (end < start) throw new ValidationError('end', end, `must not be before the start (${start})`);
+    // Windows go without limits; the limit is applied to the concatenated values.
+    const limits = body.metrics.map((m) => m.limit as number | undefined);
+    const windowMetrics = body.metrics.map(({ limit: _l, ...m }) => m);
+    const base = { time_zone: body.time_zone, metrics: windowMetrics };
+    const parts = await windowedWithHalving(
+      (range, sig) => this.postQuery({ ...base, start_absolute: range.start, end_absolute: range.end }, sig),
+      start,
+      end,
+      windowMs,
+      { minWindowMs: this.opts.minQueryWindowMs ?? Math.min(60_000, windowMs), signal },
+    );
+    return mergeWindows(
+      parts.map((p) => p.value),
+      body.metrics.map((m) => m.order === 'desc'),
+      limits,
+    );
+  }
+
+  private authHeader(): (() => string | undefined | Promise<string | undefined>) | undefined {
+    const { token, bearer, basicAuth } = this.opts;
+    if (token !== undefined) {
+      if (typeof token !== 'string' || token.trim() === '') throw new ValidationError('token', '(hidden)', 'must be a non-empty Basic token');
+      const value = `Basic ${token.trim().replace(/^Basic\s+/i, '')}`;
+      return () => value;
+    }
+    if (basicAuth !== undefined) {
+      if (!basicAuth || typeof basicAuth.username !== 'string' || basicAuth.username === '' || basicAuth.username.includes(':')) {
+        throw new ValidationError('basicAuth.username', basicAuth?.username, 'must be a non-empty string without ":"');
+      }
+      if (typeof basicAuth.password !== 'string') throw new ValidationError('basicAuth.password', '(hidden)', 'must be a string');
+      const value = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`;
+      return () => value;
+    }
+    if (bearer !== undefined) {
+      if (typeof bearer !== 'function') throw new ValidationError('bearer', bearer, 'must be a function returning the access token');
+      return async () => {
+        this.lastBearer = await bearer();
+        return `Bearer ${this.lastBearer}`;
+      };
+    }
+    return undefined;
+  }
+
+  private secrets(): Array<string | undefined> {
+    return [this.opts.token, this.opts.basicAuth?.password, this.lastBearer];
+  }
+
+  private guardWrite(): void {
+    if (this.opts.readOnly !== undefined) throw new ReadOnlyError(this.opts.readOnly);
+  }
+
+  private mergeTags(tags: Tags | undefined): Tags {
+    return { ...(this.defaultTags ?? {}), ...(tags ?? {}) };
+  }
+}
+
+/** Concatenates windowed responses per (query, result group); keeps the server's empty-result shape. */
+function mergeWindows(parts: KairosQueryResponse[], desc: boolean[], limits: Array<number | undefined>): KairosQueryResponse {
+  const ordered = (i: number): KairosQueryResponse[] => (desc[i] ? [...parts].reverse() : parts);
+  const queries = desc.map((_, i) => {
+    const groups = new Map<string, { result: KairosResult; tagSets?: Record<string, Set<string>> }>();
+    let sampleSize = 0;
+    for (const part of ordered(i)) {
+      const q = part.queries[i];
+      if (!q) continue;
+      sampleSize += q.sample_size ?? 0;
+      for (const r of q.results) {
+        const key = `${r.name}\u0000${JSON.stringify(r.group_by ?? null)}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = { result: { ...r, values: [] }, tagSets: r.tags ? {} : undefined };
+          groups.set(key, g);
+        }
+        g.result.values.push(...r.values);
+        if (g.tagSets && r.tags) for (const [k, vs] of Object.entries(r.tags)) for (const v of vs) (g.tagSets[k] ??= new Set()).add(v);
+      }
+    }
+    const hasData = [...groups.values()].some((g) => g.result.values.length > 0);
+    const results = [...groups.values()]
+      // An empty 1.3-shape placeholder only survives when no window had data for the metric.
+      .filter((g) => g.result.values.length > 0 || !hasData)
+      .map((g) => {
+        const r = g.result;
+        if (g.tagSets) r.tags = Object.fromEntries(Object.entries(g.tagSets).map(([k, s]) => [k, [...s].sort()]));
+        const limit = limits[i];
+        if (limit !== undefined && r.values.length > limit) r.values = r.values.slice(0, limit);
+        return r;
+      });
+    if (!hasData && results.length > 1) results.length = 1;
+    return { sample_size: sampleSize, results };
+  });
+  return { queries };
+}
+
+function checkQueryResponse(resp: unknown): asserts resp is KairosQueryResponse {
+  if (!isPlainObject(resp) || !Array.isArray(resp.queries)) throw new ParseError('query response has no queries array');
+  for (const q of resp.queries as unknown[]) {
+    if (!isPlainObject(q) || !Array.isArray(q.results)) throw new ParseError('query response: a queries entry has no results array');
+  }
+}
+
+function checkPath(p: unknown, field: string): string {
+  if (typeof p !== 'string' || !p.startsWith('/') || /[?#]|\/\.\.?(\/|$)/.test(p)) {
+    throw new ValidationError(field, p, 'must be a path starting with "/" (no query, fragment or dot segments)');
+  }
+  return p;
+}
+
+function checkPositiveInt(v: unknown, field: string): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, v, 'must be an integer >= 1');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
