@@ -175,7 +175,8 @@ function parseString(input: string, opts: ParseTimeOptions, field: string, zone:
  * Any TimeInput to epoch milliseconds: epoch ms (number or numeric string; fractions rounded), Date,
  * luxon DateTime, ISO-8601/SQL/RFC 2822 strings, the DEFAULT_FORMAT and strings in `opts.format`.
  */
-export function datetimeToTimestampMs(input: TimeInput, opts: ParseTimeOptions = {}): number {
+export function datetimeToTimestampMs(input: TimeInput, options?: ParseTimeOptions): number {
+  const opts = options ?? {};
   const field = opts.field ?? 'timestamp';
   const zone = checkZone(opts.zone);
   if (typeof input === 'number') return checkRange(Math.round(input), field, input);
@@ -200,7 +201,8 @@ export interface FormatTimeOptions {
  * format 'iso' gives an ISO-8601 string with the zone's offset ('Z' in UTC), 'date' a Date, 'datetime' a
  * luxon DateTime in the zone; any other string is used as a format.
  */
-export function timestampMsToDatetime(ms: number, opts: FormatTimeOptions = {}): string | Date | DateTime {
+export function timestampMsToDatetime(ms: number, options?: FormatTimeOptions): string | Date | DateTime {
+  const opts = options ?? {};
   if (typeof ms !== 'number') throw new ValidationError('timestamp', ms, 'expected epoch milliseconds (a number)');
   checkRange(ms, 'timestamp', ms);
   const zone = checkZone(opts.zone);
