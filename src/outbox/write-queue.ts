@@ -1,0 +1,427 @@
+/**
+ * The forward half of store-and-forward: takes push batches, keeps them in an Outbox (or, without
+ * one, a bounded in-memory queue that is NOT crash-safe), coalesces them into few compact requests
+ * and delivers them oldest first, one request at a time, retrying what may succeed later.
+ *
+ * Error policy, by the error the send function throws:
+ * - retryable (err.retryable true: network, timeout, 5xx, 429, 408): the batch stays; retried with
+ *   exponential backoff and jitter, never sooner than the server's Retry-After. Status 'buffering'.
+ * - EAUTH (or HTTP 401/403): the batch stays and is retried at the slow pace (retry.maxMs), status
+ *   'error'. Credentials get fixed (token refresh, edited config) and the data must survive that.
+ * - any other error with retryable false (400 validation, EVALIDATION, EREADONLY, EPARSE, 413...):
+ *   resending cannot help, so the batch is removed and reported through onRejected and onResult.
+ * - an error without a retryable flag (a bug in the send function, say): kept and retried; losing
+ *   data to a programming error is worse than retrying it.
+ * A resolved WriteResult with rejected > 0 (KairosDB stored the valid points and named the bad ones)
+ * is reported, not retried.
+ *
+ * Delivery is at-least-once: a batch whose request was cut off by close() or a crash is sent again
+ * after restart. KairosDB overwrites identical points, so a resend does not duplicate data.
+ */
+import { ValidationError } from '../errors';
+import type { KairosPushMetric, Logger, WriteResult } from '../types';
+import { Backoff, type RetryOptions } from './backoff';
+import { OutboxError } from './errors';
+import { MemoryStore } from './memory-store';
+import { assertPushMetrics, coalesceMetrics, splitByPoints } from './points';
+import type { BatchStore, DropInfo } from './store';
+
+export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
+
+export interface WriteQueueStatus {
+  state: WriteQueueState;
+  /** Points waiting (including the batch in flight). */
+  buffered: number;
+  lastError?: string;
+}
+
+export type SendFunction = (metrics: KairosPushMetric[], signal: AbortSignal) => Promise<WriteResult>;
+
+export interface WriteQueueOptions {
+  send: SendFunction;
+  /** Durable backlog (an Outbox, usually). Without one: in-memory, lost on restart or crash. The queue does not close it. */
+  outbox?: BatchStore;
+  /** Points per request. Default 5000. */
+  maxBatchPoints?: number;
+  /** Coalescing window: how long the first point of a quiet period may wait for company. Default 1000 ms. */
+  maxDelayMs?: number;
+  retry?: RetryOptions;
+  /** Bound of the in-memory queue (no outbox); oldest points are dropped beyond it. Default 100,000. */
+  maxBufferedPoints?: number;
+  /** Safety net if the send function never settles: abort and retry after this. Default 120000 ms; 0 disables. */
+  sendTimeoutMs?: number;
+  now?: () => number;
+  /** Jitter source, for tests. */
+  random?: () => number;
+  logger?: Logger;
+  /** Final outcome of each delivered or rejected request. */
+  onResult?: (r: WriteResult & { attempt: number }) => void;
+  onStatus?: (s: WriteQueueStatus) => void;
+  /** A batch removed without being stored: the error carries the server's reason. */
+  onRejected?: (err: unknown, metrics: KairosPushMetric[]) => void;
+  /** In-memory queue overflow (an Outbox reports its own drops through its options). */
+  onDrop?: (info: DropInfo) => void;
+}
+
+type Verdict = 'retry' | 'auth' | 'reject';
+
+interface FlushWaiter {
+  target: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Status updates while buffering are rate-limited: at 1,000 msg/s nobody needs 1,000 updates/s. */
+const STATUS_INTERVAL_MS = 1000;
+
+export class WriteQueue {
+  private readonly send: SendFunction;
+  private readonly store: BatchStore;
+  private readonly maxBatchPoints: number;
+  private readonly maxDelayMs: number;
+  private readonly sendTimeoutMs: number;
+  private readonly backoff: Backoff;
+  private readonly now: () => number;
+  private readonly logger?: Logger;
+  private readonly onResult?: WriteQueueOptions['onResult'];
+  private readonly onStatus?: WriteQueueOptions['onStatus'];
+  private readonly onRejected?: WriteQueueOptions['onRejected'];
+
+  private windowTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private inFlight: AbortController | null = null;
+  private attempt = 0;
+  private failing = false;
+  private closed = false;
+  private halted = false;
+  private closing: Promise<void> | null = null;
+  private readonly enqueues = new Set<Promise<unknown>>();
+  private flushWaiters: FlushWaiter[] = [];
+  private lastStatus: WriteQueueStatus = { state: 'idle', buffered: 0 };
+  private lastStatusAt = -Infinity;
+
+  constructor(opts: WriteQueueOptions) {
+    if (!opts || typeof opts.send !== 'function') throw new ValidationError('send', opts?.send, 'must be a function (metrics, signal) => Promise<WriteResult>');
+    this.send = opts.send;
+    this.maxBatchPoints = positiveInt('maxBatchPoints', opts.maxBatchPoints, 5000);
+    this.maxDelayMs = nonNegative('maxDelayMs', opts.maxDelayMs, 1000);
+    this.sendTimeoutMs = nonNegative('sendTimeoutMs', opts.sendTimeoutMs, 120_000);
+    const retry = opts.retry ?? {};
+    nonNegative('retry.initialMs', retry.initialMs, 1000);
+    nonNegative('retry.maxMs', retry.maxMs, 60_000);
+    if (retry.factor !== undefined && !(typeof retry.factor === 'number' && retry.factor >= 1)) {
+      throw new ValidationError('retry.factor', retry.factor, 'must be a number >= 1');
+    }
+    this.backoff = new Backoff(retry, opts.random);
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger;
+    this.onResult = opts.onResult;
+    this.onStatus = opts.onStatus;
+    this.onRejected = opts.onRejected;
+    this.store =
+      opts.outbox ??
+      new MemoryStore({ maxPoints: positiveInt('maxBufferedPoints', opts.maxBufferedPoints, 100_000), logger: opts.logger, onDrop: opts.onDrop });
+    // A durable outbox may hold a backlog from before a restart: start delivering it.
+    if (this.store.stats().points > 0) this.schedule();
+  }
+
+  /**
+   * Resolves when the points are durable in the outbox (or accepted by the in-memory queue).
+   * Batches larger than maxBatchPoints are split; delivery happens in the background.
+   */
+  enqueue(metrics: KairosPushMetric[]): Promise<void> {
+    if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', 'write queue is closed'));
+    try {
+      assertPushMetrics(metrics);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (metrics.length === 0) return Promise.resolve();
+    // All appends start now, in order, so concurrent enqueue() calls keep their order on disk.
+    const appended = Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
+    const done = appended.then(() => {
+      this.schedule();
+      if (this.failing) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
+    });
+    const tracked = done.catch(() => undefined);
+    this.enqueues.add(tracked);
+    void tracked.then(() => this.enqueues.delete(tracked));
+    return done;
+  }
+
+  /**
+   * Sends everything enqueued so far now (skipping the coalescing window and any backoff wait).
+   * Resolves once it is all delivered or rejected; rejects with the error if a send fails (the data
+   * stays queued and is retried in the background).
+   */
+  async flush(): Promise<void> {
+    if (this.closed) throw new OutboxError('EOUTBOXCLOSED', 'write queue is closed');
+    return this.flushNow();
+  }
+
+  /**
+   * Stops timers, aborts the request in flight and returns within timeoutMs. With an outbox the
+   * unsent batches stay on disk and go out after restart. Without one, the queue first spends up to
+   * half the time delivering its memory backlog (if sends are succeeding) and warns about what is left.
+   */
+  close(timeoutMs = 3000): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.clearTimers();
+    this.closing = (async () => {
+      const deadline = this.now() + timeoutMs;
+      if (!this.store.durable && this.store.stats().points > 0 && !this.failing) {
+        await raceTimeout(this.flushNow(), timeoutMs / 2).catch(() => undefined);
+      }
+      this.halted = true;
+      this.clearTimers();
+      this.inFlight?.abort(new Error('write queue closing'));
+      if (this.pumping) await raceTimeout(this.pumping, Math.max(0, deadline - this.now())).catch(() => undefined);
+      this.settleFlushWaiters(new OutboxError('EOUTBOXCLOSED', 'write queue closed before everything was delivered'));
+      const left = this.store.stats().points;
+      if (!this.store.durable && left > 0) this.logger?.warn(`write queue closed with ${left} undelivered points in memory; they are lost (use an outbox to keep them)`);
+    })();
+    return this.closing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private flushNow(): Promise<void> {
+    return (async () => {
+      await Promise.all([...this.enqueues]);
+      const { appendedBatches, removedBatches } = this.store.stats();
+      if (removedBatches >= appendedBatches) return;
+      const done = new Promise<void>((resolve, reject) => this.flushWaiters.push({ target: appendedBatches, resolve, reject }));
+      this.clearTimers();
+      this.startPump();
+      return done;
+    })();
+  }
+
+  /** Opens the coalescing window, or sends at once when a full request is already waiting. */
+  private schedule(): void {
+    if (this.halted || this.pumping || this.retryTimer) return;
+    if (this.store.stats().points >= this.maxBatchPoints) {
+      this.startPump();
+    } else if (!this.windowTimer) {
+      this.windowTimer = setTimeout(() => {
+        this.windowTimer = null;
+        this.startPump();
+      }, this.maxDelayMs);
+    }
+  }
+
+  private startPump(): void {
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    this.windowTimer = null;
+    if (this.pumping || this.halted) return;
+    this.pumping = this.pump()
+      .catch((err: unknown) => this.storeFailed(err))
+      .finally(() => {
+        this.pumping = null;
+        // Points that arrived while the pump was finishing get their own window.
+        if (!this.halted && !this.retryTimer && this.store.stats().points > 0) this.schedule();
+      });
+  }
+
+  /** Delivers until the backlog is empty, a send fails, or close() halts it. */
+  private async pump(): Promise<void> {
+    while (!this.halted) {
+      const batch = await this.store.peek(this.maxBatchPoints);
+      if (!batch) {
+        this.failing = false;
+        this.emitStatus('idle');
+        this.settleFlushWaiters();
+        return;
+      }
+      this.attempt++;
+      if (!this.failing) this.emitStatus('sending');
+      const controller = new AbortController();
+      this.inFlight = controller;
+      let result: WriteResult | undefined;
+      let error: unknown;
+      let ok = false;
+      try {
+        result = await this.callSend(coalesceMetrics(batch.metrics), controller);
+        ok = true;
+      } catch (err) {
+        error = err;
+      } finally {
+        this.inFlight = null;
+      }
+      if (ok) {
+        await this.store.ack(batch.id);
+        const attempt = this.attempt;
+        this.attempt = 0;
+        this.failing = false;
+        const r = normaliseResult(result, batch.points);
+        this.safely(() => this.onResult?.({ ...r, attempt }));
+        this.settleFlushWaiters();
+        if (this.shouldPause()) return;
+        continue;
+      }
+      if (this.halted) return; // aborted by close(): the batch stays for the next run
+      const verdict = classify(error);
+      const message = errorMessage(error);
+      if (verdict === 'reject') {
+        await this.store.ack(batch.id);
+        const attempt = this.attempt;
+        this.attempt = 0;
+        this.emitStatus('error', message);
+        this.safely(() => this.onRejected?.(error, batch.metrics));
+        this.safely(() => this.onResult?.({ written: 0, rejected: batch.points, errors: [message], requests: 1, attempt }));
+        this.settleFlushWaiters();
+        if (this.shouldPause()) return;
+        continue;
+      }
+      this.failing = true;
+      const delay = verdict === 'auth' ? this.backoff.slowDelay() : this.backoff.delay(this.attempt, retryAfterOf(error));
+      this.emitStatus(verdict === 'auth' ? 'error' : 'buffering', message);
+      this.logger?.debug?.(`write queue: attempt ${this.attempt} failed (${message}); retrying in ${delay} ms`);
+      this.settleFlushWaiters(error);
+      this.retryLater(delay);
+      return;
+    }
+  }
+
+  /**
+   * After a request, only go straight on when a full request is waiting or someone is flushing;
+   * otherwise the few points that trickled in during the request wait for the next window, so a
+   * steady stream of messages still becomes about one request per maxDelayMs.
+   */
+  private shouldPause(): boolean {
+    const waiting = this.store.stats().points;
+    if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
+    this.emitStatus('idle');
+    return true;
+  }
+
+  private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
+    const sending = Promise.resolve().then(() => this.send(metrics, controller.signal));
+    if (!this.sendTimeoutMs) return sending;
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = Object.assign(new Error(`send did not settle within sendTimeoutMs ${this.sendTimeoutMs}`), { code: 'ETIMEOUT', retryable: true });
+        controller.abort(err);
+        reject(err);
+      }, this.sendTimeoutMs);
+    });
+    sending.catch(() => undefined); // it may still reject after the watchdog fired
+    try {
+      return await Promise.race([sending, watchdog]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** peek/ack failed (disk trouble, outbox closed under us): report and try again later. */
+  private storeFailed(err: unknown): void {
+    if (this.halted) return;
+    const message = `outbox: ${errorMessage(err)}`;
+    this.failing = true;
+    this.emitStatus('error', message);
+    this.logger?.warn(`write queue: ${message}`);
+    this.settleFlushWaiters(err);
+    this.retryLater(this.backoff.slowDelay());
+  }
+
+  private retryLater(delay: number): void {
+    if (this.halted) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.startPump();
+    }, delay);
+  }
+
+  private clearTimers(): void {
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.windowTimer = null;
+    this.retryTimer = null;
+  }
+
+  /** Resolves waiters whose batches are all gone; with an error, rejects every waiter. */
+  private settleFlushWaiters(error?: unknown): void {
+    if (!this.flushWaiters.length) return;
+    const removed = this.store.stats().removedBatches;
+    const keep: FlushWaiter[] = [];
+    for (const w of this.flushWaiters) {
+      if (error !== undefined) w.reject(error);
+      else if (removed >= w.target) w.resolve();
+      else keep.push(w);
+    }
+    this.flushWaiters = keep;
+  }
+
+  private emitStatus(state: WriteQueueState, lastError?: string, force = true): void {
+    const buffered = this.store.stats().points;
+    const prev = this.lastStatus;
+    const same = prev.state === state && prev.buffered === buffered && prev.lastError === lastError;
+    if (same) return;
+    const now = this.now();
+    if (!force && prev.state === state && prev.lastError === lastError && now - this.lastStatusAt < STATUS_INTERVAL_MS) return;
+    this.lastStatus = lastError === undefined ? { state, buffered } : { state, buffered, lastError };
+    this.lastStatusAt = now;
+    this.safely(() => this.onStatus?.({ ...this.lastStatus }));
+  }
+
+  /** A throwing callback must not stop delivery. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger?.warn(`write queue: callback threw: ${errorMessage(err)}`);
+    }
+  }
+}
+
+function classify(err: unknown): Verdict {
+  const e = (err ?? {}) as { code?: unknown; status?: unknown; retryable?: unknown };
+  if (e.code === 'EAUTH' || (e.code === 'EHTTP' && (e.status === 401 || e.status === 403))) return 'auth';
+  if (e.retryable === false) return 'reject';
+  return 'retry';
+}
+
+function retryAfterOf(err: unknown): number | undefined {
+  const v = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof v === 'number' ? v : undefined;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : 'unknown error';
+}
+
+/** A send function that resolves without a proper WriteResult is taken to have written everything. */
+function normaliseResult(r: WriteResult | undefined, points: number): WriteResult {
+  if (!r || typeof r !== 'object') return { written: points, rejected: 0, errors: [], requests: 1 };
+  return {
+    written: typeof r.written === 'number' ? r.written : points,
+    rejected: typeof r.rejected === 'number' ? r.rejected : 0,
+    errors: Array.isArray(r.errors) ? r.errors : [],
+    requests: typeof r.requests === 'number' ? r.requests : 1,
+  };
+}
+
+function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | void> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function positiveInt(field: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new ValidationError(field, v, 'must be a positive integer');
+  return v;
+}
+
+function nonNegative(field: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValidationError(field, v, 'must be a number >= 0');
+  return v;
+}
