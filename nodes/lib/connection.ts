@@ -154,8 +154,8 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
     connector = new KairosConnector({ ...base, baseUrl: baseUrls!, token });
   } else {
     if (!token) throw new ValidationError('authMode', authMode, `${kind === 'tsd' ? 'TSD' : 'EWIMA'} needs a token, token file or account id + password`);
-    const env = environment === 'staging' ? 'staging' : 'production';
-    const opts = { ...base, token, environment: env, ...(baseUrls ? { baseUrl: baseUrls } : {}) };
+    const env: 'production' | 'staging' = environment === 'staging' ? 'staging' : 'production';
+    const opts = { ...base, token, environment: env, ...(baseUrls ? { baseUrl: baseUrls[0] } : {}) };
     connector = kind === 'tsd' ? createTsdConnector(opts) : createEwimaConnector(opts);
   }
   return { kind, connector, readOnly: kind === 'tsd', defaultTags, timeZone, close: () => connector.close() };

@@ -1,0 +1,81 @@
+/**
+ * The write path shared by proficloud-write and proficloud-batch: a WriteQueue over the connector's
+ * push(), backed by a durable Outbox under <userDir>/proficloud-outbox/<node id> or by memory.
+ */
+import { join } from 'node:path';
+import { KairosError, ReadOnlyError } from '../../src/errors';
+import { Outbox } from '../../src/outbox/outbox';
+import type { OverflowPolicy } from '../../src/outbox/store';
+import { WriteQueue, type WriteQueueStatus } from '../../src/outbox/queue';
+import type { WriteResult } from '../../src/types';
+import type { Service } from './connection';
+import type { Node, NodeAPI } from './red';
+
+export interface WriterOptions {
+  maxBatchPoints: number;
+  maxDelayMs: number;
+  durable: boolean;
+  maxBytes: number;
+  overflow: OverflowPolicy;
+  onResult(result: WriteResult): void;
+  onStatus(status: WriteQueueStatus): void;
+  onFailure(err: unknown): void;
+  onDrop(points: number, reason: string): void;
+}
+
+export interface Writer {
+  enqueue(metrics: Parameters<WriteQueue['enqueue']>[0]): Promise<void>;
+  flush(): Promise<void>;
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function assertWritable(service: Service): void {
+  if (service.readOnly || !service.connector) {
+    const what = service.kind === 'io' ? 'proficloud.io TSD' : 'Proficloud TSD';
+    throw new ReadOnlyError(`${what} is read-only: choose a KairosDB or EWIMA connection to write`);
+  }
+}
+
+export function outboxDir(RED: NodeAPI, node: Node): string {
+  return join(RED.settings.userDir || process.cwd(), 'proficloud-outbox', node.id);
+}
+
+export async function openWriter(RED: NodeAPI, node: Node, service: Service, opts: WriterOptions): Promise<Writer> {
+  assertWritable(service);
+  const connector = service.connector!;
+  const logger = { warn: (m: string) => node.warn(m) };
+  const onDrop = (info: { points: number; reason: string }) => opts.onDrop(info.points, info.reason);
+  // Without the outbox the queue keeps its backlog in memory (lost on restart), bounded the same way.
+  const store = opts.durable
+    ? await Outbox.open({ dir: outboxDir(RED, node), maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop })
+    : undefined;
+  const queue = new WriteQueue({
+    send: (metrics) => connector.push(metrics),
+    outbox: store,
+    maxBatchPoints: opts.maxBatchPoints,
+    maxDelayMs: opts.maxDelayMs,
+    logger,
+    onResult: (result) => opts.onResult(result),
+    onStatus: (status) => opts.onStatus(status),
+    onRejected: (err) => opts.onFailure(err),
+    onDrop,
+  });
+  return {
+    enqueue: (metrics) => queue.enqueue(metrics),
+    flush: () => queue.flush(),
+    async close(timeoutMs) {
+      try {
+        await queue.close(timeoutMs);
+      } finally {
+        await store?.close();
+      }
+    },
+  };
+}
+
+/** One Error per problem the push builders reported, so each reaches Catch nodes with its own text. */
+export function validationErrors(errors: string[], limit: number): Error[] {
+  const shown = errors.slice(0, limit).map((m) => new KairosError('EVALIDATION', m, false));
+  if (errors.length > limit) shown.push(new KairosError('EVALIDATION', `${errors.length - limit} more invalid value(s) not listed`, false));
+  return shown;
+}
