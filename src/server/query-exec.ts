@@ -1,0 +1,254 @@
+/**
+ * Runs parsed queries against the store and writes KairosDB's response JSON directly as a string
+ * (a million raw points would otherwise mean a million small arrays for JSON.stringify).
+ * Per metric: select series by tag filter, group by tag, merge each group's series by time, apply
+ * limit/order, split by the other groupers and by type group, aggregate, and report sample_size.
+ */
+import type { Points, TypeGroup } from './points';
+import { aggregatedTypeGroup, applyAggregators, type AggregatorContext } from './plugins';
+import { matchesTags, type MetricQuery, type ParsedQuery } from './query-parse';
+import type { Series, Store } from './store';
+
+export interface ExecContext {
+  store: Store;
+  now: number;
+  /** save_as writes go here (the caller logs and stores them). */
+  saveAs(metric: string, tags: Record<string, string>, points: Points, ttl: number): void;
+}
+
+export interface QueryStats {
+  sampleSize: number;
+  series: number;
+}
+
+/** Merged points of one tag group, with the index of the series each point came from. */
+interface Merged {
+  ts: number[];
+  vs: Array<number | string>;
+  src: number[];
+}
+
+function mergeTwo(a: Merged, b: Merged): Merged {
+  const n = a.ts.length + b.ts.length;
+  const ts = new Array<number>(n);
+  const vs = new Array<number | string>(n);
+  const src = new Array<number>(n);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.ts.length && j < b.ts.length) {
+    // Ties take the left side first, which keeps series order stable on equal timestamps.
+    if (b.ts[j] < a.ts[i]) {
+      ts[k] = b.ts[j];
+      vs[k] = b.vs[j];
+      src[k++] = b.src[j++];
+    } else {
+      ts[k] = a.ts[i];
+      vs[k] = a.vs[i];
+      src[k++] = a.src[i++];
+    }
+  }
+  while (i < a.ts.length) {
+    ts[k] = a.ts[i];
+    vs[k] = a.vs[i];
+    src[k++] = a.src[i++];
+  }
+  while (j < b.ts.length) {
+    ts[k] = b.ts[j];
+    vs[k] = b.vs[j];
+    src[k++] = b.src[j++];
+  }
+  return { ts, vs, src };
+}
+
+function mergeAll(parts: Merged[]): Merged {
+  if (parts.length === 0) return { ts: [], vs: [], src: [] };
+  let level = parts;
+  while (level.length > 1) {
+    const next: Merged[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergeTwo(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return level[0];
+}
+
+function typeGroupOf(s: Series): TypeGroup {
+  return s.type === 'string' ? 'text' : 'number';
+}
+
+/** A JSON number as KairosDB prints it; non-finite doubles have no JSON form. */
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+function valueJson(v: number | string | null): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return num(v);
+  return JSON.stringify(v);
+}
+
+function valuesJson(p: Points): string {
+  const n = p.ts.length;
+  if (n === 0) return '[]';
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = '[' + p.ts[i] + ',' + valueJson(p.vs[i]) + ']';
+  return '[' + parts.join(',') + ']';
+}
+
+function tagsJson(tags: Map<string, Set<string>>): string {
+  const names = [...tags.keys()].sort();
+  return '{' + names.map((n) => JSON.stringify(n) + ':' + JSON.stringify([...(tags.get(n) as Set<string>)].sort())).join(',') + '}';
+}
+
+function unionTags(series: Series[], used: Iterable<number>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const i of used) {
+    const tags = series[i].tags;
+    for (const k in tags) {
+      let set = out.get(k);
+      if (!set) out.set(k, (set = new Set()));
+      set.add(tags[k]);
+    }
+  }
+  return out;
+}
+
+function emptyResult(name: string): string {
+  return `{"sample_size":0,"results":[{"name":${JSON.stringify(name)},"tags":{},"values":[]}]}`;
+}
+
+interface SubGroup {
+  groupNumbers: number[];
+  typeGroup: TypeGroup;
+  ts: number[];
+  vs: Array<number | string>;
+  used: Set<number>;
+}
+
+/** Runs one metric query; returns its `queries[]` entry as JSON text. */
+export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, stats: QueryStats): string {
+  const { store } = ctx;
+  const series = store.seriesOf(q.name).filter((s) => matchesTags(s.tags, q.tags));
+  // Tag groups: key -> series indexes, ordered by the grouped tags' values.
+  const tagGroups = new Map<string, { values: string[]; members: number[] }>();
+  const parts: Merged[] = [];
+  series.forEach((s, i) => {
+    const [lo, hi] = store.range(s, q.start, q.end);
+    if (hi <= lo) {
+      parts.push({ ts: [], vs: [], src: [] });
+      return;
+    }
+    parts.push({ ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), src: new Array<number>(hi - lo).fill(i) });
+    const values = q.groupByTags ? q.groupByTags.map((t) => s.tags[t] ?? '') : [];
+    const key = JSON.stringify(values);
+    let g = tagGroups.get(key);
+    if (!g) tagGroups.set(key, (g = { values, members: [] }));
+    g.members.push(i);
+  });
+  stats.series += series.length;
+  if (tagGroups.size === 0) return emptyResult(q.name);
+
+  const ordered = [...tagGroups.values()].sort((a, b) => compareLists(a.values, b.values));
+  let sampleSize = 0;
+  const results: string[] = [];
+  const nameJson = JSON.stringify(q.name);
+  for (const tg of ordered) {
+    let merged = tg.members.length === 1 ? parts[tg.members[0]] : mergeAll(tg.members.map((i) => parts[i]));
+    if (q.limit > 0 && merged.ts.length > q.limit) {
+      const keep = q.order === 'desc' ? [merged.ts.length - q.limit, merged.ts.length] : [0, q.limit];
+      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: merged.src.slice(keep[0], keep[1]) };
+    }
+    sampleSize += merged.ts.length;
+
+    // Split by the other groupers and the type group, in order of first appearance.
+    const subs = new Map<string, SubGroup>();
+    const n = merged.ts.length;
+    const single = q.groupers.length === 0 && tg.members.every((i) => typeGroupOf(series[i]) === typeGroupOf(series[tg.members[0]]));
+    if (single) {
+      subs.set('', { groupNumbers: [], typeGroup: typeGroupOf(series[tg.members[0]]), ts: merged.ts, vs: merged.vs, used: new Set(tg.members) });
+    } else {
+      for (let p = 0; p < n; p++) {
+        const s = series[merged.src[p]];
+        const tgType = typeGroupOf(s);
+        const nums = q.groupers.map((g) => g.groupOf(merged.ts[p], merged.vs[p], q.start));
+        const key = nums.join(',') + '|' + tgType;
+        let sub = subs.get(key);
+        if (!sub) subs.set(key, (sub = { groupNumbers: nums, typeGroup: tgType, ts: [], vs: [], used: new Set() }));
+        sub.ts.push(merged.ts[p]);
+        sub.vs.push(merged.vs[p]);
+        sub.used.add(merged.src[p]);
+      }
+    }
+
+    for (const sub of subs.values()) {
+      const tags = unionTags(series, sub.used);
+      const groupTags: Record<string, string[]> = {};
+      for (const [k, set] of tags) groupTags[k] = [...set].sort();
+      let points: Points = { ts: sub.ts, vs: sub.vs };
+      if (q.aggregators.length > 0) {
+        const actx: AggregatorContext = {
+          queryStart: q.start,
+          queryEnd: q.end,
+          timeZone,
+          now: ctx.now,
+          metricName: q.name,
+          groupTags,
+          groupByTagNames: q.groupByTags ?? [],
+          saveAs: (name, t, pts, ttl) => ctx.saveAs(name, t, pts, ttl),
+        };
+        points = applyAggregators(q.aggregators, { ts: sub.ts.slice(), vs: sub.vs.slice() }, sub.typeGroup, actx);
+      }
+      if (q.order === 'desc') points = { ts: points.ts.slice().reverse(), vs: points.vs.slice().reverse() };
+
+      const groupBy: string[] = [];
+      if (q.groupByTags) {
+        const group: Record<string, string> = {};
+        q.groupByTags.forEach((t, i) => (group[t] = tg.values[i]));
+        groupBy.push(JSON.stringify({ name: 'tag', tags: q.groupByTags, group }));
+      }
+      q.groupers.forEach((g, i) => groupBy.push(JSON.stringify(g.describe(sub.groupNumbers[i]))));
+      groupBy.push(`{"name":"type","type":"${aggregatedTypeGroup(q.aggregators, sub.typeGroup)}"}`);
+      results.push(
+        `{"name":${nameJson},"group_by":[${groupBy.join(',')}]` +
+          (q.excludeTags ? '' : `,"tags":${tagsJson(tags)}`) +
+          `,"values":${valuesJson(points)}}`,
+      );
+    }
+  }
+  stats.sampleSize += sampleSize;
+  return `{"sample_size":${sampleSize},"results":[${results.join(',')}]}`;
+}
+
+function compareLists(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return 0;
+}
+
+export function runQuery(q: ParsedQuery, ctx: ExecContext, stats: QueryStats): string {
+  return '{"queries":[' + q.metrics.map((m) => runMetric(m, q.timeZone, ctx, stats)).join(',') + ']}';
+}
+
+/** POST /api/v1/datapoints/query/tags: tag names and values of matching series (time range ignored, as on H2). */
+export function runTagsQuery(q: ParsedQuery, store: Store): string {
+  const entries = q.metrics.map((m) => {
+    const series = store.seriesOf(m.name).filter((s) => matchesTags(s.tags, m.tags));
+    const tags = unionTags(series, series.keys());
+    return `{"results":[{"name":${JSON.stringify(m.name)},"tags":${tagsJson(tags)},"values":[]}]}`;
+  });
+  return '{"queries":[' + entries.join(',') + ']}';
+}
+
+/** Deletes the raw points a query selects; returns the ranges removed, for the log. */
+export function runDelete(q: ParsedQuery, store: Store): Array<{ series: Series; start: number; end: number }> {
+  const out: Array<{ series: Series; start: number; end: number }> = [];
+  for (const m of q.metrics) {
+    for (const s of store.seriesOf(m.name)) {
+      if (!matchesTags(s.tags, m.tags)) continue;
+      if (store.deleteRange(s, m.start, m.end) > 0) out.push({ series: s, start: m.start, end: m.end });
+    }
+  }
+  return out;
+}
