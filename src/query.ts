@@ -4,7 +4,7 @@
  */
 import { IANAZone } from 'luxon';
 import { ValidationError } from './errors';
-import { datetimeToTimestampMs, normalizeTimeUnit, validateRelativeTime } from './time';
+import { datetimeToTimestampMs, normalizeTimeUnit, subtractRelative, validateRelativeTime } from './time';
 import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from './types';
 
 /** What one aggregator takes; the editor lists these. */
@@ -64,7 +64,7 @@ const TRIM_MODES = ['first', 'last', 'both'];
 export interface BuildQueryContext {
   /** Zone for absolute time strings without an offset. Default: opts.timeZone, then UTC. */
   zone?: string;
-  /** Reference "now" (tests, windowing). */
+  /** Reference "now" for checking relative ranges (default Date.now()). */
   now?: number;
 }
 
@@ -105,8 +105,15 @@ export function buildQuery(opts: QueryOptions, ctx: BuildQueryContext = {}): Kai
   }
   if (hasEndAbs) body.end_absolute = absolute(opts.endAbsolute, 'endAbsolute', zone);
   if (hasEndRel) body.end_relative = validateRelativeTime(opts.endRelative, 'endRelative');
-  if (body.start_absolute !== undefined && body.end_absolute !== undefined && body.end_absolute < body.start_absolute) {
-    throw new ValidationError('endAbsolute', opts.endAbsolute, `must not be before startAbsolute (${body.start_absolute})`);
+  if (hasEndAbs || hasEndRel) {
+    // KairosDB answers 400 to an end before the start; relative forms are resolved against ctx.now.
+    const now = ctx.now ?? Date.now();
+    const startMs = body.start_absolute ?? subtractRelative(now, body.start_relative as RelativeTime, timeZone);
+    const endMs = body.end_absolute ?? subtractRelative(now, body.end_relative as RelativeTime, timeZone);
+    if (endMs < startMs) {
+      const field = hasEndAbs ? 'endAbsolute' : 'endRelative';
+      throw new ValidationError(field, hasEndAbs ? opts.endAbsolute : opts.endRelative, `must not be before the start (${new Date(startMs).toISOString()})`);
+    }
   }
   body.time_zone = timeZone;
   body.metrics = metricList(opts).map((m, i) => buildMetric(m, opts, `metrics[${i}]`));

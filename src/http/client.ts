@@ -43,6 +43,9 @@ const FAILOVER_CODES = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
 
+/** NetworkErrors after which the next base URL is tried. */
+const failoverErrors = new WeakSet<Error>();
+
 export class HttpClient {
   readonly baseUrls: readonly string[];
   private readonly bases: URL[];
@@ -81,7 +84,7 @@ export class HttpClient {
         return await this.attempt(req, base.href, url, headers, prepared);
       } catch (err) {
         lastError = err;
-        if (!(err instanceof NetworkError) || !(err as NetworkError & { failover?: boolean }).failover) throw err;
+        if (!(err instanceof Error) || !failoverErrors.has(err)) throw err;
       }
     }
     throw lastError;
@@ -256,7 +259,7 @@ function mapNetworkError(err: unknown, url: string, secrets: Array<string | unde
   const what = tls ? 'TLS failure talking to' : 'Cannot reach';
   const out = new NetworkError(`${what} ${hostOf(url)}: ${detail}`, { cause: err });
   // Only connection-level failures move on to the next cluster member; TLS errors would repeat.
-  (out as NetworkError & { failover?: boolean }).failover = !tls && code !== undefined && FAILOVER_CODES.has(code);
+  if (!tls && code !== undefined && FAILOVER_CODES.has(code)) failoverErrors.add(out);
   return out;
 }
 

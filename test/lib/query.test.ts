@@ -30,7 +30,7 @@ describe('buildQuery', () => {
       excludeTags: true,
       aggregators: [{ name: 'avg', sampling: { value: 1, unit: 'MINUTES' as never }, align_start_time: true }],
       groupBy: [{ name: 'tag', tags: ['host'] }],
-    });
+    }, { now: Date.UTC(2024, 0, 1, 1) });
     assert.deepEqual(q, {
       start_relative: { value: 2, unit: 'hours' },
       end_absolute: Date.UTC(2024, 0, 1),
@@ -75,7 +75,13 @@ describe('buildQuery', () => {
     });
     it('allows at most one end form', () => rejects({ endAbsolute: 1_700_000_100_000, endRelative: { value: 1, unit: 'days' } }, 'endAbsolute/endRelative'));
     it('rejects unreadable absolute times', () => rejects({ startAbsolute: 'yesterday-ish' }, 'startAbsolute', /yesterday-ish/));
-    it('rejects an end before the start', () => rejects({ endAbsolute: 1_600_000_000_000 }, 'endAbsolute'));
+    it('rejects an end before the start, relative forms included', () => {
+      rejects({ endAbsolute: 1_600_000_000_000 }, 'endAbsolute');
+      rejects({ startAbsolute: undefined, startRelative: { value: 1, unit: 'hours' }, endRelative: { value: 2, unit: 'hours' } }, 'endRelative');
+      const now = Date.UTC(2024, 0, 2);
+      assert.throws(() => buildQuery({ metrics: 'm', startAbsolute: now - 1000, endRelative: { value: 1, unit: 'days' } }, { now }), /endRelative/);
+      assert.doesNotThrow(() => buildQuery({ metrics: 'm', startRelative: { value: 2, unit: 'days' }, endRelative: { value: 1, unit: 'days' } }, { now }));
+    });
     it('rejects bad relative times', () => {
       rejects({ startAbsolute: undefined, startRelative: { value: 1, unit: 'fortnights' as never } }, 'startRelative.unit', /fortnights/);
       rejects({ startAbsolute: undefined, startRelative: { value: -1, unit: 'days' } }, 'startRelative.value');
