@@ -1,0 +1,333 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KairosConnector } from '../../src/connector';
+import { AuthenticationError, HttpStatusError } from '../../src/errors';
+import { Outbox } from '../../src/outbox/outbox';
+import { WriteQueue, type WriteQueueOptions, type WriteQueueStatus } from '../../src/outbox/write-queue';
+import type { KairosPushMetric, WriteResult } from '../../src/types';
+import { fetchSender, PushServer } from './push-server';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function point(name: string, ts: number, host = 'h1'): KairosPushMetric[] {
+  return [{ name, tags: { host }, type: 'long', datapoints: [[ts, ts * 10]] }];
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const fastRetry = { initialMs: 20, maxMs: 100, factor: 2 };
+
+describe('WriteQueue', function () {
+  let server: PushServer;
+  const queues: WriteQueue[] = [];
+  const boxes: Outbox[] = [];
+  const dirs: string[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+
+  const makeQueue = (opts: Partial<WriteQueueOptions> = {}): WriteQueue => {
+    const q = new WriteQueue({ send: fetchSender(() => server.url), maxDelayMs: 50, retry: fastRetry, ...opts });
+    queues.push(q);
+    return q;
+  };
+  const makeOutbox = async (dir?: string): Promise<Outbox> => {
+    const d = dir ?? (await fs.mkdtemp(join(tmpdir(), 'wq-test-')));
+    if (!dir) dirs.push(d);
+    const box = await Outbox.open({ dir: d });
+    boxes.push(box);
+    return box;
+  };
+
+  before(() => process.on('unhandledRejection', onUnhandled));
+  after(() => process.off('unhandledRejection', onUnhandled));
+  beforeEach(async () => {
+    server = new PushServer();
+    await server.start();
+  });
+  afterEach(async () => {
+    for (const q of queues.splice(0)) await q.close(500);
+    for (const b of boxes.splice(0)) await b.close();
+    for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true });
+    await server.stop();
+    assert.deepEqual(unhandled, [], 'no unhandled promise rejections');
+  });
+
+  it('coalesces messages of one window into one request, one entry per series', async () => {
+    const results: Array<WriteResult & { attempt: number }> = [];
+    const q2 = makeQueue({ maxDelayMs: 100, onResult: (r) => results.push(r) });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => q2.enqueue(point(i % 2 ? 'a' : 'b', 1000 + i, i % 3 ? 'h1' : 'h2'))));
+    await q2.flush();
+    assert.equal(server.requests.length, 1);
+    const sent = server.requests[0].metrics;
+    assert.equal(sent.length, 4, 'a/h1, a/h2, b/h1, b/h2');
+    assert.equal(sent.reduce((n, m) => n + (m.datapoints?.length ?? 0), 0), 300);
+    const a1 = sent.find((m) => m.name === 'a' && m.tags.host === 'h1');
+    const ts = (a1?.datapoints ?? []).map((p) => p[0]);
+    assert.deepEqual(ts, [...ts].sort((x, y) => x - y), 'arrival order kept within a series');
+    assert.deepEqual(results, [{ written: 300, rejected: 0, errors: [], requests: 1, attempt: 1 }]);
+  });
+
+  it('turns a steady stream into about one request per window', async () => {
+    const q = makeQueue({ maxDelayMs: 100 });
+    const t0 = Date.now();
+    let n = 0;
+    // ~500 messages over ~500 ms (one every millisecond or so); bounded by count and time.
+    while (n < 500 && Date.now() - t0 < 1500) {
+      await q.enqueue(point('stream', n++));
+      if (n % 5 === 0) await sleep(1);
+    }
+    await q.flush();
+    const elapsed = Date.now() - t0;
+    assert.equal(server.storedPoints().size, n);
+    assert.ok(server.requests.length <= Math.ceil(elapsed / 100) + 2, `${server.requests.length} requests for ${n} messages in ${elapsed} ms`);
+  });
+
+  it('splits at maxBatchPoints and sends full batches without waiting for the window', async () => {
+    const q = makeQueue({ maxBatchPoints: 1000, maxDelayMs: 60_000 });
+    const big: KairosPushMetric[] = [{ name: 'big', tags: { host: 'h1' }, datapoints: Array.from({ length: 2500 }, (_, i) => [i, i] as [number, number]) }];
+    await q.enqueue(big);
+    await until(() => server.requests.length >= 2, 'two full requests');
+    assert.deepEqual(
+      server.requests.map((r) => r.metrics[0].datapoints?.length),
+      [1000, 1000],
+    );
+    await q.flush(); // the 500 left would otherwise wait for the 60 s window
+    assert.equal(server.storedPoints().size, 2500);
+    assert.ok(server.requests.every((r) => (r.metrics[0].datapoints?.length ?? 0) <= 1000));
+  });
+
+  it('rides out 503, 429, timeouts and refused connections, delivering every point once or as an identical resend', async function () {
+    this.timeout(15_000);
+    const box = await makeOutbox();
+    const statuses: WriteQueueStatus[] = [];
+    const q = makeQueue({ outbox: box, send: fetchSender(() => server.url, 150), onStatus: (s) => statuses.push(s) });
+    server.script = [{ status: 503 }, { status: 429 }, 'hang', { status: 500 }];
+    const expected = new Set<string>();
+    let ts = 0;
+    const burst = async (k: number): Promise<void> => {
+      for (let i = 0; i < k; i++) {
+        const t = ts++;
+        expected.add(`m|{"host":"h1"}|${t}`);
+        await q.enqueue(point('m', t));
+      }
+    };
+    await burst(50);
+    await until(() => statuses.some((s) => s.state === 'buffering' && s.buffered > 0), 'buffering status');
+    await burst(50);
+    // Link down: the server goes away entirely, comes back on the same port later.
+    await until(() => server.requests.length >= 4, 'scripted failures consumed');
+    const port = Number(new URL(server.url).port);
+    await server.stop();
+    await burst(50);
+    await sleep(150);
+    await server.start(port);
+    await burst(50);
+    await until(
+      () => box.stats().points === 0 && server.storedPoints().size === expected.size && statuses[statuses.length - 1]?.state === 'idle',
+      'all points delivered',
+      10_000,
+    );
+
+    const stored = server.storedPoints();
+    assert.deepEqual(new Set(stored.keys()), expected);
+    for (const [key, values] of stored) assert.equal(values.size, 1, `${key} stored with different values`);
+    const buffering = statuses.find((s) => s.state === 'buffering');
+    assert.match(buffering?.lastError ?? '', /HTTP (503|429|500)|no answer|cannot reach/);
+  });
+
+  it("honours the server's Retry-After", async () => {
+    const q = makeQueue({ retry: { initialMs: 10, maxMs: 50 } });
+    server.script = [{ status: 503, retryAfterS: 1 }];
+    await q.enqueue(point('ra', 1));
+    await until(() => server.requests.length === 2, 'the retry', 4000);
+    const gap = server.requests[1].at - server.requests[0].at;
+    assert.ok(gap >= 950, `retried after ${gap} ms despite Retry-After: 1`);
+  });
+
+  it('does not retry a 400: removes the batch and reports the server reason, then carries on', async () => {
+    const box = await makeOutbox();
+    const rejected: Array<{ err: unknown; metrics: KairosPushMetric[] }> = [];
+    const results: Array<WriteResult & { attempt: number }> = [];
+    const q = makeQueue({ outbox: box, onRejected: (err, metrics) => rejected.push({ err, metrics }), onResult: (r) => results.push(r) });
+    const reason = 'metric[0](name=bad).tags count must be greater than or equal to 1.';
+    server.script = [{ status: 400, errors: [reason] }];
+    await q.enqueue(point('bad', 1));
+    await q.flush();
+    await sleep(100); // a retry would come within initialMs (20 ms)
+    assert.equal(server.requests.length, 1);
+    assert.equal(rejected.length, 1);
+    assert.ok(rejected[0].err instanceof HttpStatusError);
+    assert.ok((rejected[0].err as Error).message.includes(reason));
+    assert.deepEqual(rejected[0].metrics, point('bad', 1));
+    assert.deepEqual(results[0], { written: 0, rejected: 1, errors: [(rejected[0].err as Error).message], requests: 1, attempt: 1 });
+    assert.equal(box.stats().points, 0);
+
+    await q.enqueue(point('good', 2));
+    await q.flush();
+    assert.equal(server.storedPoints().size, 1);
+  });
+
+  it('reports a partial result (some points rejected) without retrying', async () => {
+    let calls = 0;
+    const results: Array<WriteResult & { attempt: number }> = [];
+    const q = makeQueue({
+      send: async (metrics) => {
+        calls++;
+        return { written: metrics.length - 1, rejected: 1, errors: ['metric[1](name=y).datapoints[0].value may not be empty.'], requests: 1 };
+      },
+      onResult: (r) => results.push(r),
+    });
+    await q.enqueue([...point('x', 1), ...point('y', 1)]);
+    await q.flush();
+    await sleep(80);
+    assert.equal(calls, 1);
+    assert.deepEqual(results, [{ written: 1, rejected: 1, errors: ['metric[1](name=y).datapoints[0].value may not be empty.'], requests: 1, attempt: 1 }]);
+  });
+
+  it('keeps retrying slowly on EAUTH with an error status, and delivers once the credentials work', async () => {
+    let authOk = false;
+    const send = fetchSender(() => server.url);
+    const statuses: WriteQueueStatus[] = [];
+    let calls = 0;
+    const q = makeQueue({
+      retry: { initialMs: 5, maxMs: 60 },
+      onStatus: (s) => statuses.push(s),
+      send: async (metrics, signal) => {
+        calls++;
+        if (!authOk) throw new AuthenticationError('HTTP 401: token rejected', 401);
+        return send(metrics, signal);
+      },
+    });
+    await q.enqueue(point('auth', 1));
+    await until(() => calls >= 2, 'a second attempt');
+    const err = statuses.find((s) => s.state === 'error');
+    assert.deepEqual(err, { state: 'error', buffered: 1, lastError: 'HTTP 401: token rejected' });
+    // Slow lane: at least maxMs/2 between attempts, not the 5 ms initial delay.
+    await sleep(100);
+    assert.ok(calls <= 5, `${calls} attempts in ~150 ms`);
+    authOk = true;
+    await until(() => server.storedPoints().size === 1, 'delivery after the fix');
+  });
+
+  it('close() aborts a hanging request within the timeout; the batch stays in the outbox and goes out after restart', async () => {
+    const dir = await fs.mkdtemp(join(tmpdir(), 'wq-test-'));
+    dirs.push(dir);
+    let box = await Outbox.open({ dir });
+    server.script = ['hang'];
+    const q = new WriteQueue({ outbox: box, send: fetchSender(() => server.url, 30_000), maxDelayMs: 10, retry: fastRetry });
+    await q.enqueue(point('kept', 1));
+    await until(() => server.requests.length === 1, 'the hanging request');
+    const t0 = Date.now();
+    await q.close(300);
+    assert.ok(Date.now() - t0 < 400, `close took ${Date.now() - t0} ms`);
+    await until(() => server.abortedHung === 1, 'the request aborted');
+    await assert.rejects(q.enqueue(point('late', 2)), { code: 'EOUTBOXCLOSED' });
+    assert.equal(box.stats().points, 1);
+    await box.close();
+
+    // "Restart": a new outbox and queue on the same directory deliver the backlog without any enqueue.
+    box = await makeOutbox(dir);
+    makeQueue({ outbox: box, maxDelayMs: 10 });
+    await until(() => server.storedPoints().size === 1 && box.stats().points === 0, 'backlog delivered after restart');
+  });
+
+  it('close() returns in time even if the send function ignores the abort signal', async () => {
+    const q = makeQueue({ send: () => new Promise<WriteResult>(() => undefined), maxDelayMs: 0 });
+    await q.enqueue(point('stuck', 1));
+    await sleep(20);
+    const t0 = Date.now();
+    await q.close(200);
+    const took = Date.now() - t0;
+    assert.ok(took >= 90 && took < 350, `close took ${took} ms`);
+  });
+
+  it('a send that never settles is cut off by sendTimeoutMs and retried', async () => {
+    let calls = 0;
+    const send = fetchSender(() => server.url);
+    const q = makeQueue({
+      sendTimeoutMs: 50,
+      send: (metrics, signal) => {
+        calls++;
+        return calls === 1 ? new Promise<WriteResult>(() => undefined) : send(metrics, signal);
+      },
+    });
+    await q.enqueue(point('wd', 1));
+    await until(() => server.storedPoints().size === 1, 'delivery after the watchdog');
+    assert.equal(calls, 2);
+  });
+
+  it('without an outbox: delivers its memory backlog on close when the link works, warns about what is lost when not', async () => {
+    const q = makeQueue({ maxDelayMs: 60_000 });
+    await q.enqueue(point('mem', 1));
+    await q.close(1000);
+    assert.equal(server.storedPoints().size, 1);
+
+    const warns: string[] = [];
+    server.script = [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }];
+    const q2 = makeQueue({ maxDelayMs: 0, logger: { warn: (m) => warns.push(m) } });
+    await q2.enqueue(point('mem', 2));
+    await until(() => server.requests.length >= 2, 'failures');
+    await q2.close(200);
+    assert.match(warns.join('\n'), /closed with 1 undelivered points in memory; they are lost/);
+  });
+
+  it('flush() rejects with the error when sending fails, keeping the data for the retry', async () => {
+    const q = makeQueue({ retry: { initialMs: 30, maxMs: 30 } });
+    server.script = [{ status: 503 }];
+    await q.enqueue(point('f', 1));
+    await assert.rejects(q.flush(), { code: 'EHTTP', status: 503 });
+    await until(() => server.storedPoints().size === 1, 'retry delivery');
+  });
+
+  it('rejects bad input naming the field and value', async () => {
+    const q = makeQueue();
+    await assert.rejects(q.enqueue({} as unknown as KairosPushMetric[]), { code: 'EVALIDATION', message: /^metrics: must be an array.*got object/ });
+    assert.throws(() => new WriteQueue({ send: fetchSender(() => server.url), maxBatchPoints: 0 }), { code: 'EVALIDATION', message: /^maxBatchPoints: .*got 0/ });
+    assert.throws(() => new WriteQueue({ send: fetchSender(() => server.url), retry: { factor: 0.5 } }), { code: 'EVALIDATION', message: /^retry\.factor: .*got 0\.5/ });
+    assert.throws(() => new WriteQueue({ send: 'x' as unknown as WriteQueueOptions['send'] }), { code: 'EVALIDATION', message: /^send: / });
+  });
+});
+
+describe('WriteQueue with KairosConnector.push', () => {
+  it('delivers through the real connector, retrying its retryable 503 and reporting its partial 400', async () => {
+    const server = new PushServer();
+    await server.start();
+    const connector = new KairosConnector({ baseUrl: new URL(server.url).origin, timeoutMs: 2000 });
+    const results: Array<WriteResult & { attempt: number }> = [];
+    const q = new WriteQueue({ send: (metrics) => connector.push(metrics), maxDelayMs: 10, retry: fastRetry, onResult: (r) => results.push(r) });
+    try {
+      server.script = [{ status: 503, errors: ['datastore busy'] }];
+      await q.enqueue(point('conn', 1));
+      await q.enqueue(point('conn', 2));
+      await until(() => results.length === 1, 'delivery after the 503');
+      assert.equal(server.requests.length, 2);
+      assert.deepEqual([...server.storedPoints().keys()], ['conn|{"host":"h1"}|1', 'conn|{"host":"h1"}|2']);
+      assert.equal(results[0].written, 2);
+      assert.equal(results[0].attempt, 2);
+
+      // KairosDB stores the valid metric of a 400 and names the bad one: reported, not retried.
+      server.script = [{ status: 400, errors: ['metric[1](name=other).tags count must be greater than or equal to 1.'] }];
+      await q.enqueue([...point('conn', 3), ...point('other', 3)]);
+      await q.flush();
+      await sleep(60);
+      assert.equal(server.requests.length, 3);
+      assert.equal(results[1].rejected, 1);
+      assert.equal(results[1].written, 1);
+      assert.match(results[1].errors.join(), /tags count/);
+    } finally {
+      await q.close(500);
+      await connector.close();
+      await server.stop();
+    }
+  });
+});
