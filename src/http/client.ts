@@ -27,7 +27,7 @@ export interface HttpClientOptions {
   proxy?: ProxySetting;
   tls?: TlsOptions;
   timeoutMs?: number;
-  /** Request bodies above this size are gzipped when the request allows it; 0 = never. */
+  /** Request bodies above this size are gzipped when the request allows it; 0 or Infinity = never. */
   gzipThresholdBytes?: number;
   /** The Authorization header value, asked for on every request (tokens may be refreshed). */
   authorization?: () => string | undefined | Promise<string | undefined>;
@@ -302,7 +302,8 @@ function pathOf(url: string): string {
 
 function checkNonNegative(v: number | undefined, field: string, dflt: number, positive: boolean): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+  // Infinity is allowed for the gzip threshold ("never"), not for a timer.
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (positive && (v === 0 || !Number.isFinite(v)))) {
     throw new ValidationError(field, v, positive ? 'must be a positive number of milliseconds' : 'must be a number >= 0');
   }
   return v;

@@ -254,10 +254,12 @@ describe('HttpClient', () => {
       assert.equal(gz.headers['content-type'], 'application/json');
     });
 
-    it('never gzips with threshold 0', async () => {
-      const c = make({ baseUrls: [stub.url], gzipThresholdBytes: 0 });
-      await c.request({ method: 'POST', path: '/push', body: big, allowGzip: true });
-      assert.equal(stub.requests[0].headers['content-encoding'], undefined);
+    it('never gzips with threshold 0 or Infinity', async () => {
+      await make({ baseUrls: [stub.url], gzipThresholdBytes: 0 }).request({ method: 'POST', path: '/push', body: big, allowGzip: true });
+      await make({ baseUrls: [stub.url], gzipThresholdBytes: Infinity }).request({ method: 'POST', path: '/push', body: big, allowGzip: true });
+      assert.deepEqual(stub.requests.map((r) => r.headers['content-encoding']), [undefined, undefined]);
+      assert.throws(() => new HttpClient({ baseUrls: [stub.url], gzipThresholdBytes: NaN }), /gzipThresholdBytes/);
+      assert.throws(() => new HttpClient({ baseUrls: [stub.url], timeoutMs: Infinity }), /timeoutMs/);
     });
 
     it('asks for and decompresses gzip responses', async () => {
@@ -340,6 +342,8 @@ describe('HttpClient', () => {
     });
 
     it('500 is retryable; HTML bodies give a text excerpt', async () => {
+      stub.setHandler(() => ({ status: 500, body: { errors: ['Query exceeded limit of 1000 data points'] } }));
+      await assert.rejects(c().requestJson({ method: 'GET', path: '/x' }), (e: unknown) => e instanceof HttpStatusError && e.status === 500 && e.retryable && /exceeded limit/.test(e.message));
       stub.setHandler(() => ({ status: 502, body: '<html><head><title>Bad Gateway</title></head><body><p>upstream down</p></body></html>' }));
       await assert.rejects(c().requestJson({ method: 'GET', path: '/x' }), (e: unknown) => {
         assert.ok(e instanceof HttpStatusError);
