@@ -107,7 +107,7 @@ function valueGrouper(qp: string, entry: Record<string, unknown>): CompiledGroup
       if (typeof v !== 'number') return -1;
       // Longs divide as longs then narrow; doubles are cast to int before the (int) division.
       if (Number.isInteger(v)) return Math.trunc(v / size) | 0;
-      return Math.trunc(javaIntFromDouble(v) / size);
+      return Math.trunc(javaIntFromDouble(v) / size) | 0;
     },
     describe: (k) => ({ name: 'value', range_size: size, group: { group_number: k } }),
   };
