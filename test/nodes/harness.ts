@@ -1,0 +1,104 @@
+/**
+ * Shared set-up for the node tests: node-red-node-test-helper with the BUILT nodes from dist/nodes,
+ * the local KairosDB-compatible server on 127.0.0.1, and small waiting utilities.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type LocalServer } from '../../src/server/index';
+
+/** The parts of node-red-node-test-helper we use (it ships no type declarations). */
+export interface TestNode {
+  id: string;
+  on(event: string, fn: (arg: never) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  status: { (s: unknown): void; lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[] }> };
+  error: { getCalls(): Array<{ args: unknown[] }> };
+  warn: { getCalls(): Array<{ args: unknown[] }> };
+  context(): { get(key: string): unknown; set(key: string, value: unknown): void };
+}
+export interface TestHelper {
+  init(runtimePath: string, userSettings?: Record<string, unknown>): void;
+  settings(s: Record<string, unknown>): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  request(): import('./supertest-shim').Agent;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper: TestHelper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
+/** Built node modules in config, query, write, batch, stream order. */
+export function builtNodes(): unknown[] {
+  return ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'].map((t) => require(join(DIST, `${t}.js`)));
+}
+
+export const userDir = mkdtempSync(join(tmpdir(), 'proficloud-nodes-'));
+helper.settings({ userDir });
+
+export function startHelper(): Promise<void> {
+  return new Promise((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+}
+export function stopHelper(): Promise<void> {
+  return new Promise((resolve, reject) => helper.stopServer((err) => (err ? reject(err) : resolve())));
+}
+export function cleanUserDir(): void {
+  rmSync(userDir, { recursive: true, force: true });
+}
+
+export async function kairos(opts: { token?: string } = {}): Promise<LocalServer> {
+  return startServer({ port: 0, host: '127.0.0.1', selfMetrics: false, ...opts });
+}
+
+export function configNode(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 5, gzip: true, proxyMode: 'none', tlsVerify: true, ...extra };
+}
+
+/** Posts points straight to the server, bypassing the nodes under test. */
+export async function seed(url: string, metrics: unknown[]): Promise<void> {
+  const res = await fetch(`${url}/api/v1/datapoints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metrics) });
+  if (res.status !== 204) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
+}
+
+/** Reads points back from the server. */
+export async function readBack(url: string, metric: string, tags?: Record<string, string[]>): Promise<Array<[number, unknown]>> {
+  const body = { start_absolute: 1, metrics: [{ name: metric, ...(tags ? { tags } : {}) }] };
+  const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { queries: Array<{ results: Array<{ values: Array<[number, unknown]> }> }> };
+  return json.queries[0].results.flatMap((r) => r.values);
+}
+
+/** Collects messages arriving at a helper node. */
+export function collect(node: TestNode): Array<Record<string, unknown>> {
+  const got: Array<Record<string, unknown>> = [];
+  node.on('input', (msg: never) => got.push(msg));
+  return got;
+}
+
+/** Resolves when cond() holds; fails after timeoutMs (bounded polling, never endless). */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 4000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Messages of every node.error(err, msg) call on a node under test. */
+export function errorsOf(node: TestNode): string[] {
+  return node.error.getCalls().map((c) => {
+    const e = c.args[0] as { message?: string } | string;
+    return typeof e === 'string' ? e : String(e?.message);
+  });
+}
+
+export function lastStatus(node: TestNode): { fill?: string; shape?: string; text?: string } {
+  const calls = node.status.getCalls();
+  return (calls.length ? calls[calls.length - 1].args[0] : {}) as { fill?: string; text?: string };
+}
