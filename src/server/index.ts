@@ -236,12 +236,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   }
 
   function featuresReply(name: string | null): Reply {
-    const features = loadFeatures();
-    if (!Array.isArray(features)) return empty(404);
-    if (name === null) return json(200, JSON.stringify(features));
-    const f = features.find((x: unknown) => (x as { name?: unknown })?.name === name);
-    if (!f) return { status: 404, body: JSON.stringify({ errors: [`Unknown feature '${name}'`] }), type: JSON_TYPE };
-    return json(200, JSON.stringify(f));
+    const mod = loadFeatures();
+    if (!mod || !Array.isArray(mod.FEATURES)) return empty(404);
+    if (name === null) return json(200, JSON.stringify(mod.FEATURES));
+    const found = mod.featureComponents
+      ? mod.featureComponents(name)
+      : (mod.FEATURES as Array<{ name?: unknown; properties?: unknown[] }>).find((x) => x?.name === name)?.properties;
+    if (!found) {
+      const message = mod.unknownFeatureMessage ? mod.unknownFeatureMessage(name) : `Unknown feature '${name}'`;
+      return { status: 404, body: JSON.stringify({ errors: [message] }), type: JSON_TYPE };
+    }
+    return json(200, JSON.stringify(found));
   }
 
   async function routeMetadata(method: string, rest: string, params: URLSearchParams, body: () => Promise<Buffer>): Promise<Reply> {

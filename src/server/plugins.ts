@@ -50,6 +50,8 @@ interface GroupersModule {
 
 interface FeaturesModule {
   FEATURES: unknown;
+  featureComponents?(feature: string): unknown[] | undefined;
+  unknownFeatureMessage?(feature: string): string;
 }
 
 /** require() of a sibling module, or null when it does not exist (yet). */
@@ -77,10 +79,10 @@ function grouperModule(): GroupersModule | null {
   return groupers;
 }
 
-/** The features document (GET /api/v1/features), or null when features.ts is absent. */
-export function loadFeatures(): unknown {
+/** The features module (GET /api/v1/features), or null when features.ts is absent. */
+export function loadFeatures(): FeaturesModule | null {
   if (features === undefined) features = optional<FeaturesModule>('./features');
-  return features ? features.FEATURES : null;
+  return features;
 }
 
 export function parseAggregators(json: unknown, path: string): CompiledAggregator[] {

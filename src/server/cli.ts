@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * kairosdb-local: runs the KairosDB-compatible local server.
+ *   kairosdb-local [--port 8080] [--host 127.0.0.1] [--data DIR] [--token T]
+ * The token may also come from KAIROSDB_LOCAL_TOKEN (keeps it out of the process list).
+ * Prints one line with the URL when ready; SIGINT/SIGTERM flush the data directory and exit.
+ */
+import { startServer } from './index';
+
+interface CliOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  token?: string;
+}
+
+const USAGE = 'usage: kairosdb-local [--port N] [--host ADDR] [--data DIR] [--token T]';
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const out: CliOptions = { port: 8080, host: '127.0.0.1', token: env.KAIROSDB_LOCAL_TOKEN || undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const takeValue = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag}: a value is required\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': {
+        const raw = takeValue();
+        const port = Number(raw);
+        if (!/^\d+$/.test(raw) || port > 65535) throw new Error(`--port: must be an integer 0..65535 (got ${JSON.stringify(raw)})`);
+        out.port = port;
+        break;
+      }
+      case '--host':
+        out.host = takeValue();
+        break;
+      case '--data':
+        out.dataDir = takeValue();
+        break;
+      case '--token':
+        out.token = takeValue();
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown option ${JSON.stringify(flag)}\n${USAGE}`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2), process.env);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const server = await startServer({
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.dataDir,
+    token: opts.token,
+    logger: { warn: (m) => process.stderr.write(m + '\n') },
+  });
+  process.stdout.write(`kairosdb-local listening on ${server.url}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        process.stderr.write(`kairosdb-local: close failed: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    process.stderr.write(`kairosdb-local: ${e.message}\n`);
+    process.exit(1);
+  });
+}
