@@ -37,10 +37,24 @@ export function assertPushMetrics(metrics: unknown, field = 'metrics'): asserts 
     if (typeof rec.name !== 'string' || rec.name === '') {
       throw new ValidationError(`${field}[${i}].name`, rec.name, 'must be a non-empty string');
     }
-    if (rec.datapoints !== undefined && !Array.isArray(rec.datapoints)) {
-      throw new ValidationError(`${field}[${i}](name=${rec.name}).datapoints`, rec.datapoints, 'must be an array of [timestamp, value]');
+    const where = `${field}[${i}](name=${rec.name})`;
+    if (rec.datapoints !== undefined) {
+      if (!Array.isArray(rec.datapoints)) throw new ValidationError(`${where}.datapoints`, rec.datapoints, 'must be an array of [timestamp, value]');
+      rec.datapoints.forEach((p: unknown, j) => {
+        if (!Array.isArray(p)) throw new ValidationError(`${where}.datapoints[${j}]`, p, 'must be a [timestamp, value] pair');
+        assertStorable(`${where}.datapoints[${j}][0]`, p[0]);
+        assertStorable(`${where}.datapoints[${j}][1]`, p[1]);
+      });
     }
+    assertStorable(`${where}.timestamp`, rec.timestamp);
+    assertStorable(`${where}.value`, rec.value);
   });
+}
+
+/** JSON (the outbox's format and the wire's) would silently turn these into null. */
+function assertStorable(field: string, v: unknown): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new ValidationError(field, v, 'must be a finite number (JSON cannot carry NaN or Infinity)');
+  if (typeof v === 'bigint') throw new ValidationError(field, String(v), 'must be a number or string, not a BigInt');
 }
 
 /**
