@@ -80,8 +80,8 @@ export interface KairosQueryBody {
 
 /**
  * Builds the JSON body of a query. Exactly one start form is required and at most one end form is
- * allowed. Without an end, none is sent: KairosDB then has **no upper bound** (future-dated points come
- * back, spec surprise #8); pass endAbsolute: Date.now() to cut at "now". time_zone is always sent
+ * allowed. Without an end the query ends at "now", sent explicitly as end_absolute: KairosDB itself would
+ * have no upper bound and return future-dated points (spec surprise #8). time_zone is always sent
  * (default 'UTC'), because without it KairosDB aligns buckets in the server's own zone.
  */
 export function buildQuery(opts: QueryOptions, ctx: BuildQueryContext = {}): KairosQueryBody {
@@ -105,7 +105,8 @@ export function buildQuery(opts: QueryOptions, ctx: BuildQueryContext = {}): Kai
   }
   if (hasEndAbs) body.end_absolute = absolute(opts.endAbsolute, 'endAbsolute', zone);
   if (hasEndRel) body.end_relative = validateRelativeTime(opts.endRelative, 'endRelative');
-  if (hasEndAbs || hasEndRel) {
+  if (!hasEndAbs && !hasEndRel) body.end_absolute = ctx.now ?? Date.now();
+  else {
     // KairosDB answers 400 to an end before the start; relative forms are resolved against ctx.now.
     const now = ctx.now ?? Date.now();
     const startMs = body.start_absolute ?? subtractRelative(now, body.start_relative as RelativeTime, timeZone);

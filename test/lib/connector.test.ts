@@ -139,8 +139,11 @@ describe('KairosConnector', () => {
   describe('reads', () => {
     it('posts the built query with time_zone and the connector zone for zone-less strings', async () => {
       const c = connect({ timeZone: 'Europe/Berlin' });
+      const before = Date.now();
       await c.query({ metrics: 'm', startAbsolute: '2026-01-01 01:00:00' });
-      assert.deepEqual(stub.requests[0].json(), { start_absolute: T, time_zone: 'Europe/Berlin', metrics: [{ name: 'm' }] });
+      const { end_absolute: end, ...rest } = stub.requests[0].json() as { end_absolute: number };
+      assert.deepEqual(rest, { start_absolute: T, time_zone: 'Europe/Berlin', metrics: [{ name: 'm' }] });
+      assert.ok(end >= before && end <= Date.now(), 'a missing end is sent as now');
     });
 
     it('handles both empty-result shapes (1.3 placeholder and 1.4 empty list)', async () => {

@@ -56,9 +56,9 @@ describe('buildQuery', () => {
     });
   });
 
-  it('sends no end when none is given, and the given time zone', () => {
-    const q = buildQuery({ ...base, timeZone: 'Europe/Berlin' });
-    assert.equal(q.end_absolute, undefined);
+  it('ends at now (sent explicitly) when no end is given, and sends the given time zone', () => {
+    const q = buildQuery({ ...base, timeZone: 'Europe/Berlin' }, { now: 1767225600000 });
+    assert.equal(q.end_absolute, 1767225600000);
     assert.equal(q.end_relative, undefined);
     assert.equal(q.time_zone, 'Europe/Berlin');
   });
