@@ -82,8 +82,8 @@ export = function register(RED: NodeAPI): void {
           },
           onFailure: (err) => {
             const e = asError(err);
-            node.status(failed(e));
             cfg.reportFailure(e);
+            node.status(failed(e));
             node.error(e, syntheticMsg(node, 'batch'));
           },
           onDrop: (points, reason) => node.warn(`outbox full: dropped ${points} points (${reason})`),

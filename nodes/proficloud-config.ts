@@ -87,11 +87,12 @@ export = function register(RED: NodeAPI): void {
     node.deregister = (user) => {
       users.delete(user.id);
     };
+    // Only transitions are pushed: users show their own per-request status while the link is fine.
     node.reportOk = () => {
-      if (lastStatus !== STATUS.connected) push(STATUS.connected);
+      if (lastStatus.fill === 'red') push(STATUS.connected);
     };
     node.reportFailure = (err) => {
-      if (connectionLost(err)) push(STATUS.disconnected);
+      if (connectionLost(err) && lastStatus !== STATUS.disconnected) push(STATUS.disconnected);
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -227,8 +227,8 @@ export = function register(RED: NodeAPI): void {
         },
         (err: unknown) => {
           const e = asError(err);
-          node.status(failed(e));
           config?.reportFailure(e);
+          node.status(failed(e));
           done(e);
         },
       );

@@ -94,8 +94,8 @@ export = function register(RED: NodeAPI): void {
 
     function onError(err: unknown): void {
       const e = asError(err);
-      node.status(failed(e));
       config?.reportFailure(e);
+      node.status(failed(e));
       node.error(e, syntheticMsg(node, 'poll'));
     }
 

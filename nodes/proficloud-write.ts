@@ -68,8 +68,8 @@ export = function register(RED: NodeAPI): void {
           },
           onFailure: (err) => {
             const e = asError(err);
-            node.status(failed(e));
             cfg.reportFailure(e);
+            node.status(failed(e));
             node.error(e, syntheticMsg(node, 'write'));
           },
           onDrop: (points, reason) => node.warn(`outbox full: dropped ${points} points (${reason})`),
