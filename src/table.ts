@@ -5,8 +5,8 @@
  * shapes: `results: []` and `results: [{values: []}]`) give no series, so no column.
  *
  * Column names (stable, so flows can rely on them):
- * - the metric name when the metric yields one series;
- * - several series of one metric: `name{tag=value,...}` from the group_by tag values (sorted by tag
+ * - the metric name when the query did not group it;
+ * - grouped series (even when only one group came back): `name{tag=value,...}` from the group_by tag values (sorted by tag
  *   name), then `[key=value,...]` from time/value/bin groups (e.g. `name[group_number=2]`,
  *   `name[bin_number=0]`), then `:text` for a text type group when a number group of the metric exists;
  * - any name already taken (the same metric queried twice, identical groups) gets `#2`, `#3`, ...
@@ -119,7 +119,8 @@ export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buf
     if (results.length === 1) {
       const r = results[0];
       const info = groupInfo(r);
-      out.push(makeSeries(r, uniqueName(r.name, used), info));
+      // A grouped query keeps its group suffix even when only one group came back, so columns do not rename with the data.
+      out.push(makeSeries(r, uniqueName(r.name + info.tagPart + info.otherPart, used), info));
       continue;
     }
     const infos = results.map(groupInfo);

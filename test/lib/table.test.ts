@@ -40,6 +40,15 @@ describe('table: series and column names', () => {
     assert.deepEqual(s[0].group, { rack: 'r1', dc: 'eu', type: 'number' });
   });
 
+  it('keeps the group suffix when a grouped query returns a single group', () => {
+    const g = [{ name: 'tag', tags: ['dc'], group: { dc: 'eu' } }, typeNum];
+    const s = seriesFromQueryResponse(resp([res('m', [[1, 1]], g)]));
+    assert.deepEqual(
+      s.map((x) => x.column),
+      ['m{dc=eu}'],
+    );
+  });
+
   it('names value/time/bin groups and text groups', () => {
     const s = seriesFromQueryResponse(
       resp(
