@@ -273,7 +273,9 @@ export class Outbox implements BatchStore {
     let groupBytes = group.reduce((n, p) => n + p.buf.length, 0);
     // drop-newest never gets here over the limit: append() already counted uncommitted bytes.
     if (this.overflow === 'drop-oldest' && this.bytes + groupBytes > this.maxBytes) {
-      const need = this.bytes + groupBytes - this.maxBytes;
+      // Free at least 1 % of the budget at once: under sustained overflow that turns a drop (a disk
+      // scan and a state write) per group commit into one per hundredth of the outbox.
+      const need = Math.max(this.bytes + groupBytes - this.maxBytes, Math.floor(this.maxBytes / 100));
       await this.exclusive(async () => {
         const removed = await this.advanceWhile((_rec, freed) => freed < need);
         if (removed.records) {

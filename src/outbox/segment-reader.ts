@@ -2,8 +2,11 @@
 import type { FileHandle } from 'node:fs/promises';
 import { HEADER_BYTES, payloadMatches, readHeader } from './framing';
 
-/** Reads this much at a time so thousands of small records cost a handful of syscalls. */
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Reads this much at a time: thousands of small records cost a handful of syscalls, while dropping
+ * or acking a few records (the common case) does not read megabytes.
+ */
+const CHUNK_BYTES = 128 * 1024;
 
 export type SegmentRecord =
   | { kind: 'ok'; off: number; end: number; points: number; payload: Buffer }

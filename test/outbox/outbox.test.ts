@@ -228,6 +228,30 @@ describe('Outbox', function () {
     assert.deepEqual([ts[0], ts[ts.length - 1]], [1200, 1409]);
   });
 
+  it('under sustained overflow stays within maxBytes on disk and accounts for every point', async () => {
+    const maxBytes = 64 * 1024;
+    const box = await openBox({ maxBytes, segmentBytes: 16 * 1024 });
+    let appended = 0;
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          appended += 3;
+          return box.append(batch(10_000 + (round * 50 + i) * 3, 3));
+        }),
+      );
+      assert.ok(box.stats().bytes <= maxBytes, `round ${round}: ${box.stats().bytes} bytes waiting`);
+    }
+    const s = box.stats();
+    assert.equal(s.points + s.dropped, appended);
+    assert.ok(s.dropped > 0);
+    let onDisk = 0;
+    for (const f of await segmentFiles(dir)) onDisk += (await fs.stat(join(dir, f))).size;
+    assert.ok(onDisk <= maxBytes + 2 * 16 * 1024, `${onDisk} bytes of segments on disk`);
+    const ts = await waitingTimestamps(box);
+    assert.equal(ts[ts.length - 1], 10_000 + 2000 * 3 - 1, 'the newest point is kept');
+    assert.equal(ts.length, s.points);
+  });
+
   it('acks a batch whose front was dropped by overflow while it was in flight', async () => {
     const probe = await openBox();
     await probe.append(batch(1000, 10)); // all test timestamps have 4 digits: equal record sizes
