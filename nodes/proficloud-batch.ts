@@ -11,7 +11,7 @@ import { parseTags } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { busy, failed, ok, warn } from './lib/status';
-import { assertWritable, openWriter, validationErrors, type Writer } from './lib/writer';
+import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
 
 interface BatchDef extends NodeDef {
   server?: string;
@@ -99,7 +99,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function build(msg: NodeMessage, service: Service): PushBuildResult {
-      const tags = { ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') };
+      const tags = tagsOrFallback({ ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') });
       let payload = msg.payload;
       if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
       if (typeof payload === 'string') {

@@ -11,7 +11,7 @@ import { parseTags } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { failed, ok, warn } from './lib/status';
-import { assertWritable, openWriter, validationErrors, type Writer } from './lib/writer';
+import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
 
 interface WriteDef extends NodeDef {
   server?: string;
@@ -96,7 +96,7 @@ export = function register(RED: NodeAPI): void {
       }
       if (Object.keys(values).length === 0) throw new ValidationError('msg.payload', payload, 'has no metrics to write');
       const timestamp = msg.timestamp !== undefined && msg.timestamp !== null ? datetimeToTimestampMs(msg.timestamp as TimeInput, { zone: service.timeZone, field: 'msg.timestamp' }) : Date.now();
-      const tags = { ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') };
+      const tags = tagsOrFallback({ ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') });
       const built = metricsFromValues(values, { timestamp, tags });
       if (built.metrics.length) await (await writerPromise).enqueue(built.metrics);
       return validationErrors(built.errors, 20);

@@ -79,3 +79,8 @@ export function validationErrors(errors: string[], limit: number): Error[] {
   if (errors.length > limit) shown.push(new KairosError('EVALIDATION', `${errors.length - limit} more invalid value(s) not listed`, false));
   return shown;
 }
+
+/** KairosDB stores no point without a tag; when neither the config nor the msg gives one, tag the source. */
+export function tagsOrFallback(tags: Record<string, string>): Record<string, string> {
+  return Object.keys(tags).length ? tags : { source: 'node-red' };
+}
