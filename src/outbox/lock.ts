@@ -3,7 +3,9 @@
  * A lock left by a dead process (pid gone, or written before the last reboot, when pids restart
  * and may belong to someone else) is taken over.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
 import { OutboxError } from './errors';
 
 const LOCK_NAME = 'outbox.lock';
@@ -15,22 +17,34 @@ export interface DirLock {
 }
 
 export async function acquireDirLock(dir: string, path: (name: string) => string): Promise<DirLock> {
-  const file = path(LOCK_NAME);
+  const file = resolve(path(LOCK_NAME));
   if (heldHere.has(file)) throw locked(dir, process.pid);
+  // Claimed before the first await, so two concurrent opens in this process cannot both proceed.
+  heldHere.add(file);
+  try {
+    await takeLock(dir, file, path);
+  } catch (err) {
+    heldHere.delete(file);
+    throw err;
+  }
+  return {
+    release: async () => {
+      heldHere.delete(file);
+      await fs.rm(file, { force: true });
+    },
+  };
+}
+
+async function takeLock(dir: string, file: string, path: (name: string) => string): Promise<void> {
   const me = JSON.stringify({ pid: process.pid, boot: await bootId() });
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const unique = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  for (let attempt = 0; attempt < 5; attempt++) {
     // Written aside and linked into place, so the lock never exists half-written (link fails on EEXIST).
-    const tmp = path(`${LOCK_NAME}.${process.pid}.tmp`);
+    const tmp = path(`${LOCK_NAME}.${unique}.tmp`);
     await fs.writeFile(tmp, me);
     try {
       await fs.link(tmp, file);
-      heldHere.add(file);
-      return {
-        release: async () => {
-          heldHere.delete(file);
-          await fs.rm(file, { force: true });
-        },
-      };
+      return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     } finally {
@@ -38,8 +52,20 @@ export async function acquireDirLock(dir: string, path: (name: string) => string
     }
     const owner = await readOwner(file);
     if (owner && (await ownerAlive(owner))) throw locked(dir, owner.pid);
-    // Stale: remove it and race for a fresh exclusive create; the loser sees EEXIST and a live owner.
-    await fs.rm(file, { force: true });
+    // Stale. Move it aside rather than deleting it, then check that what we moved is still that
+    // stale lock: another process may have taken over in between, and its lock must survive.
+    const aside = path(`${LOCK_NAME}.${unique}.stale`);
+    try {
+      await fs.rename(file, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    const moved = await readOwner(aside);
+    if (moved && (moved.pid !== owner?.pid || moved.boot !== owner?.boot)) {
+      await fs.link(aside, file).catch(() => undefined); // put the live lock back
+    }
+    await fs.rm(aside, { force: true });
   }
   throw new OutboxError('EOUTBOXLOCKED', `outbox directory ${dir}: could not take over the stale lock file ${LOCK_NAME}`);
 }

@@ -320,6 +320,14 @@ describe('Outbox', function () {
       open.length = 0;
     });
 
+    it('lets exactly one of several concurrent opens of the same directory win', async () => {
+      const results = await Promise.allSettled([Outbox.open({ dir }), Outbox.open({ dir: join(dir, '.') }), Outbox.open({ dir })]);
+      const won = results.filter((r): r is PromiseFulfilledResult<Outbox> => r.status === 'fulfilled');
+      for (const w of won) open.push(w.value);
+      assert.equal(won.length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as { code?: string }).code, 'EOUTBOXLOCKED');
+    });
+
     it('refuses a lock held by another live process and takes over one left by a dead process', async () => {
       const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
       const boot = await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((s) => s.trim(), () => undefined);
