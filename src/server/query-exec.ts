@@ -28,71 +28,101 @@ interface Merged {
   src: number[];
 }
 
-function mergeTwo(a: Merged, b: Merged): Merged {
-  const n = a.ts.length + b.ts.length;
-  const ts = new Array<number>(n);
-  const vs = new Array<number | string>(n);
-  const src = new Array<number>(n);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.ts.length && j < b.ts.length) {
-    // Ties take the left side first, which keeps series order stable on equal timestamps.
-    if (b.ts[j] < a.ts[i]) {
-      ts[k] = b.ts[j];
-      vs[k] = b.vs[j];
-      src[k++] = b.src[j++];
-    } else {
-      ts[k] = a.ts[i];
-      vs[k] = a.vs[i];
-      src[k++] = a.src[i++];
-    }
-  }
-  while (i < a.ts.length) {
-    ts[k] = a.ts[i];
-    vs[k] = a.vs[i];
-    src[k++] = a.src[i++];
-  }
-  while (j < b.ts.length) {
-    ts[k] = b.ts[j];
-    vs[k] = b.vs[j];
-    src[k++] = b.src[j++];
-  }
-  return { ts, vs, src };
+/** One series' points in the query range; `id` is its index in the selected series. */
+interface Part {
+  ts: number[];
+  vs: Array<number | string>;
+  id: number;
 }
 
-function mergeAll(parts: Merged[]): Merged {
-  if (parts.length === 0) return { ts: [], vs: [], src: [] };
-  let level = parts;
-  while (level.length > 1) {
-    const next: Merged[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergeTwo(level[i], level[i + 1]) : level[i]);
-    level = next;
+/**
+ * k-way merge by timestamp into one allocation. Equal timestamps keep the parts' order, so the
+ * output is stable in series order. `withSrc` also records each point's part index.
+ */
+function mergeAll(parts: Part[], withSrc: boolean): Merged {
+  let n = 0;
+  for (const p of parts) n += p.ts.length;
+  const ts = new Array<number>(n);
+  const vs = new Array<number | string>(n);
+  const src = withSrc ? new Array<number>(n) : [];
+  // Binary min-heap of part indexes, keyed by (head timestamp, part index).
+  const pos = new Array<number>(parts.length).fill(0);
+  const heap: number[] = [];
+  const less = (a: number, b: number): boolean => {
+    const ta = parts[a].ts[pos[a]];
+    const tb = parts[b].ts[pos[b]];
+    return ta < tb || (ta === tb && a < b);
+  };
+  const siftDown = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l], heap[m])) m = l;
+      if (r < heap.length && less(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  parts.forEach((p, i) => {
+    if (p.ts.length > 0) heap.push(i);
+  });
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  let k = 0;
+  while (heap.length > 0) {
+    const top = heap[0];
+    const part = parts[top];
+    // Copy the run of this part that stays ahead of the next-best head.
+    let limit = Infinity;
+    let limitPart = Infinity;
+    if (heap.length > 1) {
+      const c1 = heap[1];
+      const c2 = heap.length > 2 ? heap[2] : -1;
+      const best = c2 >= 0 && less(c2, c1) ? c2 : c1;
+      limit = parts[best].ts[pos[best]];
+      limitPart = best;
+    }
+    let i = pos[top];
+    const end = part.ts.length;
+    while (i < end && (part.ts[i] < limit || (part.ts[i] === limit && top < limitPart))) {
+      ts[k] = part.ts[i];
+      vs[k] = part.vs[i];
+      if (withSrc) src[k] = part.id;
+      k++;
+      i++;
+    }
+    pos[top] = i;
+    if (i >= end) {
+      const last = heap.pop() as number;
+      if (heap.length > 0) {
+        heap[0] = last;
+        siftDown(0);
+      }
+    } else siftDown(0);
   }
-  return level[0];
+  return { ts, vs, src };
 }
 
 function typeGroupOf(s: Series): TypeGroup {
   return s.type === 'string' ? 'text' : 'number';
 }
 
-/** A JSON number as KairosDB prints it; non-finite doubles have no JSON form. */
-function num(v: number): string {
-  return Number.isFinite(v) ? String(v) : 'null';
-}
-
-function valueJson(v: number | string | null): string {
-  if (v === null) return 'null';
-  if (typeof v === 'number') return num(v);
-  return JSON.stringify(v);
-}
-
 function valuesJson(p: Points): string {
   const n = p.ts.length;
   if (n === 0) return '[]';
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = '[' + p.ts[i] + ',' + valueJson(p.vs[i]) + ']';
-  return '[' + parts.join(',') + ']';
+  // Native JSON.stringify over chunks of [t, v] pairs beats string building in JS by far; the
+  // chunks stay small so the pair arrays die young. Non-finite numbers come out as null.
+  const chunks: string[] = [];
+  const CHUNK = 4096;
+  for (let start = 0; start < n; start += CHUNK) {
+    const end = Math.min(n, start + CHUNK);
+    const pairs = new Array<[number, number | string | null]>(end - start);
+    for (let i = start; i < end; i++) pairs[i - start] = [p.ts[i], p.vs[i]];
+    const text = JSON.stringify(pairs);
+    chunks.push(text.slice(1, -1));
+  }
+  return '[' + chunks.join(',') + ']';
 }
 
 function tagsJson(tags: Map<string, Set<string>>): string {
@@ -131,14 +161,14 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
   const series = store.seriesOf(q.name).filter((s) => matchesTags(s.tags, q.tags));
   // Tag groups: key -> series indexes, ordered by the grouped tags' values.
   const tagGroups = new Map<string, { values: string[]; members: number[] }>();
-  const parts: Merged[] = [];
+  const parts: Part[] = [];
   series.forEach((s, i) => {
     const [lo, hi] = store.range(s, q.start, q.end);
     if (hi <= lo) {
-      parts.push({ ts: [], vs: [], src: [] });
+      parts.push({ ts: [], vs: [], id: i });
       return;
     }
-    parts.push({ ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), src: new Array<number>(hi - lo).fill(i) });
+    parts.push({ ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), id: i });
     const values = q.groupByTags ? q.groupByTags.map((t) => s.tags[t] ?? '') : [];
     const key = JSON.stringify(values);
     let g = tagGroups.get(key);
@@ -153,17 +183,20 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
   const results: string[] = [];
   const nameJson = JSON.stringify(q.name);
   for (const tg of ordered) {
-    let merged = tg.members.length === 1 ? parts[tg.members[0]] : mergeAll(tg.members.map((i) => parts[i]));
+    const single = q.groupers.length === 0 && tg.members.every((i) => typeGroupOf(series[i]) === typeGroupOf(series[tg.members[0]]));
+    let merged = mergeAll(
+      tg.members.map((i) => parts[i]),
+      !single,
+    );
     if (q.limit > 0 && merged.ts.length > q.limit) {
       const keep = q.order === 'desc' ? [merged.ts.length - q.limit, merged.ts.length] : [0, q.limit];
-      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: merged.src.slice(keep[0], keep[1]) };
+      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: single ? [] : merged.src.slice(keep[0], keep[1]) };
     }
     sampleSize += merged.ts.length;
 
     // Split by the other groupers and the type group, in order of first appearance.
     const subs = new Map<string, SubGroup>();
     const n = merged.ts.length;
-    const single = q.groupers.length === 0 && tg.members.every((i) => typeGroupOf(series[i]) === typeGroupOf(series[tg.members[0]]));
     if (single) {
       subs.set('', { groupNumbers: [], typeGroup: typeGroupOf(series[tg.members[0]]), ts: merged.ts, vs: merged.vs, used: new Set(tg.members) });
     } else {
