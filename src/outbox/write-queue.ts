@@ -10,6 +10,9 @@
  *   'error'. Credentials get fixed (token refresh, edited config) and the data must survive that.
  * - any other error with retryable false (400 validation, EVALIDATION, EREADONLY, EPARSE, 413...):
  *   resending cannot help, so the batch is removed and reported through onRejected and onResult.
+ *   When an HTTP 400/413/422 refuses a request coalesced from several enqueued batches, the queue
+ *   first narrows it down (halving prefixes, then growing again) so only the batch the server refuses
+ *   is dropped; the others are delivered (resending any the server already stored is harmless).
  * - an error without a retryable flag (a bug in the send function, say): kept and retried; losing
  *   data to a programming error is worse than retrying it.
  * A resolved WriteResult with rejected > 0 (KairosDB stored the valid points and named the bad ones)
@@ -63,7 +66,7 @@ export interface WriteQueueOptions {
   onDrop?: (info: DropInfo) => void;
 }
 
-type Verdict = 'retry' | 'auth' | 'reject';
+type Verdict = 'retry' | 'auth' | 'reject' | 'isolate';
 
 interface FlushWaiter {
   target: number;
@@ -92,6 +95,8 @@ export class WriteQueue {
   private pumping: Promise<void> | null = null;
   private inFlight: AbortController | null = null;
   private attempt = 0;
+  /** Set while narrowing down which message of a refused coalesced request the server objects to. */
+  private probe: { limit: number; untilRemoved: number } | null = null;
   private failing = false;
   private closed = false;
   private halted = false;
@@ -228,7 +233,7 @@ export class WriteQueue {
   /** Delivers until the backlog is empty, a send fails, or close() halts it. */
   private async pump(): Promise<void> {
     while (!this.halted) {
-      const batch = await this.store.peek(this.maxBatchPoints);
+      const batch = await this.store.peek(this.probe?.limit ?? this.maxBatchPoints);
       if (!batch) {
         this.failing = false;
         this.emitStatus('idle');
@@ -252,6 +257,7 @@ export class WriteQueue {
       }
       if (ok) {
         await this.store.ack(batch.id);
+        this.probeSucceeded();
         const attempt = this.attempt;
         this.attempt = 0;
         this.failing = false;
@@ -264,8 +270,20 @@ export class WriteQueue {
       if (this.halted) return; // aborted by close(): the batch stays for the next run
       const verdict = classify(error);
       const message = errorMessage(error);
-      if (verdict === 'reject') {
+      if (verdict === 'isolate' && batch.records > 1) {
+        // One bad message must not take the good ones of its coalesced request down with it:
+        // send smaller prefixes until the refused request is a single appended batch.
+        const removed = this.store.stats().removedBatches;
+        this.probe = {
+          limit: Math.max(1, Math.floor(batch.points / 2)),
+          untilRemoved: Math.max(this.probe?.untilRemoved ?? 0, removed + batch.records),
+        };
+        this.attempt = 0;
+        continue;
+      }
+      if (verdict === 'reject' || verdict === 'isolate') {
         await this.store.ack(batch.id);
+        this.probeSucceeded();
         const attempt = this.attempt;
         this.attempt = 0;
         this.emitStatus('error', message);
@@ -295,6 +313,13 @@ export class WriteQueue {
     if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
     this.emitStatus('idle');
     return true;
+  }
+
+  /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
+  private probeSucceeded(): void {
+    if (!this.probe) return;
+    if (this.store.stats().removedBatches >= this.probe.untilRemoved) this.probe = null;
+    else this.probe.limit = Math.min(this.maxBatchPoints, this.probe.limit * 2);
   }
 
   private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
@@ -381,6 +406,8 @@ export class WriteQueue {
 function classify(err: unknown): Verdict {
   const e = (err ?? {}) as { code?: unknown; status?: unknown; retryable?: unknown };
   if (e.code === 'EAUTH' || (e.code === 'EHTTP' && (e.status === 401 || e.status === 403))) return 'auth';
+  // The server objected to this body (bad content, or too large for a proxy): a smaller one may pass.
+  if (e.code === 'EHTTP' && (e.status === 400 || e.status === 413 || e.status === 422)) return 'isolate';
   if (e.retryable === false) return 'reject';
   return 'retry';
 }

@@ -20,6 +20,8 @@ export class PushServer {
   readonly requests: Received[] = [];
   /** Replies for the next requests, in order; 'ok' once it runs out. */
   script: Reply[] = [];
+  /** Consulted first: a reply decided by the request's content. */
+  replyFor?: (metrics: KairosPushMetric[]) => Reply | undefined;
   /** Set when a hung request's connection was closed by the client (abort). */
   abortedHung = 0;
   private server: Server | null = null;
@@ -74,8 +76,8 @@ export class PushServer {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const reply = this.script.shift() ?? 'ok';
       const metrics = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KairosPushMetric[];
+      const reply = this.replyFor?.(metrics) ?? this.script.shift() ?? 'ok';
       this.requests.push({ metrics, stored: reply === 'ok', at: Date.now() });
       if (reply === 'hang') {
         req.socket.once('close', () => this.abortedHung++);

@@ -177,6 +177,25 @@ describe('WriteQueue', function () {
     assert.equal(server.storedPoints().size, 1);
   });
 
+  it('narrows a 400 on a coalesced request down to the one refused message and delivers the rest', async () => {
+    const box = await makeOutbox();
+    const rejected: KairosPushMetric[][] = [];
+    const q = makeQueue({ outbox: box, maxDelayMs: 30, onRejected: (_err, metrics) => rejected.push(metrics) });
+    // This server refuses a whole request if it contains the bad metric (a strict proxy, say).
+    server.replyFor = (metrics) => (metrics.some((m) => m.name === 'bad') ? { status: 400, errors: ['metric[0](name=bad) refused'] } : undefined);
+    for (let i = 0; i < 32; i++) await q.enqueue(i === 11 ? point('bad', i) : point('good', i));
+    await q.flush();
+    assert.equal(server.storedPoints().size, 31);
+    assert.deepEqual(rejected, [point('bad', 11)]);
+    assert.ok(server.requests.length <= 16, `${server.requests.length} requests to isolate one bad message out of 32`);
+    assert.equal(box.stats().points, 0);
+    // Back to full-size requests afterwards.
+    const before = server.requests.length;
+    for (let i = 100; i < 140; i++) await q.enqueue(point('good', i));
+    await q.flush();
+    assert.equal(server.requests.length, before + 1);
+  });
+
   it('reports a partial result (some points rejected) without retrying', async () => {
     let calls = 0;
     const results: Array<WriteResult & { attempt: number }> = [];
