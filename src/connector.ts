@@ -181,17 +181,17 @@ export class KairosConnector {
    * rest as written (KairosDB stores the valid ones). 5xx, timeouts and network errors throw their
    * retryable typed error, so an outbox can send the same points again (same-type re-sends overwrite).
    */
-  async push(metrics: KairosPushMetric[]): Promise<WriteResult> {
+  async push(metrics: KairosPushMetric[], signal?: AbortSignal): Promise<WriteResult> {
     this.guardWrite();
-    return this.send(normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans }), this.maxPoints);
+    return this.send(normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans }), this.maxPoints, signal);
   }
 
-  private async send(built: PushBuildResult, maxPoints: number): Promise<WriteResult> {
+  private async send(built: PushBuildResult, maxPoints: number, signal?: AbortSignal): Promise<WriteResult> {
     const result: WriteResult = { written: 0, rejected: built.rejected, errors: [...built.errors], requests: 0 };
     const forced = this.opts.pushTags;
     const metrics = forced ? built.metrics.map((m) => ({ ...m, tags: { ...m.tags, ...forced } })) : built.metrics;
     for (const batch of splitPush(metrics, maxPoints)) {
-      const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePush(batch), allowGzip: true, headers: { 'content-type': 'application/json' } });
+      const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePush(batch), allowGzip: true, headers: { 'content-type': 'application/json' }, signal });
       result.requests++;
       const points = batch.reduce((n, m) => n + countPoints(m), 0);
       if (resp.status === 204 || resp.status === 200) {

@@ -12,6 +12,7 @@ export * from './push';
 export * from './connector';
 export * from './paging';
 export * from './stream';
+export * from './outbox';
 export { HttpClient, DEFAULT_TIMEOUT_MS, DEFAULT_GZIP_THRESHOLD } from './http/client';
 export type { HttpClientOptions } from './http/client';
 export * from './proficloud/metrics';
