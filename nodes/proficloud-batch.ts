@@ -48,7 +48,10 @@ function csvCell(value: string): string | number | null {
 export = function register(RED: NodeAPI): void {
   function ProficloudBatch(this: Node, def: BatchDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: Node, def: BatchDef): void {
     const report = def.report !== false;
     const tsColumn = (def.timestampColumn || 'Timestamp').trim() || 'Timestamp';
     const maxRows = positiveInt(def.maxRows, 100_000);

@@ -50,7 +50,10 @@ async function probe(service: Service): Promise<{ version?: string; health?: { o
 export = function register(RED: NodeAPI): void {
   function ProficloudConfig(this: ProficloudConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: ProficloudConfigNode, def: NodeDef): void {
     const props = def as NodeDef & ConfigProps;
     const creds = (node.credentials ?? {}) as ConfigCredentials;
     const users = new Map<string, Node>();

@@ -78,7 +78,10 @@ function applyEnd(opts: QueryOptions, spec: TimeSpec | undefined): void {
 export = function register(RED: NodeAPI): void {
   function ProficloudQuery(this: Node, def: QueryDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: Node, def: QueryDef): void {
     let config: ProficloudConfigNode | undefined;
     try {
       config = configNodeOf(RED, def.server);

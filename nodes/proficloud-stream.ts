@@ -39,7 +39,10 @@ function intervalMs(raw: unknown, field: string): number {
 export = function register(RED: NodeAPI): void {
   function ProficloudStream(this: Node, def: StreamDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: Node, def: StreamDef): void {
     const output: OutputMode = def.output === 'series' || def.output === 'chart' ? def.output : 'rows';
     const tsFormat: TimestampFormat = def.tsFormat === 'iso' || def.tsFormat === 'date' ? def.tsFormat : 'ms';
     const mode = def.mode === 'window' ? 'window' : 'incremental';

@@ -38,7 +38,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export = function register(RED: NodeAPI): void {
   function ProficloudWrite(this: Node, def: WriteDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: Node, def: WriteDef): void {
     const report = def.report === true;
     let config: ProficloudConfigNode | undefined;
     let writerPromise: Promise<Writer> | undefined;

@@ -28,7 +28,6 @@ export interface TestHelper {
   request(): import('./supertest-shim').Agent;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: TestHelper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 
