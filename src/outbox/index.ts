@@ -5,4 +5,4 @@ export { WriteQueue, type WriteQueueOptions, type WriteQueueStatus, type WriteQu
 export { OutboxError, type OutboxErrorCode } from './errors';
 export type { BatchStore, OutboxBatch, OutboxStats, DropInfo, OverflowPolicy } from './store';
 export type { RetryOptions } from './backoff';
-export { coalesceMetrics, splitByPoints, countPoints } from './points';
+export { coalesceMetrics, splitByPoints, countBatchPoints } from './points';

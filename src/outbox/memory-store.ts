@@ -6,7 +6,7 @@
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './errors';
-import { countPoints } from './points';
+import { countBatchPoints } from './points';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
 
 export interface MemoryStoreOptions {
@@ -50,7 +50,7 @@ export class MemoryStore implements BatchStore {
   }
 
   async append(metrics: KairosPushMetric[]): Promise<void> {
-    const points = countPoints(metrics);
+    const points = countBatchPoints(metrics);
     if (points > this.maxPoints) {
       throw new OutboxError('EOUTBOXFULL', `memory queue: a batch of ${points} points exceeds maxPoints ${this.maxPoints}`);
     }

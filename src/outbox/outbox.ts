@@ -17,7 +17,7 @@ import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './errors';
 import { encodeRecord } from './framing';
 import { acquireDirLock, type DirLock } from './lock';
-import { assertPushMetrics, countPoints } from './points';
+import { assertPushMetrics, countBatchPoints } from './points';
 import { readSegment } from './segment-reader';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
 
@@ -133,7 +133,7 @@ export class Outbox implements BatchStore {
     } catch (err) {
       return Promise.reject(new ValidationError('metrics', metrics, `cannot be stored as JSON: ${(err as Error).message}`));
     }
-    const points = countPoints(metrics);
+    const points = countBatchPoints(metrics);
     const buf = encodeRecord(payload, points);
     if (buf.length > this.maxBytes) {
       return Promise.reject(new OutboxError('EOUTBOXFULL', `outbox ${this.dir}: one batch of ${buf.length} bytes (${points} points) is larger than maxBytes ${this.maxBytes}`));

@@ -3,17 +3,13 @@
  * same series so a burst of small messages becomes one compact request.
  */
 import { ValidationError } from '../errors';
+import { countPoints as metricPoints } from '../push';
 import type { KairosPushMetric } from '../types';
 
 type Datapoint = NonNullable<KairosPushMetric['datapoints']>[number];
 
-/** Points in one metric entry: its datapoints plus the single timestamp/value form when complete. */
-export function metricPoints(m: KairosPushMetric): number {
-  const list = Array.isArray(m.datapoints) ? m.datapoints.length : 0;
-  return list + (hasSinglePoint(m) ? 1 : 0);
-}
-
-export function countPoints(metrics: readonly KairosPushMetric[]): number {
+/** Points in a list of metric entries (push.countPoints counts one entry). */
+export function countBatchPoints(metrics: readonly KairosPushMetric[]): number {
   let n = 0;
   for (const m of metrics) n += metricPoints(m);
   return n;

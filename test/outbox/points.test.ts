@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Backoff } from '../../src/outbox/backoff';
 import { MemoryStore } from '../../src/outbox/memory-store';
-import { assertPushMetrics, coalesceMetrics, countPoints, splitByPoints } from '../../src/outbox/points';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../../src/outbox/points';
 import type { KairosPushMetric } from '../../src/types';
 
 describe('outbox point helpers', () => {
@@ -44,7 +44,7 @@ describe('outbox point helpers', () => {
       const big: KairosPushMetric = { name: 'b', tags: { h: '1' }, datapoints: Array.from({ length: 7 }, (_, i) => [i, i] as [number, number]) };
       const pieces = splitByPoints([{ name: 's', tags: { h: '1' }, timestamp: 100, value: 1 }, big], 3);
       assert.deepEqual(
-        pieces.map((p) => countPoints(p)),
+        pieces.map((p) => countBatchPoints(p)),
         [3, 3, 2],
       );
       const order = pieces.flat().flatMap((m) => (m.datapoints ? m.datapoints.map((d) => d[0]) : [m.timestamp]));
