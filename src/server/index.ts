@@ -12,6 +12,7 @@ import os from 'node:os';
 import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../types';
+import { ValidationError } from '../errors';
 import { ServerError } from './errors';
 import { credentialOf, staticTokenOk, TokenIssuer, type OAuthOptions } from './auth';
 import { eptsData, EptsError } from './epts';
@@ -84,7 +85,30 @@ function json(status: number, body: string): Reply {
   return { status, body, type: JSON_TYPE };
 }
 
+/** Rejects options that would make a server that cannot work as configured. */
+function checkOptions(opts: ServerOptions): void {
+  const { port, token, oauth } = opts;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new ValidationError('port', port, 'must be an integer 0..65535');
+  }
+  if (opts.host !== undefined && (typeof opts.host !== 'string' || opts.host === '')) throw new ValidationError('host', opts.host, 'must be a non-empty string');
+  if (opts.dataDir !== undefined && (typeof opts.dataDir !== 'string' || opts.dataDir === '')) {
+    throw new ValidationError('dataDir', opts.dataDir, 'must be a non-empty path');
+  }
+  // The value itself is a secret: describe only its type.
+  if (token !== undefined && (typeof token !== 'string' || token === '')) throw new ValidationError('token', typeof token === 'string' ? '(empty)' : typeof token, 'must be a non-empty string');
+  if (oauth !== undefined) {
+    if (typeof oauth.username !== 'string' || oauth.username === '') throw new ValidationError('oauth.username', oauth.username, 'must be a non-empty string');
+    if (typeof oauth.password !== 'string' || oauth.password === '') throw new ValidationError('oauth.password', '(hidden)', 'must be a non-empty string');
+    for (const k of ['accessTtlS', 'refreshTtlS'] as const) {
+      const v = oauth[k];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValidationError(`oauth.${k}`, v, 'must be a positive number of seconds');
+    }
+  }
+}
+
 export async function startServer(opts: ServerOptions = {}): Promise<LocalServer> {
+  checkOptions(opts);
   const now = opts.now ?? (() => Date.now());
   const store = new Store();
   const metadata = new MetadataStore();
@@ -322,11 +346,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   }
 
   const server = http.createServer((req, res) => {
-    const started = Date.now();
-    void handle(req, res, started);
+    handle(req, res).catch((e: Error) => {
+      opts.logger?.warn(`kairosdb-local: could not answer ${req.method} ${(req.url ?? '').split('?')[0]}: ${e.message}`);
+      res.destroy();
+    });
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, _started: number): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -347,7 +373,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
           },
         };
       } else {
-        reply = await route(method, path, params, body, req);
+        // HEAD is GET without the body (Node drops it), as Jersey answers it.
+        reply = await route(method === 'HEAD' ? 'GET' : method, path, params, body, req);
       }
     } catch (e) {
       if (e instanceof HttpError) reply = e.reply;
@@ -370,7 +397,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
     if (payload !== undefined && reply.status !== 204) {
       const buf = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
       const accepts = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
-      if (accepts && reply.type && buf.length >= 32 && (req.method === 'GET' || req.method === 'POST')) {
+      if (accepts && reply.type && buf.length >= 32 && req.method !== 'HEAD' && (req.method === 'GET' || req.method === 'POST')) {
         payload = await new Promise<Buffer>((resolve, reject) => zlib.gzip(buf, (err, out) => (err ? reject(err) : resolve(out))));
         headers['Content-Encoding'] = 'gzip';
         headers['Vary'] = 'Accept-Encoding, User-Agent';

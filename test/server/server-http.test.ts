@@ -181,4 +181,20 @@ describe('server: HTTP API', () => {
     assert.equal(unknown.status, 404);
     assert.match(JSON.parse(unknown.text).errors[0], /Unknown feature 'colors'/);
   });
+
+  it('answers HEAD like GET without a body', async () => {
+    const r = await request(api('/metricnames'), 'HEAD');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, '');
+    assert.ok(Number(r.headers['content-length']) > 0);
+  });
+});
+
+describe('server: options', () => {
+  it('rejects bad options naming the field, without echoing secrets', async () => {
+    await assert.rejects(startServer({ port: 70000 }), /port: must be an integer 0\.\.65535 \(got 70000\)/);
+    await assert.rejects(startServer({ token: '' }), /token: must be a non-empty string/);
+    await assert.rejects(startServer({ oauth: { username: 'u', password: '' } }), /oauth\.password/);
+    await assert.rejects(startServer({ oauth: { username: 'u', password: 'p', accessTtlS: -1 } }), /oauth\.accessTtlS: must be a positive number of seconds \(got -1\)/);
+  });
 });
