@@ -1,7 +1,6 @@
 // Node-RED settings for `npm start` (scripts/demo.mjs). The demo passes --port and --userDir on the command
 // line; the values here are the fallbacks when this file is used on its own
 // (node node_modules/node-red/red.js --settings scripts/demo-settings.cjs).
-/* global require, __dirname, module -- CommonJS globals the shared eslint config does not list */
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');

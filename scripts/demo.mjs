@@ -6,7 +6,6 @@
 // DEMO_DIR (state directory, default <repo>/.demo), DEMO_KEEP_FLOWS=1 (keep the flows edited in an earlier run
 // instead of deploying the example afresh). A default port that is busy falls back to a free one;
 // a port given explicitly that is busy is an error.
-/* global fetch, AbortSignal -- Node 20 globals the shared eslint config does not list */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
