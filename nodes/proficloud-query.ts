@@ -101,6 +101,8 @@ export = function register(RED: NodeAPI): void {
     };
     let pending: PendingPages | undefined;
     let closed = false;
+    // Aborted on close so a redeploy does not wait for (or deliver) a slow query.
+    const inflight = new AbortController();
 
     async function buildOptions(msg: NodeMessage, service: Service): Promise<{ query: QueryOptions; endpointIds: string[] }> {
       const zone = service.timeZone;
@@ -142,7 +144,7 @@ export = function register(RED: NodeAPI): void {
         const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' });
         return { series, raw: series };
       }
-      const resp = await service.connector!.query(q);
+      const resp = await service.connector!.query(q, inflight.signal);
       return { series: seriesFromQueryResponse(resp), raw: resp };
     }
 
@@ -191,7 +193,7 @@ export = function register(RED: NodeAPI): void {
       if (msg.query !== undefined) {
         if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');
         if (!msg.query || typeof msg.query !== 'object' || Array.isArray(msg.query)) throw new ValidationError('msg.query', msg.query, 'must be a KairosDB query object');
-        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query);
+        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, inflight.signal);
         const result = { series: mode === 'raw' ? [] : seriesFromQueryResponse(resp), raw: resp };
         if (!closed) send([messagesFor(result, msg)]);
         statusFor(result);
@@ -240,6 +242,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       pending = undefined;
+      inflight.abort();
       config?.deregister(node);
       done();
     });

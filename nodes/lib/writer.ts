@@ -50,7 +50,7 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     ? await Outbox.open({ dir: outboxDir(RED, node), maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop })
     : undefined;
   const queue = new WriteQueue({
-    send: (metrics) => connector.push(metrics),
+    send: (metrics, signal) => connector.push(metrics, signal),
     outbox: store,
     maxBatchPoints: opts.maxBatchPoints,
     maxDelayMs: opts.maxDelayMs,
