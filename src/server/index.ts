@@ -4,8 +4,18 @@
  * recorded in the conformance corpus), keeps data in memory with an optional durable data directory,
  * and can also play proficloud.io's token and TSD read endpoints.
  *
- * Documented differences: rollups answer 404 (as a server without the rollup service), pushes are
- * visible at once (KairosDB queues them for ~1 s), and `ttl` is accepted but ignored (as on H2).
+ * Behaviour worth knowing:
+ * - Rollups (/api/v1/rollups...) answer 404 with an empty body, like a 1.3 server whose rollup
+ *   service is not enabled; /tagnames and /tagvalues are 404 as in 1.3.
+ * - Pushes are visible at once (KairosDB queues them for ~1 s) and durable once answered when a
+ *   data directory is set; `ttl` is accepted and ignored, as on KairosDB's H2 datastore.
+ * - Like the real server, each query records kairosdb.datastore.* and kairosdb.http.* metrics
+ *   (tag host), so they show up in metricnames; `selfMetrics: false` turns that off.
+ * - A query without an end has no upper bound (KairosDB uses Long.MAX_VALUE).
+ * - 400 validation errors carry `Content-Type: application/json` (no charset), as recorded from
+ *   KairosDB 1.3.0; every other JSON answer has `application/json;charset=utf-8`.
+ * - Known difference: longs beyond 2^53 are kept as JS numbers, so 9007199254740993 reads back as
+ *   9007199254740992 (KairosDB returns it exactly).
  */
 import http from 'node:http';
 import os from 'node:os';
