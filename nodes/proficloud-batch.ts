@@ -10,7 +10,7 @@ import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/con
 import { parseTags } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { busy, failed, ok, warn } from './lib/status';
+import { busy, failed, ok, warn , translate } from './lib/status';
 import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
 
 interface BatchDef extends NodeDef {
@@ -62,7 +62,7 @@ export = function register(RED: NodeAPI): void {
     function onResult(result: WriteResult): void {
       config?.reportOk();
       if (result.errors.length) node.error(asError(new ValidationError('write', result.rejected, `server rejected: ${result.errors.join('; ')}`)), syntheticMsg(node, 'batch'));
-      node.status(ok(`wrote ${result.written}`));
+      node.status(ok(translate(RED, 'proficloud-batch.status.written', 'wrote __count__', { count: result.written })));
       if (report) node.send({ topic: 'batch', payload: result });
     }
 
@@ -81,7 +81,7 @@ export = function register(RED: NodeAPI): void {
           onResult,
           onStatus: (s) => {
             if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
-            else if (s.buffered > 0) node.status(warn(`buffered ${s.buffered}`));
+            else if (s.buffered > 0) node.status(warn(translate(RED, 'proficloud-batch.status.buffered', 'buffered __count__', { count: s.buffered })));
           },
           onFailure: (err) => {
             const e = asError(err);
@@ -131,7 +131,7 @@ export = function register(RED: NodeAPI): void {
       const built = build(msg, service);
       if (built.metrics.length) {
         const writer = await writerPromise;
-        node.status(busy(`queued ${built.metrics.reduce((n, m) => n + (m.datapoints?.length ?? 1), 0)}`));
+        node.status(busy(translate(RED, 'proficloud-batch.status.queued', 'queued __count__', { count: built.metrics.reduce((n, m) => n + (m.datapoints?.length ?? 1), 0) })));
         await writer.enqueue(built.metrics);
       }
       return validationErrors(built.errors, MAX_REPORTED);

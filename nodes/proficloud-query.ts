@@ -11,7 +11,7 @@ import { pointCount, shapeSeries, type OutputMode, type ShapeOptions } from './l
 import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
 import { asError, evaluate } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { busy, failed, ok } from './lib/status';
+import { busy, failed, ok, translate } from './lib/status';
 import { parseTimeSpec, specToMs, type TimeSpec } from './lib/time-spec';
 
 interface QueryDef extends NodeDef {
@@ -153,8 +153,8 @@ export = function register(RED: NodeAPI): void {
     }
 
     function statusFor(result: Result): void {
-      if (mode === 'rows') node.status(ok(`${pointCount(result.series)} points`));
-      else node.status(ok(`${result.series.length} series`));
+      if (mode === 'rows') node.status(ok(translate(RED, 'proficloud-query.status.points', '__count__ points', { count: pointCount(result.series) })));
+      else node.status(ok(translate(RED, 'proficloud-query.status.series', '__count__ series', { count: result.series.length })));
     }
 
     /** Paged mode: one message per page; in series mode the page's payload is its array of series. */
@@ -171,11 +171,11 @@ export = function register(RED: NodeAPI): void {
     }
 
     async function sendNextPage(p: PendingPages, send: SendFn): Promise<boolean> {
-      node.status(busy(`page ${p.pager.index + 1}/${p.pager.count}`));
+      node.status(busy(translate(RED, 'proficloud-query.status.page', 'page __index__/__count__', { index: p.pager.index + 1, count: p.pager.count })));
       const page = await p.pager.next();
       if (closed) return true;
       send(pageMessage(page.value, p.base, p.id, page.part.index, page.part.count));
-      node.status(ok(`page ${page.part.index + 1}/${page.part.count}`));
+      node.status(ok(translate(RED, 'proficloud-query.status.page', 'page __index__/__count__', { index: page.part.index + 1, count: page.part.count })));
       return page.done;
     }
 
@@ -188,7 +188,7 @@ export = function register(RED: NodeAPI): void {
       }
       if (!config) throw new ValidationError('server', def.server, 'no proficloud-config node is selected or it is not deployed');
       const service = await config.getService();
-      node.status(busy('querying'));
+      node.status(busy(translate(RED, 'proficloud-query.status.querying', 'querying')));
 
       if (msg.query !== undefined) {
         if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');

@@ -10,7 +10,7 @@ import { shapeSeries, type OutputMode } from './lib/output';
 import { parseDurationMs, parseMetricList, parseTagFilter } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { clock, failed, ok } from './lib/status';
+import { clock, failed, ok, translate } from './lib/status';
 
 interface StreamDef extends NodeDef {
   server?: string;
@@ -86,7 +86,7 @@ export = function register(RED: NodeAPI): void {
       if (signal.aborted || current !== poller) return;
       if (def.persist) node.context().set(POSITION_KEY, result.position);
       config?.reportOk();
-      node.status(ok(`${clock()}: ${result.points} points`));
+      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: result.points })));
       if (result.points === 0 && mode === 'incremental') return;
       const msgs = shapeSeries(result.series, null, { mode: output, tsFormat, chartAction: 'append' }, () => ({
         ...syntheticMsg(node, 'stream'),
@@ -112,7 +112,7 @@ export = function register(RED: NodeAPI): void {
       loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? 10, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
       config.register(node);
       if (def.autoStart !== false) loop.start();
-      else node.status({ fill: 'grey', shape: 'ring', text: 'stopped' });
+      else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
     } catch (err) {
       node.status(failed(err));
       node.error(asError(err), syntheticMsg(node, 'config'));
@@ -139,7 +139,7 @@ export = function register(RED: NodeAPI): void {
       }
       if (command === 'stop') {
         await loop.stop();
-        node.status({ fill: 'grey', shape: 'ring', text: 'stopped' });
+        node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
         return;
       }
       if (!handled) throw new ValidationError('msg.payload', msg.payload, 'unknown command; send "start" or "stop" (in payload or topic), msg.interval or msg.metrics');

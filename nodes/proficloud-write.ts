@@ -10,7 +10,7 @@ import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { parseTags } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { failed, ok, warn } from './lib/status';
+import { failed, ok, warn , translate } from './lib/status';
 import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
 
 interface WriteDef extends NodeDef {
@@ -49,7 +49,7 @@ export = function register(RED: NodeAPI): void {
     function onResult(result: WriteResult): void {
       config?.reportOk();
       if (result.errors.length) node.error(asError(new ValidationError('write', result.rejected, `server rejected: ${result.errors.join('; ')}`)), syntheticMsg(node, 'write'));
-      node.status(ok(`wrote ${result.written}`));
+      node.status(ok(translate(RED, 'proficloud-write.status.written', 'wrote __count__', { count: result.written })));
       if (report) node.send({ topic: 'write', payload: result });
     }
 
@@ -67,7 +67,7 @@ export = function register(RED: NodeAPI): void {
           onResult,
           onStatus: (s) => {
             if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
-            else if (s.buffered > 0) node.status(warn(`buffered ${s.buffered}`));
+            else if (s.buffered > 0) node.status(warn(translate(RED, 'proficloud-write.status.buffered', 'buffered __count__', { count: s.buffered })));
           },
           onFailure: (err) => {
             const e = asError(err);

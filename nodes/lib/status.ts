@@ -32,3 +32,10 @@ export function failed(err: unknown): NodeStatus {
 export function clock(ms: number = Date.now()): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
+
+/** Status text from the node's catalogue; falls back to English when no catalogue is loaded (unit tests). */
+export function translate(RED: { _(key: string, subs?: Record<string, unknown>): string }, key: string, fallback: string, subs: Record<string, unknown> = {}): string {
+  const out = RED._(key, subs);
+  const text = !out || out === key ? fallback : out;
+  return text.replace(/__(\w+)__/g, (_m, name: string) => String(subs[name] ?? ''));
+}
