@@ -14,8 +14,8 @@
  * - A query without an end has no upper bound (KairosDB uses Long.MAX_VALUE).
  * - 400 validation errors carry `Content-Type: application/json` (no charset), as recorded from
  *   KairosDB 1.3.0; every other JSON answer has `application/json;charset=utf-8`.
- * - Known difference: longs beyond 2^53 are kept as JS numbers, so 9007199254740993 reads back as
- *   9007199254740992 (KairosDB returns it exactly).
+ * - Longs beyond 2^53 are returned exactly in raw output (aggregators compute with doubles, as
+ *   KairosDB's do).
  */
 import http from 'node:http';
 import os from 'node:os';

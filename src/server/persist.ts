@@ -143,7 +143,7 @@ export class DataDir {
     try {
       for (const s of this.store.allSeries()) {
         this.store.normalize(s);
-        const rec: LogRecord = { p: [[s.metric, s.tags, s.type, s.ts, s.vs]] };
+        const rec: LogRecord = { p: [[s.metric, s.tags, s.type, s.ts, this.store.loggedValues(s)]] };
         fs.writeSync(fd, JSON.stringify(rec) + '\n');
       }
       for (const [service, serviceKey, key, value] of this.metadata.entries()) {

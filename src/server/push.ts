@@ -245,11 +245,23 @@ function convert(type: StoredType, v: Element): number | string {
   if (type === 'long') {
     const n = javaLongOf(text);
     if (n === null || v.kind === 'boolean') throw numberFormat(text);
+    if (!Number.isSafeInteger(n) && /^[+-]?\d+$/.test(text)) return exactLong(text, v.kind === 'number');
     return n;
   }
   const trimmed = text.trim();
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(trimmed) || v.kind === 'boolean') throw numberFormat(text);
   return Number(trimmed.replace(/[dDfF]$/, ''));
+}
+
+/**
+ * A plain integer beyond 2^53 as canonical decimal text. Out of the long range, a JSON number wraps
+ * (BigDecimal.longValue()) and a numeric string fails (Long.parseLong), as in KairosDB.
+ */
+function exactLong(text: string, wrap: boolean): string {
+  const big = BigInt(text.replace(/^\+/, ''));
+  if (big >= -(2n ** 63n) && big < 2n ** 63n) return big.toString();
+  if (!wrap) throw numberFormat(text);
+  return BigInt.asIntN(64, big).toString();
 }
 
 /** Timestamp of a datapoint array: JsonElement.getAsLong(). */

@@ -152,6 +152,8 @@ interface SubGroup {
   typeGroup: TypeGroup;
   ts: number[];
   vs: Array<number | string>;
+  /** Series index per point (empty when not tracked). */
+  src: number[];
   used: Set<number>;
 }
 
@@ -184,13 +186,14 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
   const nameJson = JSON.stringify(q.name);
   for (const tg of ordered) {
     const single = q.groupers.length === 0 && tg.members.every((i) => typeGroupOf(series[i]) === typeGroupOf(series[tg.members[0]]));
+    const hasExact = q.aggregators.length === 0 && tg.members.some((i) => (series[i].exact?.size ?? 0) > 0);
     let merged = mergeAll(
       tg.members.map((i) => parts[i]),
-      !single,
+      !single || hasExact,
     );
     if (q.limit > 0 && merged.ts.length > q.limit) {
       const keep = q.order === 'desc' ? [merged.ts.length - q.limit, merged.ts.length] : [0, q.limit];
-      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: single ? [] : merged.src.slice(keep[0], keep[1]) };
+      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: merged.src.slice(keep[0], keep[1]) };
     }
     sampleSize += merged.ts.length;
 
@@ -198,7 +201,7 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
     const subs = new Map<string, SubGroup>();
     const n = merged.ts.length;
     if (single) {
-      subs.set('', { groupNumbers: [], typeGroup: typeGroupOf(series[tg.members[0]]), ts: merged.ts, vs: merged.vs, used: new Set(tg.members) });
+      subs.set('', { groupNumbers: [], typeGroup: typeGroupOf(series[tg.members[0]]), ts: merged.ts, vs: merged.vs, src: merged.src, used: new Set(tg.members) });
     } else {
       for (let p = 0; p < n; p++) {
         const s = series[merged.src[p]];
@@ -206,9 +209,10 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
         const nums = q.groupers.map((g) => g.groupOf(merged.ts[p], merged.vs[p], q.start));
         const key = nums.join(',') + '|' + tgType;
         let sub = subs.get(key);
-        if (!sub) subs.set(key, (sub = { groupNumbers: nums, typeGroup: tgType, ts: [], vs: [], used: new Set() }));
+        if (!sub) subs.set(key, (sub = { groupNumbers: nums, typeGroup: tgType, ts: [], vs: [], src: [], used: new Set() }));
         sub.ts.push(merged.ts[p]);
         sub.vs.push(merged.vs[p]);
+        sub.src.push(merged.src[p]);
         sub.used.add(merged.src[p]);
       }
     }
@@ -231,6 +235,8 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
         };
         points = applyAggregators(q.aggregators, { ts: sub.ts.slice(), vs: sub.vs.slice() }, sub.typeGroup, actx);
       }
+      const exactTexts: string[] = [];
+      if (hasExact) points = markExact(points, sub.src, series, exactTexts);
       if (q.order === 'desc') points = { ts: points.ts.slice().reverse(), vs: points.vs.slice().reverse() };
 
       const groupBy: string[] = [];
@@ -244,12 +250,31 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
       results.push(
         `{"name":${nameJson},"group_by":[${groupBy.join(',')}]` +
           (q.excludeTags ? '' : `,"tags":${tagsJson(tags)}`) +
-          `,"values":${valuesJson(points)}}`,
+          `,"values":${exactTexts.length ? unmarkExact(valuesJson(points), exactTexts) : valuesJson(points)}}`,
       );
     }
   }
   stats.sampleSize += sampleSize;
   return `{"sample_size":${sampleSize},"results":[${results.join(',')}]}`;
+}
+
+const MARK = '\u0001';
+
+/** Replaces oversized longs by markers that unmarkExact() turns into their exact digits. */
+function markExact(p: Points, src: number[], series: Series[], texts: string[]): Points {
+  const vs = p.vs.slice();
+  for (let i = 0; i < vs.length; i++) {
+    const text = series[src[i]].exact?.get(p.ts[i]);
+    if (text !== undefined && typeof vs[i] === 'number') {
+      vs[i] = MARK + texts.length;
+      texts.push(text);
+    }
+  }
+  return { ts: p.ts, vs };
+}
+
+function unmarkExact(json: string, texts: string[]): string {
+  return json.replace(/"\\u0001(\d+)"/g, (_, k: string) => texts[Number(k)]);
 }
 
 function compareLists(a: string[], b: string[]): number {

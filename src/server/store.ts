@@ -19,9 +19,17 @@ export interface Series {
   vs: Array<number | string>;
   /** False after an out-of-order or duplicate append, until normalize() runs. */
   sorted: boolean;
+  /**
+   * Exact decimal text of long values beyond 2^53, by timestamp: `vs` holds the nearest double
+   * (what aggregators compute with) and raw query output prints this text, as KairosDB does.
+   */
+  exact?: Map<number, string>;
 }
 
-/** One series' share of a write: what the write-ahead log records. */
+/**
+ * One series' share of a write: what the write-ahead log records. In a long series a string value
+ * is the exact decimal text of a long too large for a JS number.
+ */
 export interface SeriesWrite {
   metric: string;
   tags: TagMap;
@@ -67,7 +75,21 @@ export class Store {
     const n = s.ts.length;
     if (n > 0 && t <= s.ts[n - 1]) s.sorted = false;
     s.ts.push(t);
-    s.vs.push(v);
+    if (s.type === 'long' && typeof v === 'string') {
+      (s.exact ??= new Map()).set(t, v);
+      s.vs.push(Number(v));
+    } else {
+      // A later write at the same timestamp replaces an exact value too.
+      if (s.exact) s.exact.delete(t);
+      s.vs.push(v);
+    }
+  }
+
+  /** Values as the log and snapshot keep them: exact text for oversized longs. */
+  loggedValues(s: Series): Array<number | string> {
+    const exact = s.exact;
+    if (!exact || exact.size === 0) return s.vs;
+    return s.vs.map((v, i) => exact.get(s.ts[i]) ?? v);
   }
 
   write(w: SeriesWrite): void {
@@ -144,6 +166,7 @@ export class Store {
   deleteRange(s: Series, start: number, end: number): number {
     const [lo, hi] = this.range(s, start, end);
     if (hi <= lo) return 0;
+    if (s.exact) for (let i = lo; i < hi; i++) s.exact.delete(s.ts[i]);
     s.ts.splice(lo, hi - lo);
     s.vs.splice(lo, hi - lo);
     return hi - lo;

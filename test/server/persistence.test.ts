@@ -25,6 +25,7 @@ describe('server: persistence', () => {
   it('keeps pushed points, types, deletes and metadata across a clean restart (snapshot)', async () => {
     const a = await startServer({ dataDir: dir, selfMetrics: false });
     await post(`${a.url}/api/v1/datapoints`, '[{"name":"m","tags":{"h":"1"},"datapoints":[[' + T0 + ',1],[' + (T0 + 1) + ',2.0],[' + (T0 + 2) + ',"x"]]}]');
+    await post(`${a.url}/api/v1/datapoints`, '[{"name":"big","tags":{"h":"1"},"datapoints":[[' + T0 + ',9007199254740993]]}]');
     await post(`${a.url}/api/v1/datapoints`, [{ name: 'gone', tags: { h: '1' }, datapoints: [[T0, 1]] }]);
     await request(`${a.url}/api/v1/metric/gone`, 'DELETE');
     await request(`${a.url}/api/v1/metadata/s/k/key`, 'POST', 'v');
@@ -37,7 +38,9 @@ describe('server: persistence', () => {
       assert.deepEqual(await values(b.url, 'm'), [[[T0, 1], [T0 + 1, 2]], [[T0 + 2, 'x']]]);
       const types = b.store.seriesOf('m').map((s) => s.type).sort();
       assert.deepEqual(types, ['double', 'long', 'string'], '2.0 stays a double series');
-      assert.deepEqual(b.store.metricNames(), ['m']);
+      assert.deepEqual(b.store.metricNames(), ['big', 'm']);
+      const big = (await post(`${b.url}/api/v1/datapoints/query`, query([{ name: 'big' }]))).text;
+      assert.ok(big.includes('[1767225600000,9007199254740993]'), big);
       assert.equal(b.metadata.get('s', 'k', 'key'), 'v');
     } finally {
       await b.close();

@@ -182,6 +182,15 @@ describe('server: HTTP API', () => {
     assert.match(JSON.parse(unknown.text).errors[0], /Unknown feature 'colors'/);
   });
 
+  it('returns longs beyond 2^53 exactly in raw output', async () => {
+    const r = await post(api('/datapoints'), '[{"name":"big","tags":{"h":"1"},"datapoints":[[' + T0 + ',9007199254740993],[' + (T0 + 1) + ',-9223372036854775808],[' + (T0 + 2) + ',5]]}]');
+    assert.equal(r.status, 204);
+    const text = (await post(api('/datapoints/query'), query([{ name: 'big' }], { metrics: [{ name: 'big', order: 'desc' }] }))).text;
+    assert.match(text, /"values":\[\[1767225600002,5\],\[1767225600001,-9223372036854775808\],\[1767225600000,9007199254740993\]\]/);
+    const tooBig = await post(api('/datapoints'), '[{"name":"big","tags":{"h":"1"},"datapoints":[[1,"99999999999999999999"]]}]');
+    assert.deepEqual([tooBig.status, JSON.parse(tooBig.text)], [500, { errors: ['For input string: "99999999999999999999"'] }]);
+  });
+
   it('answers HEAD like GET without a body', async () => {
     const r = await request(api('/metricnames'), 'HEAD');
     assert.equal(r.status, 200);
