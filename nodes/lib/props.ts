@@ -4,6 +4,8 @@ import type { Node, NodeAPI, NodeMessage } from './red';
 
 /** Promisified evaluateNodeProperty: the callback form is the one that also works for async JSONata. */
 export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: string | undefined, msg: NodeMessage): Promise<unknown> {
+  // An absent property (older flow files, hand-written flows) must stay absent, not become "undefined".
+  if (value === undefined || value === null) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     RED.util.evaluateNodeProperty(value, type || 'str', node, msg, (err, result) => (err ? reject(err) : resolve(result)));
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, collect, configNode, errorsOf, helper, kairos, readBack, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, readBack, startHelper, stopHelper, until } from './harness';
 
 const T0 = Date.UTC(2024, 2, 1, 0, 0, 0);
 
@@ -75,7 +75,7 @@ describe('proficloud-batch node', function () {
       { Timestamp: T0 + 2, 'b5.v': Number.NaN },
       { Timestamp: T0 + 3, 'b5.v': 4 },
     ] });
-    await until(() => written(reports) === 2 && b.error.getCalls().length >= 2);
+    await until(() => written(reports) === 2 && callsOf(b, 'error').length >= 2);
     const errs = errorsOf(b);
     assert.equal(errs.length, 2);
     assert.match(errs.join('\n'), /rows\[1\]\.Timestamp.*"garbage"/);
@@ -90,7 +90,7 @@ describe('proficloud-batch node', function () {
     b.receive({ payload: 42 });
     b.receive({ payload: 'a,b\n1,2\n' });
     b.receive({ payload: [] });
-    await until(() => b.error.getCalls().length === 4);
+    await until(() => callsOf(b, 'error').length === 4);
     const errs = errorsOf(b).join('\n');
     assert.match(errs, /msg\.payload: exceeds the limit of 3 rows.*"4 rows"/);
     assert.match(errs, /msg\.payload.*42/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, configNode, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, cleanUserDir, configNode, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
 
 describe('proficloud-config node', function () {
   let server: LocalServer;
@@ -103,7 +103,7 @@ describe('proficloud-config node', function () {
     const q = helper.getNode('q');
     await until(() => lastStatus(q).fill === 'red', 2000, 'red status');
     q.receive({ payload: 1 });
-    await until(() => q.error.getCalls().length > 0, 2000, 'error');
-    assert.match(String((q.error.getCalls()[0].args[0] as Error).message), /defaultTags.*"site"/);
+    await until(() => callsOf(q, 'error').length > 0, 2000, 'error');
+    assert.match(String((callsOf(q, 'error')[0].args[0] as Error).message), /defaultTags.*"site"/);
   });
 });

@@ -7,14 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
 
+export interface SpyCall {
+  args: unknown[];
+  thisValue: unknown;
+}
+
 /** The parts of node-red-node-test-helper we use (it ships no type declarations). */
 export interface TestNode {
   id: string;
   on(event: string, fn: (arg: never) => void): void;
   receive(msg: Record<string, unknown>): void;
-  status: { (s: unknown): void; lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[] }> };
-  error: { getCalls(): Array<{ args: unknown[] }> };
-  warn: { getCalls(): Array<{ args: unknown[] }> };
+  status: { (s: unknown): void; getCalls(): SpyCall[] };
+  error: { getCalls(): SpyCall[] };
+  warn: { getCalls(): SpyCall[] };
   context(): { get(key: string): unknown; set(key: string, value: unknown): void };
 }
 export interface TestHelper {
@@ -89,15 +94,20 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The helper spies on the Node prototype, so calls of every node land in one spy: keep this node's. */
+export function callsOf(node: TestNode, method: 'status' | 'error' | 'warn'): SpyCall[] {
+  return node[method].getCalls().filter((c) => c.thisValue === node);
+}
+
 /** Messages of every node.error(err, msg) call on a node under test. */
 export function errorsOf(node: TestNode): string[] {
-  return node.error.getCalls().map((c) => {
+  return callsOf(node, 'error').map((c) => {
     const e = c.args[0] as { message?: string } | string;
     return typeof e === 'string' ? e : String(e?.message);
   });
 }
 
 export function lastStatus(node: TestNode): { fill?: string; shape?: string; text?: string } {
-  const calls = node.status.getCalls();
+  const calls = callsOf(node, 'status');
   return (calls.length ? calls[calls.length - 1].args[0] : {}) as { fill?: string; text?: string };
 }

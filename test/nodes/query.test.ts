@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 const MIN = 60_000;
@@ -148,7 +148,7 @@ describe('proficloud-query node', function () {
     assert.deepEqual((got[1].parts as { index: number }).index, 1);
     send({ topic: 'next' });
     const q = helper.getNode('q');
-    await until(() => q.error.getCalls().length === 1);
+    await until(() => callsOf(q, 'error').length === 1);
     assert.match(errorsOf(q)[0], /msg\.next.*no paged query is waiting/);
   });
 
@@ -160,7 +160,7 @@ describe('proficloud-query node', function () {
     send({ metrics: 'temp', limit: -3 });
     send({ metrics: 'temp', end: Number.NaN });
     send({ metrics: [42] });
-    await until(() => q.error.getCalls().length === 5);
+    await until(() => callsOf(q, 'error').length === 5);
     const errs = errorsOf(q).join('\n');
     assert.match(errs, /metrics: at least one metric name is required/);
     assert.match(errs, /msg\.start.*"yesterday-ish"/);
@@ -177,9 +177,9 @@ describe('proficloud-query node', function () {
     const { send } = await load(queryNode({ metrics: 'temp', aggMode: 'json', aggJson: '[{"name":"nosuchagg"}]' }));
     const q = helper.getNode('q');
     send({});
-    await until(() => q.error.getCalls().length === 1);
-    const err = q.error.getCalls()[0].args[0] as { code?: string };
+    await until(() => callsOf(q, 'error').length === 1);
+    const err = callsOf(q, 'error')[0].args[0] as { code?: string };
     assert.ok(err.code === 'EHTTP' || err.code === 'EVALIDATION', String(err.code));
-    assert.equal(q.status.getCalls().slice(-1)[0].args[0] && (q.status.getCalls().slice(-1)[0].args[0] as { fill: string }).fill, 'red');
+    assert.equal(callsOf(q, 'status').slice(-1)[0].args[0] && (callsOf(q, 'status').slice(-1)[0].args[0] as { fill: string }).fill, 'red');
   });
 });

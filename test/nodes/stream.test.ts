@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 0.1, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
@@ -82,7 +82,7 @@ describe('proficloud-stream node', function () {
     s.receive({ payload: 'jump' });
     s.receive({ interval: -1 });
     s.receive({ metrics: [] });
-    await until(() => s.error.getCalls().length === 3);
+    await until(() => callsOf(s, 'error').length === 3);
     const errs = errorsOf(s).join('\n');
     assert.match(errs, /msg\.payload.*"jump"/);
     assert.match(errs, /msg\.interval.*-1/);
@@ -93,15 +93,15 @@ describe('proficloud-stream node', function () {
     const got = await load(streamNode({ interval: 0.1 }));
     const s = helper.getNode('s');
     await server.close();
-    await until(() => s.error.getCalls().length >= 1, 5000, 'poll error');
-    const [err, msg] = s.error.getCalls()[0].args as [{ code: string }, { topic: string; _msgid: string }];
+    await until(() => callsOf(s, 'error').length >= 1, 5000, 'poll error');
+    const [err, msg] = callsOf(s, 'error')[0].args as [{ code: string }, { topic: string; _msgid: string }];
     assert.equal(err.code, 'ENETWORK');
     assert.equal(msg.topic, 'poll');
     assert.ok(msg._msgid);
     assert.equal(lastStatus(s).fill, 'red');
     await new Promise((r) => setTimeout(r, 1000));
     // Without backoff 1 s at 100 ms would be ~10 failures; doubling keeps it to a handful.
-    assert.ok(s.error.getCalls().length <= 5, `errors: ${s.error.getCalls().length}`);
+    assert.ok(callsOf(s, 'error').length <= 5, `errors: ${callsOf(s, 'error').length}`);
     assert.equal(got.length, 0);
     server = await kairos();
   });
@@ -121,7 +121,7 @@ describe('proficloud-stream node', function () {
   it('reports a bad configuration (no metrics, bad window) instead of polling', async function () {
     await load(streamNode({ metrics: ' ', window: 'forever' }));
     const s = helper.getNode('s');
-    await until(() => s.error.getCalls().length === 1);
+    await until(() => callsOf(s, 'error').length === 1);
     assert.match(errorsOf(s)[0], /metrics/);
     assert.equal(lastStatus(s).fill, 'red');
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, readBack, startHelper, stopHelper, until, userDir } from './harness';
+import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, readBack, startHelper, stopHelper, until, userDir } from './harness';
 
 const TS = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -64,7 +64,7 @@ describe('proficloud-write node', function () {
     const reports = await load(writeNode());
     const w = helper.getNode('w');
     w.receive({ payload: { 'w4.good': 1, 'w4.nan': Number.NaN, 'w4.obj': { a: 1 } }, timestamp: TS });
-    await until(() => reports.length > 0 && w.error.getCalls().length >= 2);
+    await until(() => reports.length > 0 && callsOf(w, 'error').length >= 2);
     const errs = errorsOf(w).join('\n');
     assert.match(errs, /w4\.nan.*NaN/);
     assert.match(errs, /w4\.obj.*object/);
@@ -80,7 +80,7 @@ describe('proficloud-write node', function () {
     w.receive({ topic: 'w5.x', payload: 1, timestamp: 'not a time' });
     w.receive({ payload: {} });
     w.receive({ topic: 'w5.x', payload: 1, tags: 'oops' });
-    await until(() => w.error.getCalls().length === 5);
+    await until(() => callsOf(w, 'error').length === 5);
     const errs = errorsOf(w).join('\n');
     assert.match(errs, /msg\.topic.*single value 5/);
     assert.match(errs, /msg\.payload.*array\(2\)/);
@@ -100,8 +100,8 @@ describe('proficloud-write node', function () {
     ], { cfg: { token: Buffer.from('acc:pw').toString('base64') } });
     const w = helper.getNode('w');
     w.receive({ topic: 'x', payload: 1 });
-    await until(() => w.error.getCalls().length === 1);
-    assert.equal((w.error.getCalls()[0].args[0] as { code: string }).code, 'EREADONLY');
+    await until(() => callsOf(w, 'error').length === 1);
+    assert.equal((callsOf(w, 'error')[0].args[0] as { code: string }).code, 'EREADONLY');
   });
 
   it('store and forward: buffers on disk while the server is down and delivers when it is back', async function () {
