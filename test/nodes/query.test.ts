@@ -183,3 +183,34 @@ describe('proficloud-query node', function () {
     assert.equal(callsOf(q, 'status').slice(-1)[0].args[0] && (callsOf(q, 'status').slice(-1)[0].args[0] as { fill: string }).fill, 'red');
   });
 });
+
+describe('proficloud-query paging with a core join node', function () {
+  let server: LocalServer;
+  before(async function () {
+    await startHelper();
+    server = await kairos();
+    await seed(server.url, [{ name: 'pj.v', tags: { a: 'b' }, datapoints: Array.from({ length: 6 }, (_, i) => [T0 + i * MIN, i]) }]);
+  });
+  after(async function () {
+    await helper.unload();
+    await server.close();
+    await stopHelper();
+  });
+
+  it('a join node in automatic mode reassembles the pages in order', async function () {
+    const join: unknown = require('../../node_modules/@node-red/nodes/core/sequence/17-split.js');
+    await helper.load([...builtNodes(), join], [
+      { id: 'tab', type: 'tab' },
+      configNode(server.url),
+      queryNode({ z: 'tab', metrics: 'pj.v', start: String(T0), end: String(T0 + 5 * MIN), paged: true, pageSize: '2m', wires: [['j']] }),
+      { id: 'j', z: 'tab', type: 'join', mode: 'auto', wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ]);
+    const got = collect(helper.getNode('out'));
+    helper.getNode('q').receive({});
+    await until(() => got.length === 1);
+    const pages = got[0].payload as Array<Array<Record<string, unknown>>>;
+    assert.equal(pages.length, 3);
+    assert.deepEqual(pages.flat().map((r) => r['pj.v']), [0, 1, 2, 3, 4, 5]);
+  });
+});
