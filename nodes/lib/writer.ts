@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KairosError, ReadOnlyError } from '../../src/errors';
 import { Outbox } from '../../src/outbox/outbox';
 import type { OverflowPolicy } from '../../src/outbox/store';
-import { WriteQueue, type WriteQueueStatus } from '../../src/outbox/queue';
+import { WriteQueue, type WriteQueueStatus } from '../../src/outbox';
 import type { WriteResult } from '../../src/types';
 import type { Service } from './connection';
 import type { Node, NodeAPI } from './red';
