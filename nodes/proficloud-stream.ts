@@ -32,8 +32,8 @@ const STOP_TIMEOUT_MS = 3000;
 
 function intervalMs(raw: unknown, field: string): number {
   const s = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) throw new ValidationError(field, raw, 'must be a positive number of seconds');
-  return Math.max(100, Math.round(s * 1000));
+  if (typeof s !== 'number' || !Number.isFinite(s) || s < 100) throw new ValidationError(field, raw, 'must be a number of milliseconds, at least 100');
+  return Math.round(s);
 }
 
 export = function register(RED: NodeAPI): void {

@@ -3,7 +3,7 @@ import type { LocalServer } from '../../src/server/index';
 import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 0.1, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
+  return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
 }
 
 function values(msgs: Array<Record<string, unknown>>, column = 's.temp'): unknown[] {
@@ -76,7 +76,7 @@ describe('proficloud-stream node', function () {
     await until(() => got.length === 1);
     s.receive({ topic: 'stop' });
     await until(() => lastStatus(s).text === 'stopped');
-    s.receive({ metrics: 's.other', interval: 0.2 });
+    s.receive({ metrics: 's.other', interval: 200 });
     s.receive({ payload: 'start' });
     await until(() => values(got, 's.other').length === 1);
     s.receive({ payload: 'jump' });
@@ -90,7 +90,7 @@ describe('proficloud-stream node', function () {
   });
 
   it('poll errors go to Catch with a synthetic msg and back off instead of hammering', async function () {
-    const got = await load(streamNode({ interval: 0.1 }));
+    const got = await load(streamNode({ interval: 100 }));
     const s = helper.getNode('s');
     await server.close();
     await until(() => callsOf(s, 'error').length >= 1, 5000, 'poll error');
