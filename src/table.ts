@@ -15,6 +15,11 @@
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
  */
 import { ParseError, ValidationError } from './errors';
+import { scanQueryResponse, type ScannedResult } from './fast-json/query-response';
+import { NotScannable } from './fast-json/scanner';
+import { ascendingPoints, fillColumn, keptRowCount, mergeTimestamps, placeColumn, type Column } from './table/join';
+import { nameQueryResults, rowColumnNames, type GroupInfo } from './table/naming';
+import { pointsFromValues, type PointColumns } from './table/points';
 import { formatTimestamp } from './time';
 import type {
   CellValue,
@@ -64,49 +69,6 @@ function checkResponse(resp: unknown): asserts resp is KairosQueryResponse {
   }
 }
 
-interface GroupInfo {
-  tagPart: string;
-  otherPart: string;
-  type?: string;
-  group: Record<string, unknown>;
-}
-
-function groupInfo(res: KairosResult): GroupInfo {
-  const tags: Array<[string, string]> = [];
-  const others: string[] = [];
-  const group: Record<string, unknown> = {};
-  let type: string | undefined;
-  for (const g of res.group_by ?? []) {
-    if (g === null || typeof g !== 'object') continue;
-    if (g.name === 'type') {
-      if (typeof g.type === 'string') type = g.type;
-      continue;
-    }
-    const values = g.group && typeof g.group === 'object' ? g.group : {};
-    Object.assign(group, values);
-    if (g.name === 'tag') {
-      for (const [k, v] of Object.entries(values)) tags.push([k, String(v)]);
-    } else {
-      for (const [k, v] of Object.entries(values)) others.push(`${k}=${String(v)}`);
-    }
-  }
-  tags.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  if (type !== undefined) group.type = type;
-  return {
-    tagPart: tags.length ? `{${tags.map(([k, v]) => `${k}=${v}`).join(',')}}` : '',
-    otherPart: others.length ? `[${others.join(',')}]` : '',
-    type,
-    group,
-  };
-}
-
-function uniqueName(base: string, used: Set<string>): string {
-  let name = base;
-  for (let n = 2; used.has(name); n++) name = `${base}#${n}`;
-  used.add(name);
-  return name;
-}
-
 /** Every non-empty result of a response as a Series with a unique column name (see the module comment). */
 export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buffer): Series[] {
   const parsed = parseResponse(resp);
@@ -116,23 +78,7 @@ export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buf
   for (const query of parsed.queries) {
     const results = query.results.filter((r) => Array.isArray(r.values) && r.values.length > 0);
     if (results.length === 0) continue;
-    if (results.length === 1) {
-      const r = results[0];
-      const info = groupInfo(r);
-      // A grouped query keeps its group suffix even when only one group came back, so columns do not rename with the data.
-      out.push(makeSeries(r, uniqueName(r.name + info.tagPart + info.otherPart, used), info));
-      continue;
-    }
-    const infos = results.map(groupInfo);
-    const namesWithNumber = new Set<string>();
-    results.forEach((r, i) => {
-      if (infos[i].type !== 'text') namesWithNumber.add(r.name);
-    });
-    results.forEach((r, i) => {
-      const info = infos[i];
-      const textSuffix = info.type === 'text' && namesWithNumber.has(r.name) ? ':text' : '';
-      out.push(makeSeries(r, uniqueName(r.name + info.tagPart + info.otherPart + textSuffix, used), info));
-    });
+    nameQueryResults(results, used).forEach(({ column, info }, i) => out.push(makeSeries(results[i], column, info)));
   }
   return out;
 }
@@ -157,7 +103,9 @@ function ascending(values: Point[]): Point[] {
   return values.slice().sort((a, b) => a[0] - b[0]);
 }
 
-function checkTableOptions(opts: TableOptions): Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod } {
+type CheckedTableOptions = Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod };
+
+function checkTableOptions(opts: TableOptions): CheckedTableOptions {
   const fill = opts.fillNaMethod ?? null;
   if (fill !== null && !['ffill', 'pad', 'bfill', 'backfill'].includes(fill)) {
     throw new ValidationError('fillNaMethod', fill, 'must be "ffill", "pad", "bfill", "backfill" or null');
@@ -182,108 +130,150 @@ function checkTableOptions(opts: TableOptions): Required<Omit<TableOptions, 'fil
   };
 }
 
-interface Columnar {
-  timestamps: number[];
-  /** cells[c][row], ascending time. */
-  cells: Array<Array<PointValue | null>>;
+/** Name, tags and group of a series; its points are in the table's columns. */
+export type SeriesInfo = Omit<Series, 'values'>;
+
+/**
+ * A table as columns: what the row form holds without one object per row (a 1M-row table of row
+ * objects needs several times the memory of these arrays).
+ */
+export interface ColumnarTable {
+  /** The timestamp column's name, then one name per series (the keys rows would have). */
+  columns: string[];
+  /** Epoch milliseconds, one per row, in the table's order (convertTimestamp applies to rows only). */
+  timestamps: Float64Array;
+  /** One per series, in `columns` order after the timestamp: numbers with NaN for a missing cell, or values with null. */
+  cells: Column[];
+  series: SeriesInfo[];
+  rowCount: number;
 }
 
-/** k-way merge of the already sorted series into columns; a duplicate timestamp within a series keeps the last value. */
-function mergeColumns(series: Series[]): Columnar {
-  const k = series.length;
-  const vals = series.map((s) => ascending(s.values as Point[]));
-  const pos = new Array<number>(k).fill(0);
-  const cells: Array<Array<PointValue | null>> = [];
-  for (let c = 0; c < k; c++) cells.push([]);
-  const timestamps: number[] = [];
-  for (;;) {
-    let min = Infinity;
-    for (let c = 0; c < k; c++) {
-      const p = pos[c];
-      if (p < vals[c].length && vals[c][p][0] < min) min = vals[c][p][0];
-    }
-    if (min === Infinity) break;
-    for (let c = 0; c < k; c++) {
-      const v = vals[c];
-      let p = pos[c];
-      let cell: PointValue | null = null;
-      while (p < v.length && v[p][0] === min) {
-        cell = v[p][1] ?? null;
-        p++;
-      }
-      pos[c] = p;
-      cells[c].push(cell);
-    }
-    timestamps.push(min);
-  }
-  return { timestamps, cells };
+interface SeriesPoints {
+  info: SeriesInfo;
+  points: PointColumns;
 }
 
-function fillColumn(col: Array<PointValue | null>, method: FillNaMethod): void {
-  if (method === 'ffill' || method === 'pad') {
-    let last: PointValue | null = null;
-    for (let i = 0; i < col.length; i++) {
-      if (col[i] === null) col[i] = last;
-      else last = col[i];
-    }
-  } else if (method === 'bfill' || method === 'backfill') {
-    let next: PointValue | null = null;
-    for (let i = col.length - 1; i >= 0; i--) {
-      if (col[i] === null) col[i] = next;
-      else next = col[i];
-    }
-  }
+function emptyTable(): ColumnarTable {
+  return { columns: [], timestamps: new Float64Array(0), cells: [], series: [], rowCount: 0 };
 }
 
-/** Number of leading rows (ascending time) to keep: trailing rows with any null cell are dropped. */
-function keptRowCount(cells: Array<Array<PointValue | null>>, rows: number): number {
-  let n = rows;
-  while (n > 0) {
-    let complete = true;
+/** Join, fill, trailing drop and order on typed arrays. */
+function joinSeries(list: SeriesPoints[], o: CheckedTableOptions): ColumnarTable {
+  if (list.length === 0) return emptyTable();
+  const names = rowColumnNames(
+    list.map((s) => s.info.column),
+    o.timestampColumnName,
+  );
+  const points = list.map((s) => ascendingPoints(s.points));
+  let timestamps = mergeTimestamps(points);
+  const cells = points.map((p) => placeColumn(p, timestamps));
+  for (const col of cells) fillColumn(col, o.fillNaMethod);
+  const n = o.dropTrailingNa ? keptRowCount(cells, timestamps.length) : timestamps.length;
+  if (n < timestamps.length) {
+    timestamps = timestamps.subarray(0, n);
     for (let c = 0; c < cells.length; c++) {
-      if (cells[c][n - 1] === null) {
-        complete = false;
-        break;
-      }
+      const col = cells[c];
+      cells[c] = col instanceof Float64Array ? col.subarray(0, n) : col.slice(0, n);
     }
-    if (complete) break;
-    n--;
   }
-  return n;
+  if (o.orderDesc) {
+    timestamps.reverse();
+    for (const col of cells) col.reverse();
+  }
+  return { columns: [o.timestampColumnName, ...names], timestamps, cells, series: list.map((s) => s.info), rowCount: n };
 }
 
-/** Column names as used in rows: the series' columns, renamed with #n if one equals the timestamp column. */
-function rowColumnNames(series: Series[], tsName: string): string[] {
-  const used = new Set<string>([tsName]);
-  const taken = new Set(series.map((s) => s.column));
+function seriesPoints(series: Series[]): SeriesPoints[] {
   return series.map((s) => {
-    if (s.column !== tsName) return s.column;
-    let n = 2;
-    while (taken.has(`${s.column}#${n}`) || used.has(`${s.column}#${n}`)) n++;
-    const name = `${s.column}#${n}`;
-    used.add(name);
-    return name;
+    const points = pointsFromValues(s.values);
+    if (typeof points === 'number') throw new ParseError(`series "${s.column}": values[${points}] is not a [timestamp, value] pair`);
+    const { values: _values, ...info } = s;
+    return { info, points };
   });
+}
+
+/** Series from scanned bytes, named by the same rules as seriesFromQueryResponse. */
+function scannedSeriesPoints(queries: ScannedResult[][]): SeriesPoints[] {
+  const out: SeriesPoints[] = [];
+  const used = new Set<string>();
+  for (const query of queries) {
+    const results = query.filter((r) => r.points.length > 0);
+    if (results.length === 0) continue;
+    nameQueryResults(results, used).forEach(({ column, info }, i) => {
+      const r = results[i];
+      const s: SeriesInfo = { name: r.name, column, tags: r.tags ?? {} };
+      if (Object.keys(info.group).length) s.group = info.group;
+      out.push({ info: s, points: r.points });
+    });
+  }
+  return out;
+}
+
+function toBytes(resp: string | Buffer | Uint8Array): Buffer {
+  if (typeof resp === 'string') return Buffer.from(resp, 'utf8');
+  return Buffer.isBuffer(resp) ? resp : Buffer.from(resp.buffer, resp.byteOffset, resp.byteLength);
+}
+
+/**
+ * The table of a query response as typed columns (see ColumnarTable). Response bytes (or text) are
+ * scanned without building the parsed tree; a response outside the usual shape is parsed as usual.
+ */
+export function columnarTableFromQueryResponse(
+  resp: KairosQueryResponse | string | Buffer | Uint8Array,
+  opts: TableOptions = {},
+): ColumnarTable {
+  const o = checkTableOptions(opts);
+  if (typeof resp === 'string' || resp instanceof Uint8Array) {
+    const bytes = toBytes(resp);
+    let scanned: ScannedResult[][] | undefined;
+    try {
+      scanned = scanQueryResponse(bytes);
+    } catch (err) {
+      if (!(err instanceof NotScannable)) throw err;
+    }
+    if (scanned) return joinSeries(scannedSeriesPoints(scanned), o);
+    return joinSeries(seriesPoints(seriesFromQueryResponse(bytes)), o);
+  }
+  return joinSeries(seriesPoints(seriesFromQueryResponse(resp)), o);
+}
+
+/** Response bytes to a columnar table: the fast path for large responses. */
+export function columnarTableFromBytes(bytes: Buffer | Uint8Array | string, opts: TableOptions = {}): ColumnarTable {
+  return columnarTableFromQueryResponse(bytes, opts);
+}
+
+/** The same table from already built series. */
+export function columnarTableFromSeries(series: Series[], opts: TableOptions = {}): ColumnarTable {
+  return joinSeries(seriesPoints(series), checkTableOptions(opts));
+}
+
+/** Row objects of a columnar table; missing cells become null, timestamps formatted as asked. */
+export function rowsFromColumnarTable(table: ColumnarTable, convertTimestamp: TimestampFormat = 'ms'): Row[] {
+  if (!['ms', 'iso', 'date'].includes(convertTimestamp)) {
+    throw new ValidationError('convertTimestamp', convertTimestamp, 'must be "ms", "iso" or "date"');
+  }
+  const [tsName, ...names] = table.columns;
+  const n = table.rowCount;
+  const rows: Row[] = new Array<Row>(n);
+  const k = names.length;
+  const { timestamps, cells } = table;
+  for (let i = 0; i < n; i++) {
+    const row: Row = {};
+    row[tsName] = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
+    for (let c = 0; c < k; c++) {
+      const v = cells[c][i];
+      row[names[c]] = v !== v ? null : v;
+    }
+    rows[i] = row;
+  }
+  return rows;
 }
 
 /** Table from already built series (also used by the proficloud.io client). */
 export function tableFromSeries(series: Series[], opts: TableOptions = {}): { columns: string[]; rows: Row[] } {
   const o = checkTableOptions(opts);
-  if (series.length === 0) return { columns: [], rows: [] };
-  const names = rowColumnNames(series, o.timestampColumnName);
-  const { timestamps, cells } = mergeColumns(series);
-  if (o.fillNaMethod !== null) for (const col of cells) fillColumn(col, o.fillNaMethod);
-  const n = o.dropTrailingNa ? keptRowCount(cells, timestamps.length) : timestamps.length;
-  const rows: Row[] = new Array<Row>(n);
-  const k = names.length;
-  for (let i = 0; i < n; i++) {
-    const src = o.orderDesc ? n - 1 - i : i;
-    const row: Row = {};
-    row[o.timestampColumnName] = formatTimestamp(timestamps[src], o.convertTimestamp) as CellValue;
-    for (let c = 0; c < k; c++) row[names[c]] = cells[c][src];
-    rows[i] = row;
-  }
-  return { columns: [o.timestampColumnName, ...names], rows };
+  const t = joinSeries(seriesPoints(series), o);
+  return { columns: t.columns, rows: rowsFromColumnarTable(t, o.convertTimestamp) };
 }
 
 /** `{columns, rows}`; columns is empty when the response holds no values at all. */
@@ -291,7 +281,8 @@ export function tableFromQueryResponse(
   resp: KairosQueryResponse | string | Buffer,
   opts: TableOptions = {},
 ): { columns: string[]; rows: Row[] } {
-  return tableFromSeries(seriesFromQueryResponse(resp), opts);
+  const t = columnarTableFromQueryResponse(resp, opts);
+  return { columns: t.columns, rows: rowsFromColumnarTable(t, opts.convertTimestamp) };
 }
 
 export function rowsFromQueryResponse(resp: KairosQueryResponse | string | Buffer, opts: TableOptions = {}): Row[] {

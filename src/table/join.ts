@@ -1,0 +1,167 @@
+/**
+ * The outer join of series on their timestamps, done on typed arrays: first the sorted distinct
+ * timestamps (a k-way merge that only compares numbers), then each column placed with two cursors.
+ * No per-row or per-point objects are created.
+ */
+import type { FillNaMethod, PointValue } from '../types';
+import type { PointColumns } from './points';
+
+/** A table column: numbers with NaN for missing cells, or values with null for missing cells. */
+export type Column = Float64Array | Array<PointValue | null>;
+
+/** Points in ascending time order; KairosDB sends them sorted (asc or desc), anything else is sorted here (stable). */
+export function ascendingPoints(p: PointColumns): PointColumns {
+  const ts = p.ts;
+  let asc = true;
+  let desc = true;
+  for (let i = 1; i < p.length && (asc || desc); i++) {
+    const d = ts[i] - ts[i - 1];
+    if (d < 0) asc = false;
+    else if (d > 0) desc = false;
+  }
+  if (asc) return p;
+  const order = new Uint32Array(p.length);
+  for (let i = 0; i < p.length; i++) order[i] = desc ? p.length - 1 - i : i;
+  // A stable sort by time; for descending input the reversal above already is the order.
+  if (!desc) order.sort((a, b) => ts[a] - ts[b] || a - b);
+  const out: PointColumns = { length: p.length, ts: new Float64Array(p.length) };
+  for (let i = 0; i < p.length; i++) out.ts[i] = ts[order[i]];
+  if (p.num) {
+    const num = new Float64Array(p.length);
+    for (let i = 0; i < p.length; i++) num[i] = p.num[order[i]];
+    out.num = num;
+  } else {
+    const src = p.cells as Array<PointValue | null>;
+    out.cells = Array.from(order, (i) => src[i]);
+  }
+  return out;
+}
+
+/** Sorted distinct timestamps of all series (each already ascending). */
+export function mergeTimestamps(series: PointColumns[]): Float64Array {
+  const k = series.length;
+  if (k === 1) return distinct(series[0].ts, series[0].length);
+  const pos = new Int32Array(k);
+  let cap = 1024;
+  for (const s of series) cap = Math.max(cap, s.length);
+  let out = new Float64Array(cap);
+  let n = 0;
+  for (;;) {
+    let min = Infinity;
+    for (let c = 0; c < k; c++) {
+      const s = series[c];
+      const p = pos[c];
+      if (p < s.length && s.ts[p] < min) min = s.ts[p];
+    }
+    if (min === Infinity) break;
+    for (let c = 0; c < k; c++) {
+      const s = series[c];
+      let p = pos[c];
+      while (p < s.length && s.ts[p] === min) p++;
+      pos[c] = p;
+    }
+    if (n === out.length) {
+      const bigger = new Float64Array(out.length * 2);
+      bigger.set(out);
+      out = bigger;
+    }
+    out[n++] = min;
+  }
+  return out.length - n > out.length >> 3 ? out.slice(0, n) : out.subarray(0, n);
+}
+
+function distinct(ts: Float64Array, length: number): Float64Array {
+  let n = 0;
+  for (let i = 0; i < length; i++) if (i === 0 || ts[i] !== ts[i - 1]) n++;
+  if (n === ts.length) return ts;
+  const out = new Float64Array(n);
+  n = 0;
+  for (let i = 0; i < length; i++) if (i === 0 || ts[i] !== ts[i - 1]) out[n++] = ts[i];
+  return out;
+}
+
+/** One series placed on the joined timestamps; a duplicate timestamp within the series keeps the last value. */
+export function placeColumn(s: PointColumns, rows: Float64Array): Column {
+  const n = rows.length;
+  const ts = s.ts;
+  if (s.num) {
+    const src = s.num;
+    const col = new Float64Array(n).fill(NaN);
+    let p = 0;
+    for (let r = 0; r < n && p < s.length; r++) {
+      const t = rows[r];
+      if (ts[p] !== t) continue;
+      do p++;
+      while (p < s.length && ts[p] === t);
+      col[r] = src[p - 1];
+    }
+    return col;
+  }
+  const src = s.cells as Array<PointValue | null>;
+  const col = new Array<PointValue | null>(n).fill(null);
+  let p = 0;
+  for (let r = 0; r < n && p < s.length; r++) {
+    const t = rows[r];
+    if (ts[p] !== t) continue;
+    do p++;
+    while (p < s.length && ts[p] === t);
+    col[r] = src[p - 1] ?? null;
+  }
+  return col;
+}
+
+/** Fills missing cells in place, forwards or backwards. */
+export function fillColumn(col: Column, method: FillNaMethod): void {
+  if (method === null) return;
+  const forward = method === 'ffill' || method === 'pad';
+  if (col instanceof Float64Array) {
+    let last = NaN;
+    if (forward) {
+      for (let i = 0; i < col.length; i++) {
+        const v = col[i];
+        if (v !== v) col[i] = last;
+        else last = v;
+      }
+    } else {
+      for (let i = col.length - 1; i >= 0; i--) {
+        const v = col[i];
+        if (v !== v) col[i] = last;
+        else last = v;
+      }
+    }
+    return;
+  }
+  let last: PointValue | null = null;
+  const step = forward ? 1 : -1;
+  for (let i = forward ? 0 : col.length - 1; i >= 0 && i < col.length; i += step) {
+    if (col[i] === null) col[i] = last;
+    else last = col[i];
+  }
+}
+
+function missing(col: Column, i: number): boolean {
+  const v = col[i];
+  return v === null || v !== v;
+}
+
+/** Number of leading rows (ascending time) to keep: trailing rows with any missing cell are dropped. */
+export function keptRowCount(cols: Column[], rows: number): number {
+  let n = rows;
+  while (n > 0) {
+    let complete = true;
+    for (let c = 0; c < cols.length; c++) {
+      if (missing(cols[c], n - 1)) {
+        complete = false;
+        break;
+      }
+    }
+    if (complete) break;
+    n--;
+  }
+  return n;
+}
+
+/** Reverses a column in place (descending output). */
+export function reverseColumn(col: Column): void {
+  col.reverse();
+}
