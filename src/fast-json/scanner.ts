@@ -16,6 +16,19 @@ export class NotScannable extends Error {
 const POW10: number[] = [];
 for (let i = 0; i <= 22; i++) POW10.push(Number(`1e${i}`));
 
+/**
+ * Buffer#latin1Slice skips toString's argument handling; it is on Buffer.prototype in every Node
+ * release we support but not in @types/node, hence the narrow cast.
+ */
+type Latin1Slicer = (this: Buffer, start: number, end: number) => string;
+const protoSlice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer }).latin1Slice;
+const latin1: Latin1Slicer = typeof protoSlice === 'function' ? protoSlice : function (this: Buffer, start, end) {
+  return this.toString('latin1', start, end);
+};
+
+/** Below this every integer is exact, so is a mantissa read digit by digit. */
+const EXACT = 2 ** 53;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
@@ -52,9 +65,9 @@ export class ByteScanner {
   }
 
   /**
-   * A JSON number. Up to 15 significant digits with a power of ten up to 22 is exact with one IEEE
-   * multiplication or division (both operands are exact doubles, the result is correctly rounded);
-   * longer numbers go through Number() on their text, which is always correct.
+   * A JSON number. A mantissa below 2^53 with a power of ten up to 22 is exact with one IEEE
+   * multiplication or division (both operands are exact doubles, so the result is correctly rounded);
+   * other numbers go through Number() on their text, which is always correct.
    */
   number(): number {
     const b = this.bytes;
@@ -64,13 +77,11 @@ export class ByteScanner {
     const neg = c === MINUS;
     if (neg) c = b[++p];
     let mant = 0;
-    let digits = 0;
     if (c === ZERO) {
       c = b[++p];
     } else if (c > ZERO && c <= NINE) {
       do {
         mant = mant * 10 + (c - ZERO);
-        digits++;
         c = b[++p];
       } while (c >= ZERO && c <= NINE);
     } else {
@@ -82,7 +93,6 @@ export class ByteScanner {
       if (!isDigit(c)) this.fail('expected a digit after "."');
       do {
         mant = mant * 10 + (c - ZERO);
-        digits++;
         scale++;
         c = b[++p];
       } while (c >= ZERO && c <= NINE);
@@ -102,11 +112,11 @@ export class ByteScanner {
     this.pos = p;
     const e10 = exp - scale;
     let v: number;
-    if (digits <= 15 && e10 >= -22 && e10 <= 22) {
+    if (mant < EXACT && e10 >= -22 && e10 <= 22) {
       v = e10 === 0 ? mant : e10 < 0 ? mant / POW10[-e10] : mant * POW10[e10];
       return neg ? -v : v;
     }
-    return Number(b.toString('latin1', start, p));
+    return Number(latin1.call(b, start, p));
   }
 
   /** A JSON string (the scanner sits on its opening quote). */
@@ -129,7 +139,7 @@ export class ByteScanner {
       p++;
     }
     this.pos = p + 1;
-    if (plain) return b.toString('latin1', start + 1, p);
+    if (plain) return latin1.call(b, start + 1, p);
     // Escapes and UTF-8: let the engine decode and validate this one string.
     return JSON.parse(b.toString('utf8', start, p + 1)) as string;
   }
