@@ -10,7 +10,7 @@ import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/con
 import { parseTags } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { busy, failed, ok, warn , translate } from './lib/status';
+import { buffering, busy, failed, ok, translate } from './lib/status';
 import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
 
 interface BatchDef extends NodeDef {
@@ -81,7 +81,7 @@ export = function register(RED: NodeAPI): void {
           onResult,
           onStatus: (s) => {
             if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
-            else if (s.buffered > 0) node.status(warn(translate(RED, 'proficloud-batch.status.buffered', 'buffered __count__', { count: s.buffered })));
+            else if (s.buffered > 0) node.status(buffering(translate(RED, 'proficloud-batch.status.buffered', 'buffered __count__', { count: s.buffered }), s.lastError));
           },
           onFailure: (err) => {
             const e = asError(err);

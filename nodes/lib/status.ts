@@ -19,6 +19,12 @@ export function warn(text: string): NodeStatus {
   return { fill: 'yellow', shape: 'ring', text };
 }
 
+/** Yellow ring while points wait for a retry; the reason follows the count so the canvas says why. */
+export function buffering(text: string, reason?: string): NodeStatus {
+  const full = reason ? `${text}: ${reason}` : text;
+  return warn(full.length > 64 ? full.slice(0, 61) + '...' : full);
+}
+
 /** Red ring with the error code (or a shortened message) so the cause is visible on the canvas. */
 export function failed(err: unknown): NodeStatus {
   const e = err as { code?: unknown; message?: unknown };

@@ -7,6 +7,7 @@ import { KairosError, ReadOnlyError } from '../../src/errors';
 import { Outbox } from '../../src/outbox/outbox';
 import type { OverflowPolicy } from '../../src/outbox/store';
 import { WriteQueue, type WriteQueueStatus } from '../../src/outbox';
+import type { RetryOptions } from '../../src/outbox/backoff';
 import type { WriteResult } from '../../src/types';
 import type { Service } from './connection';
 import type { Node, NodeAPI } from './red';
@@ -40,10 +41,32 @@ export function outboxDir(RED: NodeAPI, node: Node): string {
   return join(RED.settings.userDir || process.cwd(), 'proficloud-outbox', node.id);
 }
 
+/**
+ * Retry pacing from settings.js (`proficloudRetry: { initialMs, maxMs }`): gateways on metered links
+ * may want slower retries, and tests faster ones. Bad values are ignored with a warning, never fatal.
+ */
+export function retrySettings(RED: NodeAPI, node: Node): RetryOptions | undefined {
+  const raw = RED.settings.proficloudRetry;
+  if (raw === undefined || raw === null) return undefined;
+  const out: RetryOptions = {};
+  const given = typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  for (const key of ['initialMs', 'maxMs'] as const) {
+    const v = given[key];
+    if (v === undefined) continue;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 10) out[key] = v;
+    else node.warn(`settings.proficloudRetry.${key} ignored: must be a number of milliseconds >= 10 (got ${JSON.stringify(v)})`);
+  }
+  if (typeof raw !== 'object') node.warn(`settings.proficloudRetry ignored: must be an object { initialMs, maxMs }`);
+  if (out.initialMs !== undefined && out.maxMs !== undefined && out.maxMs < out.initialMs) out.maxMs = out.initialMs;
+  return out;
+}
+
 export async function openWriter(RED: NodeAPI, node: Node, service: Service, opts: WriterOptions): Promise<Writer> {
   assertWritable(service);
   const connector = service.connector!;
-  const logger = { warn: (m: string) => node.warn(m) };
+  // Retry chatter goes to debug level: a gateway offline for a day must not flood the log.
+  const logger = { warn: (m: string) => node.warn(m), debug: (m: string) => node.debug(m) };
+  let warned: string | undefined;
   const onDrop = (info: { points: number; reason: string }) => opts.onDrop(info.points, info.reason);
   // Without the outbox the queue keeps its backlog in memory (lost on restart), bounded the same way.
   const store = opts.durable
@@ -54,9 +77,19 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     outbox: store,
     maxBatchPoints: opts.maxBatchPoints,
     maxDelayMs: opts.maxDelayMs,
+    retry: retrySettings(RED, node),
     logger,
     onResult: (result) => opts.onResult(result),
-    onStatus: (status) => opts.onStatus(status),
+    onStatus: (status) => {
+      // One warning per distinct cause of an outage (not per retry), so the log says what happened.
+      if (status.state === 'buffering' && status.lastError && status.lastError !== warned) {
+        warned = status.lastError;
+        node.warn(`delivery failed, ${status.buffered} points kept for retry: ${status.lastError}`);
+      } else if (status.state === 'idle') {
+        warned = undefined;
+      }
+      opts.onStatus(status);
+    },
     onRejected: (err) => opts.onFailure(err),
     onDrop,
   });

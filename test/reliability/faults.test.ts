@@ -1,0 +1,237 @@
+/**
+ * Fault injection between the write/batch nodes and the local KairosDB server. For every fault: every
+ * point sent in ends up stored exactly once per timestamp, the flow keeps running, and the node's
+ * status or errors say what went wrong.
+ */
+import assert from 'node:assert/strict';
+import { startServer, type LocalServer } from '../../src/server/index';
+import { callsOf, collect, errorsOf, helper, kairos, startHelper, stopHelper, until, type TestNode } from '../nodes/harness';
+import { FaultProxy, type Fault } from './fault-proxy';
+import { cfg, restoreSettings, sleep, sourceNodes, statusTexts, tally, useSettings } from './support';
+
+const PUSH = /^\/api\/v1\/datapoints(\?|$)/;
+const QUERY = /^\/api\/v1\/datapoints\/query/;
+const TS = Date.UTC(2024, 5, 1, 0, 0, 0);
+
+interface Flow {
+  w: TestNode;
+  b: TestNode;
+  wOut: Array<Record<string, unknown>>;
+}
+
+describe('reliability: faults between the write nodes and the server', function () {
+  this.timeout(30000);
+  let server: LocalServer;
+  let proxy: FaultProxy;
+  let dir: string;
+  let caseNo = 0;
+
+  before(async function () {
+    dir = useSettings();
+    await startHelper();
+    server = await kairos();
+    proxy = await FaultProxy.start(server.url);
+  });
+  after(async function () {
+    await proxy.close();
+    await server.close();
+    await stopHelper();
+    restoreSettings(dir);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    proxy.queue.length = 0;
+    proxy.rule = () => undefined;
+    await proxy.accept();
+  });
+
+  async function load(url: string, cfgExtra: Record<string, unknown> = {}, id = `c${++caseNo}`): Promise<Flow> {
+    await helper.load(sourceNodes(), [
+      cfg(url, cfgExtra),
+      { id: `w-${id}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 10, maxDelay: 0.02, outbox: true, report: true, wires: [['wout']] },
+      { id: `b-${id}`, type: 'proficloud-batch', server: 'cfg', batchSize: 25, outbox: true, report: true, wires: [['bout']] },
+      { id: 'wout', type: 'helper' },
+      { id: 'bout', type: 'helper' },
+    ]);
+    return { w: helper.getNode(`w-${id}`), b: helper.getNode(`b-${id}`), wOut: collect(helper.getNode('wout')) };
+  }
+
+  /** 30 single-value messages into the write node, 60 rows in 2 messages into the batch node. */
+  function sendAll(f: Flow, name: string, from = 0): { w: number[]; b: number[] } {
+    const w: number[] = [];
+    const b: number[] = [];
+    for (let i = from; i < from + 30; i++) {
+      f.w.receive({ topic: `${name}.w`, payload: i, timestamp: TS + i * 1000 });
+      w.push(TS + i * 1000);
+    }
+    for (let part = 0; part < 2; part++) {
+      const rows = [];
+      for (let i = from + part * 30; i < from + part * 30 + 30; i++) {
+        rows.push({ Timestamp: TS + i * 1000, [`${name}.b`]: i * 0.5 });
+        b.push(TS + i * 1000);
+      }
+      f.b.receive({ payload: rows });
+    }
+    return { w, b };
+  }
+
+  async function assertAllStored(url: string, name: string, sent: { w: number[]; b: number[] }, timeoutMs = 15000): Promise<void> {
+    await until(
+      async () => (await tally(url, `${name}.w`, sent.w)).missing.length === 0 && (await tally(url, `${name}.b`, sent.b)).missing.length === 0,
+      timeoutMs,
+      `all points of ${name} stored`,
+    );
+    for (const [metric, ts] of [[`${name}.w`, sent.w], [`${name}.b`, sent.b]] as const) {
+      const t = await tally(url, metric, ts);
+      assert.deepEqual(t.missing, [], `${metric}: missing points`);
+      assert.equal(t.duplicates, 0, `${metric}: duplicated timestamps`);
+      assert.equal(t.stored, ts.length, `${metric}: stored count`);
+    }
+  }
+
+  /** The flow still works after the fault: one more round goes straight through. */
+  async function stillRunning(f: Flow, url: string, name: string): Promise<void> {
+    const sent = sendAll(f, `${name}.after`, 100);
+    await assertAllStored(url, `${name}.after`, sent, 8000);
+  }
+
+  function said(f: Flow): string {
+    const warns = [f.w, f.b].flatMap((n) => callsOf(n, 'warn').map((c) => String(c.args[0])));
+    return [...statusTexts(f.w), ...statusTexts(f.b), ...errorsOf(f.w), ...errorsOf(f.b), ...warns].join('\n');
+  }
+
+  const injected: Array<{ title: string; fault: Fault; times: number; expect: RegExp }> = [
+    { title: 'connection reset before the response', fault: { kind: 'reset-before' }, times: 3, expect: /Cannot reach|ECONNRESET|socket/i },
+    { title: 'connection reset in the middle of the response (server already stored)', fault: { kind: 'reset-mid' }, times: 3, expect: /Cannot reach|ECONNRESET|socket|closed/i },
+    { title: 'HTTP 500', fault: { kind: 'status', status: 500 }, times: 2, expect: /HTTP 500/ },
+    { title: 'HTTP 502 (HTML body from a gateway)', fault: { kind: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, times: 2, expect: /HTTP 502/ },
+    { title: 'HTTP 503 without Retry-After', fault: { kind: 'status', status: 503 }, times: 2, expect: /HTTP 503/ },
+    { title: 'HTTP 429 without Retry-After', fault: { kind: 'status', status: 429 }, times: 2, expect: /HTTP 429/ },
+    { title: 'a response that never comes (timeout)', fault: { kind: 'hang' }, times: 2, expect: /No complete answer|ETIMEOUT/ },
+    { title: 'stored, but the answer never comes (in-flight write times out)', fault: { kind: 'hang-after-forward' }, times: 1, expect: /No complete answer|ETIMEOUT/ },
+  ];
+
+  for (const c of injected) {
+    it(`${c.title}: nothing lost, nothing doubled, flow keeps running, status says why`, async function () {
+      const name = `f${caseNo + 1}`;
+      const f = await load(proxy.url, { timeout: 0.5 });
+      const before = proxy.count(PUSH);
+      proxy.next(c.fault, c.times, PUSH);
+      const sent = sendAll(f, name);
+      await assertAllStored(server.url, name, sent);
+      assert.ok(proxy.count(PUSH) - before >= c.times + 1, 'the faults were hit and followed by successful requests');
+      assert.match(said(f), c.expect);
+      // Retryable faults are not reported as rejected data.
+      assert.equal(callsOf(f.w, 'error').length + callsOf(f.b, 'error').length, 0, `unexpected node errors: ${errorsOf(f.w).concat(errorsOf(f.b)).join('; ')}`);
+      await stillRunning(f, server.url, name);
+    });
+  }
+
+  for (const status of [503, 429]) {
+    it(`HTTP ${status} with Retry-After: 1 is honoured (no retry sooner than 1 s) and nothing is lost`, async function () {
+      const name = `f${caseNo + 1}`;
+      const f = await load(proxy.url);
+      proxy.next({ kind: 'status', status, retryAfter: '1' }, 1, PUSH);
+      const start = proxy.log.length;
+      // Only the write node sends here, so consecutive pushes in the proxy log are its attempts.
+      const ts = Array.from({ length: 20 }, (_, i) => TS + i * 1000);
+      for (const [i, t] of ts.entries()) f.w.receive({ topic: `${name}.w`, payload: i, timestamp: t });
+      await until(async () => (await tally(server.url, `${name}.w`, ts)).missing.length === 0, 8000, 'all stored');
+      assert.equal((await tally(server.url, `${name}.w`, ts)).duplicates, 0);
+      const pushes = proxy.log.slice(start).filter((l) => PUSH.test(l.path));
+      const refused = pushes.findIndex((l) => l.fault === 'status');
+      assert.ok(refused >= 0, 'the injected answer was sent');
+      const gap = pushes[refused + 1].at - pushes[refused].at;
+      assert.ok(gap >= 950, `retry came after ${gap} ms, Retry-After asked for 1000`);
+      assert.match(said(f), new RegExp(`HTTP ${status}`));
+    });
+  }
+
+  it('connection refused for a while, then accepted: everything delivered', async function () {
+    const name = `f${caseNo + 1}`;
+    const f = await load(proxy.url);
+    await proxy.refuse();
+    const sent = sendAll(f, name);
+    await until(() => /buffered/.test(statusTexts(f.w).join('\n')) && /buffered/.test(statusTexts(f.b).join('\n')), 5000, 'buffered status');
+    await sleep(400);
+    assert.equal((await tally(server.url, `${name}.w`, sent.w)).stored, 0);
+    await proxy.accept();
+    await assertAllStored(server.url, name, sent);
+    assert.match(said(f), /delivery failed, \d+ points kept for retry: Cannot reach .*ECONNREFUSED/);
+    await stillRunning(f, server.url, name);
+  });
+
+  it('the server itself down for a while and restarted on the same port and data directory', async function () {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDir = mkdtempSync(join(tmpdir(), 'rel-down-'));
+    let s = await startServer({ port: 0, host: '127.0.0.1', dataDir, selfMetrics: false });
+    const port = s.port;
+    try {
+      const name = `f${caseNo + 1}`;
+      const f = await load(s.url);
+      const first = sendAll(f, `${name}.1`);
+      await assertAllStored(s.url, `${name}.1`, first);
+      await s.close();
+      const second = sendAll(f, `${name}.2`, 200);
+      await until(() => /buffered \d+: Cannot reach/.test(statusTexts(f.w).join('\n')), 5000, 'buffered status with reason');
+      await sleep(600);
+      s = await startServer({ port, host: '127.0.0.1', dataDir, selfMetrics: false });
+      await assertAllStored(s.url, `${name}.2`, second);
+      // Data written before the outage survived the restart too (same data directory).
+      await assertAllStored(s.url, `${name}.1`, first, 1000);
+      await stillRunning(f, s.url, name);
+    } finally {
+      await helper.unload();
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('DNS failure for the configured host: points wait in the outbox, the error names the host; fixed config delivers them', async function () {
+    const name = `f${caseNo + 1}`;
+    const id = 'dns';
+    const f = await load('http://kairosdb.proficloud-test.invalid:8080', {}, id);
+    const sent = sendAll(f, name);
+    await until(() => /kairosdb\.proficloud-test\.invalid/.test(said(f)), 8000, 'status naming the host');
+    assert.match(said(f), /delivery failed, \d+ points kept for retry: Cannot reach kairosdb\.proficloud-test\.invalid:8080: .*(ENOTFOUND|EAI_AGAIN)/);
+    await helper.unload();
+    // Same node ids, corrected URL: the outbox written under the broken config is delivered.
+    const fixed = await load(server.url, {}, id);
+    await assertAllStored(server.url, name, sent);
+    await stillRunning(fixed, server.url, name);
+  });
+
+  describe('query node: broken answers are errors, never crashes; the next query works', function () {
+    const faults: Array<{ title: string; fault: Fault; code: string }> = [
+      { title: 'truncated JSON', fault: { kind: 'truncate' }, code: 'EPARSE' },
+      { title: 'malformed JSON (an HTML page with status 200)', fault: { kind: 'malformed' }, code: 'EPARSE' },
+      { title: 'connection reset in the middle of the body', fault: { kind: 'reset-mid' }, code: 'ENETWORK' },
+      { title: 'HTTP 503 with Retry-After', fault: { kind: 'status', status: 503, retryAfter: '5' }, code: 'EHTTP' },
+      { title: 'a response that never comes', fault: { kind: 'hang' }, code: 'ETIMEOUT' },
+    ];
+    for (const c of faults) {
+      it(`${c.title} -> node.error with code ${c.code}`, async function () {
+        await helper.load(sourceNodes(), [
+          cfg(proxy.url, { timeout: 0.5 }),
+          { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'fq.m', metricsType: 'str', start: '0', startType: 'str', output: 'rows', wires: [['qout']] },
+          { id: 'qout', type: 'helper' },
+        ]);
+        const got = collect(helper.getNode('qout'));
+        await fetch(`${server.url}/api/v1/datapoints`, { method: 'POST', body: JSON.stringify([{ name: 'fq.m', tags: { a: 'b' }, datapoints: Array.from({ length: 50 }, (_, i) => [TS + i, i]) }]) });
+        const q = helper.getNode('q');
+        proxy.next(c.fault, 1, QUERY);
+        q.receive({ payload: 'first', start: TS - 1 });
+        await until(() => callsOf(q, 'error').length === 1, 5000, 'the error');
+        const err = callsOf(q, 'error')[0];
+        assert.equal((err.args[0] as { code?: string }).code, c.code, String((err.args[0] as Error).message));
+        assert.equal((err.args[1] as { payload?: unknown }).payload, 'first', 'the error carries the message that caused it');
+        assert.equal(got.length, 0);
+        q.receive({ payload: 'second', start: TS - 1 });
+        await until(() => got.length === 1, 5000, 'the next answer');
+        assert.equal((got[0].payload as unknown[]).length, 50);
+      });
+    }
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Shared pieces of the reliability suites: the five nodes loaded from their TypeScript sources (so a
+ * concurrent rebuild of dist/ cannot pull them away mid-run), per-suite helper settings with fast
+ * retries, and server-side counting of what actually got stored.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { helper, userDir as harnessUserDir } from '../nodes/harness';
+
+export const NODE_TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'] as const;
+
+/** The node modules as Node-RED's loader would call them. */
+export function sourceNodes(): unknown[] {
+  return NODE_TYPES.map((t) => require(join(__dirname, '..', '..', 'nodes', `${t}.ts`)));
+}
+
+/** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
+export function useSettings(extra: Record<string, unknown> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'proficloud-rel-'));
+  helper.settings({ userDir: dir, proficloudRetry: { initialMs: 50, maxMs: 400 }, ...extra });
+  return dir;
+}
+
+export function restoreSettings(dir: string): void {
+  helper.settings({ userDir: harnessUserDir });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function cfg(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 1, gzip: true, proxyMode: 'none', tlsVerify: true, ...extra };
+}
+
+interface QueryJson {
+  queries: Array<{ results: Array<{ name: string; tags?: Record<string, string[]>; values: Array<[number, unknown]> }> }>;
+}
+
+/** Every stored value of a metric (all series), straight from the server. */
+export async function stored(url: string, metric: string): Promise<Array<[number, unknown]>> {
+  const res = await fetch(`${url}/api/v1/datapoints/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ start_absolute: 1, metrics: [{ name: metric }] }),
+  });
+  if (res.status !== 200) throw new Error(`query failed: HTTP ${res.status} ${await res.text()}`);
+  const json = (await res.json()) as QueryJson;
+  return json.queries[0].results.flatMap((r) => r.values);
+}
+
+/**
+ * Asserts-by-return: how many of the expected timestamps are stored, how many are missing, and how many
+ * stored values are duplicates KairosDB did not collapse (same timestamp twice in one result).
+ */
+export async function tally(url: string, metric: string, expected: number[]): Promise<{ stored: number; missing: number[]; duplicates: number }> {
+  const values = await stored(url, metric);
+  const seen = new Map<number, number>();
+  for (const [t] of values) seen.set(t, (seen.get(t) ?? 0) + 1);
+  let duplicates = 0;
+  for (const n of seen.values()) duplicates += n - 1;
+  return { stored: values.length, missing: expected.filter((t) => !seen.has(t)), duplicates };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Every text a node showed or said, for assertions on what it reported. */
+export function statusTexts(node: { status: { getCalls(): Array<{ args: unknown[]; thisValue: unknown }> } }): string[] {
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => String((c.args[0] as { text?: unknown })?.text ?? ''));
+}
