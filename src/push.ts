@@ -6,7 +6,8 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { KairosError, ValidationError, describeValue } from './errors';
-import { datetimeToTimestampMs } from './time';
+import { JsonByteWriter } from './fast-json/writer';
+import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from './time';
 import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from './types';
 
 const gzipAsync = promisify(gzip);
@@ -68,26 +69,80 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
   if (typeof tsCol !== 'string' || tsCol === '') throw new ValidationError('timestampColumnName', tsCol, 'must be a non-empty column name');
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
-  rows.forEach((row, i) => {
+  const tagsKey = tagKey(tags);
+  const columns = new Map<string, ColumnSink>();
+  const column = (name: string): ColumnSink => {
+    let c = columns.get(name);
+    if (!c) {
+      c = { name, declared: types[name], valid: name.trim() !== '' };
+      columns.set(name, c);
+    }
+    return c;
+  };
+  // Numeric epoch-ms timestamps skip the general parser, which would only check the zone and range.
+  const plainMs = usableZone(opts.zone);
+  let lastKeys: string[] = [];
+  let lastSinks: ColumnSink[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
     if (!isPlainObject(row)) {
       b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
-      return;
+      continue;
     }
-    const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined);
+    const raw = row[tsCol];
     let ts: number;
-    try {
-      const raw = row[tsCol];
-      if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
-      ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
-      if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
-    } catch (err) {
-      if (!(err instanceof KairosError)) throw err;
-      b.reject(`${err.message} (${cells.length} value(s) in this row dropped)`, cells.length);
-      return;
+    if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
+      ts = raw;
+    } else {
+      try {
+        if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
+        ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
+        if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
+      } catch (err) {
+        if (!(err instanceof KairosError)) throw err;
+        const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined).length;
+        b.reject(`${err.message} (${cells} value(s) in this row dropped)`, cells);
+        continue;
+      }
     }
-    for (const [name, value] of cells) b.add(name, tags, ts, value, types[name], `rows[${i}].value`);
-  });
+    // Rows of one table usually share their key order: reuse the column lookups of the previous row.
+    const keys = Object.keys(row);
+    const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
+    const sinks = same ? lastSinks : keys.map(column);
+    lastKeys = keys;
+    lastSinks = sinks;
+    for (let j = 0; j < keys.length; j++) {
+      const name = keys[j];
+      const value = row[name];
+      if (value === null || value === undefined || name === tsCol) continue;
+      const sink = sinks[j];
+      if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
+        (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+      } else {
+        b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
+      }
+    }
+  }
   return b.result();
+}
+
+/** Per column of metricsFromRows: its declared type and, once seen, its double series. */
+interface ColumnSink {
+  name: string;
+  declared?: KairosDataType;
+  /** False for a blank name: add() rejects each of its values with a message. */
+  valid: boolean;
+  double?: Array<[number, PointValue]>;
+}
+
+function usableZone(zone: string | undefined): boolean {
+  if (zone === undefined) return true;
+  try {
+    datetimeToTimestampMs(1, { zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface NormalizeOptions {
@@ -197,7 +252,7 @@ function collectPoints(m: Record<string, unknown>): RawPoint[] {
 
 /** Groups accepted points into metrics and collects the messages for rejected ones. */
 class SeriesBuilder {
-  private readonly series = new Map<string, KairosPushMetric & { datapoints: Array<[number, PointValue]> }>();
+  private readonly byKey = new Map<string, KairosPushMetric & { datapoints: Array<[number, PointValue]> }>();
   private readonly errors: string[] = [];
   private rejected = 0;
 
@@ -220,18 +275,23 @@ class SeriesBuilder {
       this.reject(`metric "${name}" ${field} at ${ts}: ${conv} (got ${describeValue(raw)})`, 1);
       return;
     }
-    const key = `${name}\u0000${conv.type}\u0000${ttl ?? ''}\u0000${tagKey(tags)}`;
-    let s = this.series.get(key);
+    this.series(name, tags, tagKey(tags), conv.type, ttl).push([ts, conv.value]);
+  }
+
+  /** The datapoints of one series (created in first-use order); `name` must already be checked. */
+  series(name: string, tags: Tags, tagsKey: string, type: KairosDataType, ttl?: number): Array<[number, PointValue]> {
+    const key = `${name}\u0000${type}\u0000${ttl ?? ''}\u0000${tagsKey}`;
+    let s = this.byKey.get(key);
     if (!s) {
-      s = { name, tags, type: conv.type, datapoints: [] };
+      s = { name, tags, type, datapoints: [] };
       if (ttl !== undefined) s.ttl = ttl;
-      this.series.set(key, s);
+      this.byKey.set(key, s);
     }
-    s.datapoints.push([ts, conv.value]);
+    return s.datapoints;
   }
 
   result(): PushBuildResult {
-    return { metrics: [...this.series.values()], errors: this.errors, rejected: this.rejected };
+    return { metrics: [...this.byKey.values()], errors: this.errors, rejected: this.rejected };
   }
 }
 
@@ -269,48 +329,91 @@ function convertValue(raw: unknown, declared: KairosDataType | undefined, boolea
  * reads them as doubles even without the type; longs never use exponent notation.
  */
 export function serializePush(metrics: KairosPushMetric[]): string {
-  let out = '[';
+  return writePush(metrics).toString();
+}
+
+/** serializePush as bytes (what goes on the wire), without a detour through a JS string. */
+export function serializePushToBuffer(metrics: KairosPushMetric[]): Buffer {
+  return writePush(metrics).toBuffer();
+}
+
+function writePush(metrics: KairosPushMetric[]): JsonByteWriter {
+  let points = 0;
+  for (const m of metrics) points += m.datapoints?.length ?? 0;
+  // About 24 bytes per point; the writer grows if that is short.
+  const w = new JsonByteWriter(Math.max(256, points * 24 + metrics.length * 64));
+  w.byte(0x5b);
   for (let i = 0; i < metrics.length; i++) {
     const m = metrics[i];
-    if (i > 0) out += ',';
-    out += `{"name":${JSON.stringify(m.name)},"tags":{`;
+    if (i > 0) w.byte(0x2c);
+    w.ascii('{"name":');
+    w.string(m.name);
+    w.ascii(',"tags":{');
     let first = true;
     for (const k in m.tags) {
-      out += `${first ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(m.tags[k])}`;
+      if (!first) w.byte(0x2c);
+      w.string(k);
+      w.byte(0x3a);
+      w.string(m.tags[k]);
       first = false;
     }
-    out += '}';
-    if (m.type !== undefined) out += `,"type":${JSON.stringify(m.type)}`;
-    if (m.ttl !== undefined) out += `,"ttl":${longText(m.ttl)}`;
+    w.byte(0x7d);
+    if (m.type !== undefined) {
+      w.ascii(',"type":');
+      w.string(m.type);
+    }
+    if (m.ttl !== undefined) {
+      w.ascii(',"ttl":');
+      writeLong(w, m.ttl);
+    }
     if (m.datapoints) {
-      out += ',"datapoints":[';
+      w.ascii(',"datapoints":[');
       const dps = m.datapoints;
       for (let j = 0; j < dps.length; j++) {
         const p = dps[j];
-        const t = p.length === 3 ? p[2] : m.type;
-        out += `${j > 0 ? ',' : ''}[${longText(p[0])},${valueText(p[1], t)}${p.length === 3 ? `,${JSON.stringify(p[2])}` : ''}]`;
+        if (j > 0) w.byte(0x2c);
+        w.byte(0x5b);
+        writeLong(w, p[0]);
+        w.byte(0x2c);
+        if (p.length === 3) {
+          writeValue(w, p[1], p[2]);
+          w.byte(0x2c);
+          w.string(p[2]);
+        } else {
+          writeValue(w, p[1], m.type);
+        }
+        w.byte(0x5d);
       }
-      out += ']';
+      w.byte(0x5d);
     }
-    if (m.timestamp !== undefined) out += `,"timestamp":${longText(m.timestamp)}`;
-    if (m.value !== undefined) out += `,"value":${valueText(m.value, m.type)}`;
-    out += '}';
+    if (m.timestamp !== undefined) {
+      w.ascii(',"timestamp":');
+      writeLong(w, m.timestamp);
+    }
+    if (m.value !== undefined) {
+      w.ascii(',"value":');
+      writeValue(w, m.value, m.type);
+    }
+    w.byte(0x7d);
   }
-  return out + ']';
+  w.byte(0x5d);
+  return w;
 }
 
-function valueText(v: PointValue, type: string | undefined): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError('value', v, 'cannot be serialized: not a finite number or string');
-  if (type === 'long' || (type !== 'double' && Number.isInteger(v))) return longText(v);
-  return doubleText(v);
+function writeValue(w: JsonByteWriter, v: PointValue, type: string | undefined): void {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (type === 'long' || (type !== 'double' && Number.isInteger(v))) writeLong(w, v);
+    else w.double(v);
+  } else if (typeof v === 'string') {
+    w.string(v);
+  } else {
+    throw new ValidationError('value', v, 'cannot be serialized: not a finite number or string');
+  }
 }
 
-function doubleText(v: number): string {
-  const s = String(v);
-  if (s.includes('.')) return s;
-  const e = s.search(/e/i);
-  return e < 0 ? `${s}.0` : `${s.slice(0, e)}.0${s.slice(e)}`;
+function writeLong(w: JsonByteWriter, v: number): void {
+  if (Number.isSafeInteger(v)) w.integer(v);
+  else w.ascii(longText(v));
 }
 
 function longText(v: number): string {
