@@ -8,6 +8,7 @@ import { metricsFromRows, normalizePushArray, type PushBuildResult } from '../sr
 import type { Row, WriteResult } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
 import { parseTags } from './lib/parse';
+import { enforceLimits } from './lib/limits';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { buffering, busy, failed, ok, translate } from './lib/status';
@@ -128,7 +129,7 @@ export = function register(RED: NodeAPI): void {
       if (!config || !writerPromise) throw new ValidationError('server', def.server, 'no proficloud-config node is selected or it is not deployed');
       const service = await config.getService();
       assertWritable(service);
-      const built = build(msg, service);
+      const built = enforceLimits(build(msg, service));
       if (built.metrics.length) {
         const writer = await writerPromise;
         node.status(busy(translate(RED, 'proficloud-batch.status.queued', 'queued __count__', { count: built.metrics.reduce((n, m) => n + (m.datapoints?.length ?? 1), 0) })));

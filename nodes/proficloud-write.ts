@@ -8,6 +8,7 @@ import { datetimeToTimestampMs } from '../src/time';
 import type { TimeInput, WriteResult } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { parseTags } from './lib/parse';
+import { enforceLimits } from './lib/limits';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { buffering, failed, ok, translate } from './lib/status';
@@ -100,7 +101,7 @@ export = function register(RED: NodeAPI): void {
       if (Object.keys(values).length === 0) throw new ValidationError('msg.payload', payload, 'has no metrics to write');
       const timestamp = msg.timestamp !== undefined && msg.timestamp !== null ? datetimeToTimestampMs(msg.timestamp as TimeInput, { zone: service.timeZone, field: 'msg.timestamp' }) : Date.now();
       const tags = tagsOrFallback({ ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') });
-      const built = metricsFromValues(values, { timestamp, tags });
+      const built = enforceLimits(metricsFromValues(values, { timestamp, tags }));
       if (built.metrics.length) await (await writerPromise).enqueue(built.metrics);
       return validationErrors(built.errors, 20);
     }

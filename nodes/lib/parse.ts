@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../../src/errors';
 import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../../src/types';
+import { MAX_NAME_LENGTH } from './limits';
 
 const UNIT_ALIASES: Record<string, TimeUnit> = {
   ms: 'milliseconds', millisecond: 'milliseconds', milliseconds: 'milliseconds',
@@ -75,6 +76,9 @@ export function parseMetricList(raw: unknown, field: string): string[] {
   for (const [i, item] of list.entries()) {
     if (typeof item !== 'string') throw new ValidationError(`${field}[${i}]`, item, 'metric name must be a string');
     const name = item.trim();
+    // A blank piece of a comma list is editor slack; an explicit empty array element is a mistake.
+    if (!name && Array.isArray(raw)) throw new ValidationError(`${field}[${i}]`, item, 'metric name must not be empty');
+    if (name.length > MAX_NAME_LENGTH) throw new ValidationError(`${field}[${i}]`, name, `metric name is longer than ${MAX_NAME_LENGTH} characters`);
     if (name) names.push(name);
   }
   if (names.length === 0) throw new ValidationError(field, raw, 'at least one metric name is required');
