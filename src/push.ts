@@ -329,19 +329,30 @@ function convertValue(raw: unknown, declared: KairosDataType | undefined, boolea
  * reads them as doubles even without the type; longs never use exponent notation.
  */
 export function serializePush(metrics: KairosPushMetric[]): string {
-  return writePush(metrics).toString();
+  const w = JsonByteWriter.scratch(sizeEstimate(metrics));
+  try {
+    writePush(w, metrics);
+    return w.toString();
+  } finally {
+    w.release();
+  }
 }
 
 /** serializePush as bytes (what goes on the wire), without a detour through a JS string. */
 export function serializePushToBuffer(metrics: KairosPushMetric[]): Buffer {
-  return writePush(metrics).toBuffer();
+  const w = new JsonByteWriter(sizeEstimate(metrics));
+  writePush(w, metrics);
+  return w.toBuffer();
 }
 
-function writePush(metrics: KairosPushMetric[]): JsonByteWriter {
+/** About 32 bytes per point (a 13-digit timestamp and a value with up to 17 digits); the writer grows if short. */
+function sizeEstimate(metrics: KairosPushMetric[]): number {
   let points = 0;
   for (const m of metrics) points += m.datapoints?.length ?? 0;
-  // About 24 bytes per point; the writer grows if that is short.
-  const w = new JsonByteWriter(Math.max(256, points * 24 + metrics.length * 64));
+  return 256 + points * 32 + metrics.length * 64;
+}
+
+function writePush(w: JsonByteWriter, metrics: KairosPushMetric[]): void {
   w.byte(0x5b);
   for (let i = 0; i < metrics.length; i++) {
     const m = metrics[i];
@@ -368,22 +379,7 @@ function writePush(metrics: KairosPushMetric[]): JsonByteWriter {
     }
     if (m.datapoints) {
       w.ascii(',"datapoints":[');
-      const dps = m.datapoints;
-      for (let j = 0; j < dps.length; j++) {
-        const p = dps[j];
-        if (j > 0) w.byte(0x2c);
-        w.byte(0x5b);
-        writeLong(w, p[0]);
-        w.byte(0x2c);
-        if (p.length === 3) {
-          writeValue(w, p[1], p[2]);
-          w.byte(0x2c);
-          w.string(p[2]);
-        } else {
-          writeValue(w, p[1], m.type);
-        }
-        w.byte(0x5d);
-      }
+      writeDatapoints(w, m.datapoints, m.type);
       w.byte(0x5d);
     }
     if (m.timestamp !== undefined) {
@@ -397,13 +393,50 @@ function writePush(metrics: KairosPushMetric[]): JsonByteWriter {
     w.byte(0x7d);
   }
   w.byte(0x5d);
-  return w;
+}
+
+/** Points per JSON.stringify call for the doubles that need String's formatting. */
+const TEXT_CHUNK = 4096;
+
+function writeDatapoints(w: JsonByteWriter, dps: NonNullable<KairosPushMetric['datapoints']>, type: string | undefined): void {
+  for (let start = 0; start < dps.length; start += TEXT_CHUNK) {
+    const end = Math.min(dps.length, start + TEXT_CHUNK);
+    // Same test as writeValue + JsonByteWriter.double, so the texts are used in order, one per such value.
+    const slow: number[] = [];
+    for (let j = start; j < end; j++) {
+      const p = dps[j];
+      const v = p[1];
+      if (typeof v === 'number' && Number.isFinite(v) && writesDouble(v, p.length === 3 ? p[2] : type) && !JsonByteWriter.hasDigitPath(v)) slow.push(v);
+    }
+    if (slow.length > 1) w.useDoubleTexts(JSON.stringify(slow));
+    for (let j = start; j < end; j++) {
+      const p = dps[j];
+      if (j > 0) w.byte(0x2c);
+      w.byte(0x5b);
+      writeLong(w, p[0]);
+      w.byte(0x2c);
+      if (p.length === 3) {
+        writeValue(w, p[1], p[2]);
+        w.byte(0x2c);
+        w.string(p[2]);
+      } else {
+        writeValue(w, p[1], type);
+      }
+      w.byte(0x5d);
+    }
+    w.useDoubleTexts('');
+  }
+}
+
+/** Whether a finite number of this series type is written as a double. */
+function writesDouble(v: number, type: string | undefined): boolean {
+  return !(type === 'long' || (type !== 'double' && Number.isInteger(v)));
 }
 
 function writeValue(w: JsonByteWriter, v: PointValue, type: string | undefined): void {
   if (typeof v === 'number' && Number.isFinite(v)) {
-    if (type === 'long' || (type !== 'double' && Number.isInteger(v))) writeLong(w, v);
-    else w.double(v);
+    if (writesDouble(v, type)) w.double(v);
+    else writeLong(w, v);
   } else if (typeof v === 'string') {
     w.string(v);
   } else {
