@@ -143,7 +143,7 @@ export class KairosConnector {
       timeoutMs: opts.timeoutMs,
       gzipThresholdBytes: opts.gzipThresholdBytes,
       authorization,
-      secrets: () => [opts.token?.replace(/^Basic\s+/i, ''), opts.basicAuth?.password, this.lastBearer],
+      secrets: () => this.secrets(),
       onDebug: opts.onDebug,
       logger: opts.logger,
     });
@@ -370,8 +370,10 @@ export class KairosConnector {
     return undefined;
   }
 
+  /** Every form of the credentials a server could echo back: a Basic token also as "id:password" and the password alone. */
   private secrets(): Array<string | undefined> {
-    return [this.opts.token, this.opts.basicAuth?.password, this.lastBearer];
+    const token = typeof this.opts.token === 'string' ? this.opts.token.trim().replace(/^Basic\s+/i, '') : undefined;
+    return [token, this.opts.token, ...decodedBasic(token), this.opts.basicAuth?.password, this.lastBearer];
   }
 
   private guardWrite(): void {
@@ -419,6 +421,14 @@ function mergeWindows(parts: KairosQueryResponse[], desc: boolean[], limits: Arr
     return { sample_size: sampleSize, results };
   });
   return { queries };
+}
+
+/** "id:password" and "password" inside a Basic token; nothing when it does not decode to that shape. */
+function decodedBasic(token: string | undefined): string[] {
+  if (!token || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return [];
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? [decoded, decoded.slice(colon + 1)] : [];
 }
 
 function checkQueryResponse(resp: unknown): asserts resp is KairosQueryResponse {
