@@ -1,0 +1,312 @@
+/**
+ * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts), kept
+ * unchanged as the benchmark's "before" figure and as an independent reference in
+ * test/lib/table-fast.test.ts.
+ *
+ * Series: one per non-empty result, in response order. Results without values (both of KairosDB's empty
+ * shapes: `results: []` and `results: [{values: []}]`) give no series, so no column.
+ *
+ * Column names (stable, so flows can rely on them):
+ * - the metric name when the query did not group it;
+ * - grouped series (even when only one group came back): `name{tag=value,...}` from the group_by tag values (sorted by tag
+ *   name), then `[key=value,...]` from time/value/bin groups (e.g. `name[group_number=2]`,
+ *   `name[bin_number=0]`), then `:text` for a text type group when a number group of the metric exists;
+ * - any name already taken (the same metric queried twice, identical groups) gets `#2`, `#3`, ...
+ *
+ * Tables: one row per distinct timestamp, one column per series (outer join), missing cells null.
+ * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
+ */
+import { ParseError, ValidationError } from '../../src/errors';
+import { formatTimestamp } from '../../src/time';
+import type {
+  CellValue,
+  FillNaMethod,
+  KairosQueryResponse,
+  KairosResult,
+  PointValue,
+  Row,
+  Series,
+  TableOptions,
+  TimestampFormat,
+} from '../../src/types';
+
+type Point = [number, PointValue | null];
+
+function parseResponse(resp: KairosQueryResponse | string | Buffer): KairosQueryResponse {
+  if (typeof resp === 'string' || Buffer.isBuffer(resp)) {
+    const text = typeof resp === 'string' ? resp : resp.toString('utf8');
+    try {
+      return JSON.parse(text) as KairosQueryResponse;
+    } catch (err) {
+      throw new ParseError(`query response is not JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return resp;
+}
+
+function checkResponse(resp: unknown): asserts resp is KairosQueryResponse {
+  if (resp === null || typeof resp !== 'object' || !Array.isArray((resp as KairosQueryResponse).queries)) {
+    throw new ParseError('query response has no "queries" array');
+  }
+  const queries = (resp as KairosQueryResponse).queries;
+  for (let q = 0; q < queries.length; q++) {
+    const query = queries[q];
+    if (query === null || typeof query !== 'object' || !Array.isArray(query.results)) {
+      throw new ParseError(`query response: queries[${q}] has no "results" array`);
+    }
+    for (let r = 0; r < query.results.length; r++) {
+      const res = query.results[r];
+      if (res === null || typeof res !== 'object' || typeof res.name !== 'string') {
+        throw new ParseError(`query response: queries[${q}].results[${r}] has no "name"`);
+      }
+      if (res.values !== undefined && !Array.isArray(res.values)) {
+        throw new ParseError(`query response: queries[${q}].results[${r}].values is not an array`);
+      }
+    }
+  }
+}
+
+interface GroupInfo {
+  tagPart: string;
+  otherPart: string;
+  type?: string;
+  group: Record<string, unknown>;
+}
+
+function groupInfo(res: KairosResult): GroupInfo {
+  const tags: Array<[string, string]> = [];
+  const others: string[] = [];
+  const group: Record<string, unknown> = {};
+  let type: string | undefined;
+  for (const g of res.group_by ?? []) {
+    if (g === null || typeof g !== 'object') continue;
+    if (g.name === 'type') {
+      if (typeof g.type === 'string') type = g.type;
+      continue;
+    }
+    const values = g.group && typeof g.group === 'object' ? g.group : {};
+    Object.assign(group, values);
+    if (g.name === 'tag') {
+      for (const [k, v] of Object.entries(values)) tags.push([k, String(v)]);
+    } else {
+      for (const [k, v] of Object.entries(values)) others.push(`${k}=${String(v)}`);
+    }
+  }
+  tags.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (type !== undefined) group.type = type;
+  return {
+    tagPart: tags.length ? `{${tags.map(([k, v]) => `${k}=${v}`).join(',')}}` : '',
+    otherPart: others.length ? `[${others.join(',')}]` : '',
+    type,
+    group,
+  };
+}
+
+function uniqueName(base: string, used: Set<string>): string {
+  let name = base;
+  for (let n = 2; used.has(name); n++) name = `${base}#${n}`;
+  used.add(name);
+  return name;
+}
+
+/** Every non-empty result of a response as a Series with a unique column name (see the module comment). */
+export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buffer): Series[] {
+  const parsed = parseResponse(resp);
+  checkResponse(parsed);
+  const out: Series[] = [];
+  const used = new Set<string>();
+  for (const query of parsed.queries) {
+    const results = query.results.filter((r) => Array.isArray(r.values) && r.values.length > 0);
+    if (results.length === 0) continue;
+    if (results.length === 1) {
+      const r = results[0];
+      const info = groupInfo(r);
+      // A grouped query keeps its group suffix even when only one group came back, so columns do not rename with the data.
+      out.push(makeSeries(r, uniqueName(r.name + info.tagPart + info.otherPart, used), info));
+      continue;
+    }
+    const infos = results.map(groupInfo);
+    const namesWithNumber = new Set<string>();
+    results.forEach((r, i) => {
+      if (infos[i].type !== 'text') namesWithNumber.add(r.name);
+    });
+    results.forEach((r, i) => {
+      const info = infos[i];
+      const textSuffix = info.type === 'text' && namesWithNumber.has(r.name) ? ':text' : '';
+      out.push(makeSeries(r, uniqueName(r.name + info.tagPart + info.otherPart + textSuffix, used), info));
+    });
+  }
+  return out;
+}
+
+function makeSeries(r: KairosResult, column: string, info: GroupInfo): Series {
+  const s: Series = { name: r.name, column, tags: r.tags ?? {}, values: r.values };
+  if (Object.keys(info.group).length) s.group = info.group;
+  return s;
+}
+
+/** Values in ascending time order; KairosDB sends them sorted (asc or desc), anything else is sorted here. */
+function ascending(values: Point[]): Point[] {
+  let asc = true;
+  let desc = true;
+  for (let i = 1; i < values.length && (asc || desc); i++) {
+    const d = values[i][0] - values[i - 1][0];
+    if (d < 0) asc = false;
+    else if (d > 0) desc = false;
+  }
+  if (asc) return values;
+  if (desc) return values.slice().reverse();
+  return values.slice().sort((a, b) => a[0] - b[0]);
+}
+
+function checkTableOptions(opts: TableOptions): Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod } {
+  const fill = opts.fillNaMethod ?? null;
+  if (fill !== null && !['ffill', 'pad', 'bfill', 'backfill'].includes(fill)) {
+    throw new ValidationError('fillNaMethod', fill, 'must be "ffill", "pad", "bfill", "backfill" or null');
+  }
+  const convert: TimestampFormat = opts.convertTimestamp ?? 'ms';
+  if (!['ms', 'iso', 'date'].includes(convert)) {
+    throw new ValidationError('convertTimestamp', convert, 'must be "ms", "iso" or "date"');
+  }
+  const tsName = opts.timestampColumnName ?? 'Timestamp';
+  if (typeof tsName !== 'string' || tsName === '') {
+    throw new ValidationError('timestampColumnName', tsName, 'must be a non-empty string');
+  }
+  for (const key of ['dropTrailingNa', 'orderDesc'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new ValidationError(key, opts[key], 'must be true or false');
+  }
+  return {
+    fillNaMethod: fill,
+    dropTrailingNa: opts.dropTrailingNa ?? true,
+    orderDesc: opts.orderDesc ?? false,
+    convertTimestamp: convert,
+    timestampColumnName: tsName,
+  };
+}
+
+interface Columnar {
+  timestamps: number[];
+  /** cells[c][row], ascending time. */
+  cells: Array<Array<PointValue | null>>;
+}
+
+/** k-way merge of the already sorted series into columns; a duplicate timestamp within a series keeps the last value. */
+function mergeColumns(series: Series[]): Columnar {
+  const k = series.length;
+  const vals = series.map((s) => ascending(s.values as Point[]));
+  const pos = new Array<number>(k).fill(0);
+  const cells: Array<Array<PointValue | null>> = [];
+  for (let c = 0; c < k; c++) cells.push([]);
+  const timestamps: number[] = [];
+  for (;;) {
+    let min = Infinity;
+    for (let c = 0; c < k; c++) {
+      const p = pos[c];
+      if (p < vals[c].length && vals[c][p][0] < min) min = vals[c][p][0];
+    }
+    if (min === Infinity) break;
+    for (let c = 0; c < k; c++) {
+      const v = vals[c];
+      let p = pos[c];
+      let cell: PointValue | null = null;
+      while (p < v.length && v[p][0] === min) {
+        cell = v[p][1] ?? null;
+        p++;
+      }
+      pos[c] = p;
+      cells[c].push(cell);
+    }
+    timestamps.push(min);
+  }
+  return { timestamps, cells };
+}
+
+function fillColumn(col: Array<PointValue | null>, method: FillNaMethod): void {
+  if (method === 'ffill' || method === 'pad') {
+    let last: PointValue | null = null;
+    for (let i = 0; i < col.length; i++) {
+      if (col[i] === null) col[i] = last;
+      else last = col[i];
+    }
+  } else if (method === 'bfill' || method === 'backfill') {
+    let next: PointValue | null = null;
+    for (let i = col.length - 1; i >= 0; i--) {
+      if (col[i] === null) col[i] = next;
+      else next = col[i];
+    }
+  }
+}
+
+/** Number of leading rows (ascending time) to keep: trailing rows with any null cell are dropped. */
+function keptRowCount(cells: Array<Array<PointValue | null>>, rows: number): number {
+  let n = rows;
+  while (n > 0) {
+    let complete = true;
+    for (let c = 0; c < cells.length; c++) {
+      if (cells[c][n - 1] === null) {
+        complete = false;
+        break;
+      }
+    }
+    if (complete) break;
+    n--;
+  }
+  return n;
+}
+
+/** Column names as used in rows: the series' columns, renamed with #n if one equals the timestamp column. */
+function rowColumnNames(series: Series[], tsName: string): string[] {
+  const used = new Set<string>([tsName]);
+  const taken = new Set(series.map((s) => s.column));
+  return series.map((s) => {
+    if (s.column !== tsName) return s.column;
+    let n = 2;
+    while (taken.has(`${s.column}#${n}`) || used.has(`${s.column}#${n}`)) n++;
+    const name = `${s.column}#${n}`;
+    used.add(name);
+    return name;
+  });
+}
+
+/** Table from already built series (also used by the proficloud.io client). */
+export function tableFromSeries(series: Series[], opts: TableOptions = {}): { columns: string[]; rows: Row[] } {
+  const o = checkTableOptions(opts);
+  if (series.length === 0) return { columns: [], rows: [] };
+  const names = rowColumnNames(series, o.timestampColumnName);
+  const { timestamps, cells } = mergeColumns(series);
+  if (o.fillNaMethod !== null) for (const col of cells) fillColumn(col, o.fillNaMethod);
+  const n = o.dropTrailingNa ? keptRowCount(cells, timestamps.length) : timestamps.length;
+  const rows: Row[] = new Array<Row>(n);
+  const k = names.length;
+  for (let i = 0; i < n; i++) {
+    const src = o.orderDesc ? n - 1 - i : i;
+    const row: Row = {};
+    row[o.timestampColumnName] = formatTimestamp(timestamps[src], o.convertTimestamp) as CellValue;
+    for (let c = 0; c < k; c++) row[names[c]] = cells[c][src];
+    rows[i] = row;
+  }
+  return { columns: [o.timestampColumnName, ...names], rows };
+}
+
+/** `{columns, rows}`; columns is empty when the response holds no values at all. */
+export function tableFromQueryResponse(
+  resp: KairosQueryResponse | string | Buffer,
+  opts: TableOptions = {},
+): { columns: string[]; rows: Row[] } {
+  return tableFromSeries(seriesFromQueryResponse(resp), opts);
+}
+
+export function rowsFromQueryResponse(resp: KairosQueryResponse | string | Buffer, opts: TableOptions = {}): Row[] {
+  return tableFromQueryResponse(resp, opts).rows;
+}
+
+/** Points for Dashboard 2's ui-chart (`msg.payload = [{series, x, y}]`, x in epoch ms), series by series. */
+export function seriesToChart(series: Series[]): Array<{ series: string; x: number; y: PointValue | null }> {
+  if (!Array.isArray(series)) throw new ValidationError('series', series, 'must be an array of series');
+  const out: Array<{ series: string; x: number; y: PointValue | null }> = [];
+  for (const s of series) {
+    const values = ascending(s.values as Point[]);
+    for (let i = 0; i < values.length; i++) out.push({ series: s.column, x: values[i][0], y: values[i][1] ?? null });
+  }
+  return out;
+}

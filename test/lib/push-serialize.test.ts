@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { metricsFromRows, serializePush, serializePushToBuffer } from '../../src/push';
+import type { KairosPushMetric, PointValue, Row } from '../../src/types';
+
+const T = 1767225600000;
+const tags = { host: 'plc1' };
+
+/** The serialiser's contract written the plain way: String(v), '.0' added to doubles without a '.'. */
+function reference(metrics: KairosPushMetric[]): string {
+  const long = (v: number): string => (Number.isSafeInteger(v) ? String(v) : BigInt(v).toString());
+  const dbl = (v: number): string => {
+    const s = String(v);
+    if (s.includes('.')) return s;
+    const e = s.indexOf('e');
+    return e < 0 ? `${s}.0` : `${s.slice(0, e)}.0${s.slice(e)}`;
+  };
+  const value = (v: PointValue, type: string | undefined): string => {
+    if (typeof v === 'string') return JSON.stringify(v);
+    return type === 'long' || (type !== 'double' && Number.isInteger(v)) ? long(v) : dbl(v);
+  };
+  return `[${metrics
+    .map((m) => {
+      let out = `{"name":${JSON.stringify(m.name)},"tags":${JSON.stringify(m.tags)}`;
+      if (m.type !== undefined) out += `,"type":${JSON.stringify(m.type)}`;
+      if (m.ttl !== undefined) out += `,"ttl":${long(m.ttl)}`;
+      if (m.datapoints) {
+        const pts = m.datapoints.map((p) => `[${long(p[0])},${value(p[1], p.length === 3 ? p[2] : m.type)}${p.length === 3 ? `,${JSON.stringify(p[2])}` : ''}]`);
+        out += `,"datapoints":[${pts.join(',')}]`;
+      }
+      if (m.timestamp !== undefined) out += `,"timestamp":${long(m.timestamp)}`;
+      if (m.value !== undefined) out += `,"value":${value(m.value, m.type)}`;
+      return out + '}';
+    })
+    .join(',')}]`;
+}
+
+/** A deterministic mix of every kind of double the writer treats differently. */
+function doubles(n: number, seed: number): number[] {
+  let x = seed;
+  const rnd = (): number => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rnd();
+    const sign = rnd() < 0.3 ? -1 : 1;
+    switch (i % 10) {
+      case 0: out.push(sign * r * 100); break; // full precision
+      case 1: out.push(sign * Math.round(r * 1e6) / 1e3); break; // 3 decimals
+      case 2: out.push(sign * Math.round(r * 1e12) / 1e6); break; // 6 decimals, large
+      case 3: out.push(sign * Math.round(r * 1e8)); break; // integral doubles
+      case 4: out.push(sign * r * 1e-7); break; // exponent form, small
+      case 5: out.push(sign * (r + 1) * 1e21); break; // exponent form, large
+      case 6: out.push(sign * (2 ** 31 - r)); break; // just below the digit-path limit
+      case 7: out.push(sign * (2 ** 31 + r * 1e6)); break; // above it
+      case 8: out.push(sign * Math.round(r * 1e7) / 1e7); break; // 7 decimals
+      default: out.push([0, -0, 1e-6, 1.5e-6, 0.1, 0.30000000000000004, 5e-324, Number.MAX_VALUE, 2 ** 53, 999999.9999995][i % 10 === 9 ? Math.floor(r * 10) : 0]);
+    }
+  }
+  return out;
+}
+
+describe('push serialisation (fast writer)', () => {
+  it('writes every kind of double exactly as String() would, across chunk boundaries', () => {
+    // More than 4096 points so the batched formatting of hard doubles runs over several chunks.
+    const values = doubles(9000, 7);
+    const m: KairosPushMetric[] = [{ name: 'd', tags, type: 'double', datapoints: values.map((v, i) => [T + i, v] as [number, number]) }];
+    const text = serializePush(m);
+    assert.equal(text, reference(m));
+    const parsed = JSON.parse(text) as Array<{ datapoints: Array<[number, number]> }>;
+    parsed[0].datapoints.forEach((p, i) => assert.ok(Object.is(p[1], values[i]) || (p[1] === 0 && values[i] === 0), `point ${i}: ${p[1]} != ${values[i]}`));
+    // Every double keeps a '.', so KairosDB stores it as a double.
+    for (const token of text.slice(text.indexOf('"datapoints"')).matchAll(/,(-?[\d.eE+-]+)\]/g)) assert.ok(token[1].includes('.'), token[1]);
+  });
+
+  it('matches the plain serialiser for longs, untyped metrics, strings, per-point types, ttl and the single-point form', () => {
+    const metrics: KairosPushMetric[] = [
+      { name: 'l', tags, type: 'long', datapoints: [[T, 0], [T + 1, -42], [T + 2, 2 ** 62], [T + 3, -(2 ** 60)], [T + 4, Number.MAX_SAFE_INTEGER]] },
+      { name: 'u', tags: { a: '1', b: 'x y' }, datapoints: [[T, 3], [T + 1, 2.5], [T + 2, 'text'], [T + 3, 1e21], [T + 4, 7, 'double'], [T + 5, 8, 'long'], [T + 6, 'ö', 'string']] },
+      { name: 'ünï "q"\n', tags: { 'k"\\': 'v\u0001€' }, type: 'string', ttl: 3600, datapoints: [[T, 'a\tb'], [T + 1, '😀']] },
+      { name: 's', tags, type: 'double', timestamp: T, value: 4, ttl: 0 },
+      { name: 'e', tags, type: 'double', datapoints: [] },
+    ];
+    assert.equal(serializePush(metrics), reference(metrics));
+    assert.deepEqual(serializePushToBuffer(metrics), Buffer.from(reference(metrics), 'utf8'));
+    assert.equal(serializePush([]), '[]');
+  });
+
+  it('gives the same text when called again (the scratch writer is reset) and for large payloads', () => {
+    const small: KairosPushMetric[] = [{ name: 'x', tags, type: 'double', datapoints: [[T, 1.25]] }];
+    const big: KairosPushMetric[] = [{ name: 'y', tags, type: 'double', datapoints: doubles(200000, 3).map((v, i) => [T + i, v] as [number, number]) }];
+    const first = serializePush(small);
+    const bigText = serializePush(big);
+    assert.equal(serializePush(small), first);
+    assert.equal(first, '[{"name":"x","tags":{"host":"plc1"},"type":"double","datapoints":[[1767225600000,1.25]]}]');
+    assert.equal(bigText, reference(big));
+  });
+
+  it('still refuses values that are not finite numbers or strings, naming the value', () => {
+    for (const bad of [NaN, Infinity, true as unknown as number]) {
+      assert.throws(() => serializePush([{ name: 'x', tags, type: 'double', datapoints: [[T, bad]] }]), /value/);
+    }
+  });
+});
+
+describe('metricsFromRows fast path', () => {
+  it('builds the same series as the general path for numbers, and keeps first-seen series order', () => {
+    const rows: Row[] = [
+      { Timestamp: T, b: 1, a: 2.5 },
+      { a: 3, Timestamp: T + 1000, b: null }, // other key order
+      { Timestamp: T + 2000, a: 'text', b: 4 },
+    ];
+    const out = metricsFromRows(rows, { tags });
+    assert.deepEqual(
+      out.metrics.map((m) => [m.name, m.type, m.datapoints]),
+      [
+        ['b', 'double', [[T, 1], [T + 2000, 4]]],
+        ['a', 'double', [[T, 2.5], [T + 1000, 3]]],
+        ['a', 'string', [[T + 2000, 'text']]],
+      ],
+    );
+    assert.equal(out.rejected, 0);
+  });
+
+  it('uses declared types, rejects blank column names and bad timestamps with their row, keeps ISO times', () => {
+    const rows: Row[] = [
+      { Timestamp: T, n: 5, ' ': 1 },
+      { Timestamp: T + 1.5, n: 6 },
+      { Timestamp: -5, n: 7 },
+      { Timestamp: '2026-01-01T00:00:03Z', n: 8 },
+      { Timestamp: null, n: 9 },
+    ];
+    const out = metricsFromRows(rows, { tags, types: { n: 'long' } });
+    assert.deepEqual(out.metrics.map((m) => [m.name, m.type, m.datapoints]), [['n', 'long', [[T, 5], [T + 2, 6], [T + 3000, 8]]]]);
+    assert.equal(out.rejected, 3);
+    assert.ok(out.errors.some((e) => /metric name: must be a non-empty string/.test(e)), out.errors.join('\n'));
+    assert.ok(out.errors.some((e) => /rows\[2\]\.Timestamp/.test(e)), out.errors.join('\n'));
+    assert.ok(out.errors.some((e) => /rows\[4\]\.Timestamp.*missing timestamp/.test(e)), out.errors.join('\n'));
+  });
+
+  it('rejects every row when the zone is unknown, as the general path does', () => {
+    const out = metricsFromRows([{ Timestamp: T, a: 1 }], { tags, zone: 'Mars/Olympus' });
+    assert.equal(out.metrics.length, 0);
+    assert.equal(out.rejected, 1);
+    assert.match(out.errors[0], /zone/);
+  });
+});
