@@ -28,7 +28,7 @@ import { credentialOf, staticTokenOk, TokenIssuer, type OAuthOptions } from './a
 import { eptsData, EptsError } from './epts';
 import { MetadataStore } from './metadata';
 import { DataDir, pointsRecord, type LogRecord } from './persist';
-import { loadFeatures } from './plugins';
+import { FEATURES, featureComponents, unknownFeatureMessage } from './features';
 import { parsePush } from './push';
 import { runDelete, runQuery, runTagsQuery, type QueryStats } from './query-exec';
 import { parseQuery, readQueryBody } from './query-parse';
@@ -270,16 +270,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   }
 
   function featuresReply(name: string | null): Reply {
-    const mod = loadFeatures();
-    if (!mod || !Array.isArray(mod.FEATURES)) return empty(404);
-    if (name === null) return json(200, JSON.stringify(mod.FEATURES));
-    const found = mod.featureComponents
-      ? mod.featureComponents(name)
-      : (mod.FEATURES as Array<{ name?: unknown; properties?: unknown[] }>).find((x) => x?.name === name)?.properties;
-    if (!found) {
-      const message = mod.unknownFeatureMessage ? mod.unknownFeatureMessage(name) : `Unknown feature '${name}'`;
-      return { status: 404, body: JSON.stringify({ errors: [message] }), type: JSON_TYPE };
-    }
+    if (name === null) return json(200, JSON.stringify(FEATURES));
+    const found = featureComponents(name);
+    if (!found) return { status: 404, body: JSON.stringify({ errors: [unknownFeatureMessage(name)] }), type: JSON_TYPE };
     return json(200, JSON.stringify(found));
   }
 

@@ -5,7 +5,7 @@
  * limit/order, split by the other groupers and by type group, aggregate, and report sample_size.
  */
 import type { Points, TypeGroup } from './points';
-import { aggregatedTypeGroup, applyAggregators, type AggregatorContext } from './plugins';
+import { aggregatedTypeGroup, applyAggregators, type AggregatorContext } from './aggregators';
 import { matchesTags, type MetricQuery, type ParsedQuery } from './query-parse';
 import type { Series, Store } from './store';
 
@@ -49,9 +49,8 @@ function mergeAll(parts: Part[], withSrc: boolean): Merged {
   const pos = new Array<number>(parts.length).fill(0);
   const heap: number[] = [];
   const less = (a: number, b: number): boolean => {
-    const ta = parts[a].ts[pos[a]];
-    const tb = parts[b].ts[pos[b]];
-    return ta < tb || (ta === tb && a < b);
+    const c = comparePoints(parts[a], pos[a], parts[b], pos[b]);
+    return c < 0 || (c === 0 && a < b);
   };
   const siftDown = (i: number): void => {
     for (;;) {
@@ -74,18 +73,19 @@ function mergeAll(parts: Part[], withSrc: boolean): Merged {
     const top = heap[0];
     const part = parts[top];
     // Copy the run of this part that stays ahead of the next-best head.
-    let limit = Infinity;
-    let limitPart = Infinity;
+    let best = -1;
     if (heap.length > 1) {
       const c1 = heap[1];
       const c2 = heap.length > 2 ? heap[2] : -1;
-      const best = c2 >= 0 && less(c2, c1) ? c2 : c1;
-      limit = parts[best].ts[pos[best]];
-      limitPart = best;
+      best = c2 >= 0 && less(c2, c1) ? c2 : c1;
     }
     let i = pos[top];
     const end = part.ts.length;
-    while (i < end && (part.ts[i] < limit || (part.ts[i] === limit && top < limitPart))) {
+    while (i < end) {
+      if (best >= 0) {
+        const c = comparePoints(part, i, parts[best], pos[best]);
+        if (c > 0 || (c === 0 && top > best)) break;
+      }
       ts[k] = part.ts[i];
       vs[k] = part.vs[i];
       if (withSrc) src[k] = part.id;
@@ -102,6 +102,31 @@ function mergeAll(parts: Part[], withSrc: boolean): Merged {
     } else siftDown(0);
   }
   return { ts, vs, src };
+}
+
+/**
+ * SortingDataPointGroup's order: by timestamp, then by double value (text counts as 0); KairosDB
+ * breaks remaining ties by identity hash, here by series order.
+ */
+function comparePoints(a: Part, i: number, b: Part, j: number): number {
+  const d = a.ts[i] - b.ts[j];
+  if (d !== 0) return d;
+  return javaDoubleCompare(numberOrZero(a.vs[i]), numberOrZero(b.vs[j]));
+}
+
+function numberOrZero(v: number | string): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+/** Double.compare: -0.0 below 0.0, NaN above everything. */
+function javaDoubleCompare(x: number, y: number): number {
+  if (x < y) return -1;
+  if (x > y) return 1;
+  const xn = Number.isNaN(x);
+  const yn = Number.isNaN(y);
+  if (xn || yn) return xn === yn ? 0 : xn ? 1 : -1;
+  if (x === 0 && y === 0) return Object.is(x, y) ? 0 : Object.is(x, -0) ? -1 : 1;
+  return 0;
 }
 
 function typeGroupOf(s: Series): TypeGroup {

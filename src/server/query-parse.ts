@@ -6,7 +6,8 @@
 import { DateTime, IANAZone } from 'luxon';
 import { ServerError } from './errors';
 import { GsonError, parseLenient, STATE_CLASS, NUMBER_FORMAT_CLASS } from './json-reader';
-import { parseAggregators, parseGroupBys, type CompiledAggregator, type CompiledGrouper } from './plugins';
+import { parseAggregators, type CompiledAggregator } from './aggregators';
+import { parseGroupBys, type CompiledGrouper } from './groupers';
 
 export interface MetricQuery {
   name: string;
