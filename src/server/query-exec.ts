@@ -174,76 +174,119 @@ function emptyResult(name: string): string {
 
 interface SubGroup {
   groupNumbers: number[];
-  typeGroup: TypeGroup;
   ts: number[];
   vs: Array<number | string>;
   /** Series index per point (empty when not tracked). */
   src: number[];
-  used: Set<number>;
 }
 
-/** Runs one metric query; returns its `queries[]` entry as JSON text. */
+/** One result family before the other groupers: the rows of one type group and one tag-group key. */
+interface TagGroup {
+  typeGroup: TypeGroup;
+  /** getTagsKey: grouped tag names and values concatenated, the sort key. */
+  key: string;
+  /** The grouped tags' values ("" where a series lacks one); the last series' wins, as in KairosDB's map. */
+  values: string[];
+  members: number[];
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** First `limit` points of a stream (ascending, or descending when `desc`) held in ascending arrays. */
+function limitAsc(ts: number[], vs: Array<number | string>, src: number[], limit: number, desc: boolean): SubGroup {
+  const n = ts.length;
+  const [a, b] = limit > 0 && n > limit ? (desc ? [n - limit, n] : [0, limit]) : [0, n];
+  if (a === 0 && b === n) return { groupNumbers: [], ts, vs, src };
+  return { groupNumbers: [], ts: ts.slice(a, b), vs: vs.slice(a, b), src: src.slice(a, b) };
+}
+
+/**
+ * Runs one metric query; returns its `queries[]` entry as JSON text. Follows KairosDatastore: the
+ * datastore applies `limit` per stored series (that is sample_size), rows are grouped by type group
+ * (number before text) and tag-group key (sorted), merged in SortingDataPointGroup order, split by the
+ * other groupers in order of first appearance, limited again per result, then aggregated.
+ */
 export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, stats: QueryStats): string {
   const { store } = ctx;
   const series = store.seriesOf(q.name).filter((s) => matchesTags(s.tags, q.tags));
-  // Tag groups: key -> series indexes, ordered by the grouped tags' values.
-  const tagGroups = new Map<string, { values: string[]; members: number[] }>();
+  const desc = q.order === 'desc';
+  const groups = new Map<string, TagGroup>();
   const parts: Part[] = [];
+  let sampleSize = 0;
   series.forEach((s, i) => {
-    const [lo, hi] = store.range(s, q.start, q.end);
+    let [lo, hi] = store.range(s, q.start, q.end);
+    if (q.limit > 0 && hi - lo > q.limit) {
+      if (desc) lo = hi - q.limit;
+      else hi = lo + q.limit;
+    }
     if (hi <= lo) {
       parts.push({ ts: [], vs: [], id: i });
       return;
     }
     parts.push({ ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), id: i });
-    const values = q.groupByTags ? q.groupByTags.map((t) => s.tags[t] ?? '') : [];
-    const key = JSON.stringify(values);
-    let g = tagGroups.get(key);
-    if (!g) tagGroups.set(key, (g = { values, members: [] }));
+    sampleSize += hi - lo;
+    const typeGroup = typeGroupOf(s);
+    let key = '';
+    let values: string[] = [];
+    if (q.groupByTags) {
+      for (const t of q.groupByTags) if (s.tags[t] !== undefined) key += t + s.tags[t];
+      values = q.groupByTags.map((t) => s.tags[t] ?? '');
+    }
+    const id = typeGroup + '\u0000' + key;
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { typeGroup, key, values, members: [] }));
+    g.values = values;
     g.members.push(i);
   });
   stats.series += series.length;
-  if (tagGroups.size === 0) return emptyResult(q.name);
+  if (groups.size === 0) return emptyResult(q.name);
 
-  const ordered = [...tagGroups.values()].sort((a, b) => compareLists(a.values, b.values));
-  let sampleSize = 0;
+  const ordered = [...groups.values()].sort((a, b) => byText(a.typeGroup, b.typeGroup) || byText(a.key, b.key));
   const results: string[] = [];
   const nameJson = JSON.stringify(q.name);
   for (const tg of ordered) {
-    const single = q.groupers.length === 0 && tg.members.every((i) => typeGroupOf(series[i]) === typeGroupOf(series[tg.members[0]]));
     const hasExact = q.aggregators.length === 0 && tg.members.some((i) => (series[i].exact?.size ?? 0) > 0);
-    let merged = mergeAll(
+    const merged = mergeAll(
       tg.members.map((i) => parts[i]),
-      !single || hasExact,
+      q.groupers.length > 0 || hasExact,
     );
-    if (q.limit > 0 && merged.ts.length > q.limit) {
-      const keep = q.order === 'desc' ? [merged.ts.length - q.limit, merged.ts.length] : [0, q.limit];
-      merged = { ts: merged.ts.slice(keep[0], keep[1]), vs: merged.vs.slice(keep[0], keep[1]), src: merged.src.slice(keep[0], keep[1]) };
-    }
-    sampleSize += merged.ts.length;
+    // Every row of the group lends its tags to each result split from it.
+    const tags = unionTags(series, tg.members);
 
-    // Split by the other groupers and the type group, in order of first appearance.
-    const subs = new Map<string, SubGroup>();
-    const n = merged.ts.length;
-    if (single) {
-      subs.set('', { groupNumbers: [], typeGroup: typeGroupOf(series[tg.members[0]]), ts: merged.ts, vs: merged.vs, src: merged.src, used: new Set(tg.members) });
+    const subs: SubGroup[] = [];
+    if (q.groupers.length === 0) {
+      subs.push(limitAsc(merged.ts, merged.vs, merged.src, q.limit, desc));
     } else {
-      for (let p = 0; p < n; p++) {
-        const s = series[merged.src[p]];
-        const tgType = typeGroupOf(s);
+      // Walk the stream in query order so groups appear as KairosDB's Grouper meets them.
+      const byKey = new Map<string, SubGroup>();
+      const n = merged.ts.length;
+      for (let k = 0; k < n; k++) {
+        const p = desc ? n - 1 - k : k;
         const nums = q.groupers.map((g) => g.groupOf(merged.ts[p], merged.vs[p], q.start));
-        const key = nums.join(',') + '|' + tgType;
-        let sub = subs.get(key);
-        if (!sub) subs.set(key, (sub = { groupNumbers: nums, typeGroup: tgType, ts: [], vs: [], src: [], used: new Set() }));
+        const key = nums.join(',');
+        let sub = byKey.get(key);
+        if (!sub) {
+          byKey.set(key, (sub = { groupNumbers: nums, ts: [], vs: [], src: [] }));
+          subs.push(sub);
+        }
         sub.ts.push(merged.ts[p]);
         sub.vs.push(merged.vs[p]);
         sub.src.push(merged.src[p]);
-        sub.used.add(merged.src[p]);
+      }
+      for (let k = 0; k < subs.length; k++) {
+        const sub = subs[k];
+        if (desc) {
+          sub.ts.reverse();
+          sub.vs.reverse();
+          sub.src.reverse();
+        }
+        subs[k] = { ...limitAsc(sub.ts, sub.vs, sub.src, q.limit, desc), groupNumbers: sub.groupNumbers };
       }
     }
 
-    for (const sub of subs.values()) {
-      const tags = unionTags(series, sub.used);
+    for (const sub of subs) {
       const groupTags: Record<string, string[]> = {};
       for (const [k, set] of tags) groupTags[k] = [...set].sort();
       let points: Points = { ts: sub.ts, vs: sub.vs };
@@ -258,20 +301,21 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
           groupByTagNames: q.groupByTags ?? [],
           saveAs: (name, t, pts, ttl) => ctx.saveAs(name, t, pts, ttl),
         };
-        points = applyAggregators(q.aggregators, { ts: sub.ts.slice(), vs: sub.vs.slice() }, sub.typeGroup, actx);
+        points = applyAggregators(q.aggregators, { ts: sub.ts.slice(), vs: sub.vs.slice() }, tg.typeGroup, actx);
       }
       const exactTexts: string[] = [];
       if (hasExact) points = markExact(points, sub.src, series, exactTexts);
-      if (q.order === 'desc') points = { ts: points.ts.slice().reverse(), vs: points.vs.slice().reverse() };
+      if (desc) points = { ts: points.ts.slice().reverse(), vs: points.vs.slice().reverse() };
 
+      // Grouper results come first, then the tag and type results of the row group (Group.addGroupByResults).
       const groupBy: string[] = [];
+      q.groupers.forEach((g, i) => groupBy.push(JSON.stringify(g.describe(sub.groupNumbers[i]))));
       if (q.groupByTags) {
         const group: Record<string, string> = {};
         q.groupByTags.forEach((t, i) => (group[t] = tg.values[i]));
         groupBy.push(JSON.stringify({ name: 'tag', tags: q.groupByTags, group }));
       }
-      q.groupers.forEach((g, i) => groupBy.push(JSON.stringify(g.describe(sub.groupNumbers[i]))));
-      groupBy.push(`{"name":"type","type":"${aggregatedTypeGroup(q.aggregators, sub.typeGroup)}"}`);
+      groupBy.push(`{"name":"type","type":"${aggregatedTypeGroup(q.aggregators, tg.typeGroup)}"}`);
       results.push(
         `{"name":${nameJson},"group_by":[${groupBy.join(',')}]` +
           (q.excludeTags ? '' : `,"tags":${tagsJson(tags)}`) +
@@ -300,14 +344,6 @@ function markExact(p: Points, src: number[], series: Series[], texts: string[]):
 
 function unmarkExact(json: string, texts: string[]): string {
   return json.replace(/"\\u0001(\d+)"/g, (_, k: string) => texts[Number(k)]);
-}
-
-function compareLists(a: string[], b: string[]): number {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] < b[i]) return -1;
-    if (a[i] > b[i]) return 1;
-  }
-  return 0;
 }
 
 export function runQuery(q: ParsedQuery, ctx: ExecContext, stats: QueryStats): string {
