@@ -150,15 +150,15 @@ describe('reliability: bounded soak with a flapping server', function () {
     lag.disable();
     const sendSeconds = (Date.now() - start) / 1000;
 
-    const expect = (metric: string, pick: (i: number) => boolean, n: number): number[] => {
+    const expect = (pick: (i: number) => boolean, n: number): number[] => {
       const out: number[] = [];
       for (let i = 0; i < n; i++) if (pick(i)) out.push(TS + i);
       return out;
     };
     const want = {
-      'soak.w1': expect('soak.w1', (i) => i % 2 === 0, sent),
-      'soak.w2': expect('soak.w2', (i) => i % 2 === 1, sent),
-      'soak.b': expect('soak.b', () => true, rows),
+      'soak.w1': expect((i) => i % 2 === 0, sent),
+      'soak.w2': expect((i) => i % 2 === 1, sent),
+      'soak.b': expect(() => true, rows),
     };
     const drainStart = Date.now();
     await until(
