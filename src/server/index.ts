@@ -225,7 +225,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
         const started = Date.now();
         if (method === 'GET') {
           const q = params.get('query');
-          if (!q) throw new ServerError(400, 'query json must not be null or empty');
+          // Jersey hands an empty ?query= on as "", which then fails like an empty body.
+          if (q === null) throw new ServerError(400, 'query json must not be null or empty');
           return handleQuery(q, started);
         }
         return handleQuery((await body()).toString('utf8'), started);

@@ -177,6 +177,10 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
   if (metricsJson === undefined || metricsJson === null) throw new ServerError(400, 'query.metric[] must have a size of at least 1');
   if (!Array.isArray(metricsJson)) throw new ServerError(500, `Not a JSON Array: ${JSON.stringify(metricsJson)}`);
 
+  // Gson builds every metric (tag filters included) before any bean validation runs.
+  const tagFilters = metricsJson.map((m: unknown) =>
+    m !== null && typeof m === 'object' && !Array.isArray(m) ? parseTagFilter((m as Record<string, unknown>).tags) : new Map<string, string[]>(),
+  );
   const metrics: MetricQuery[] = [];
   metricsJson.forEach((m: unknown, i: number) => {
     const ctx = `query.metric[${i}]`;
@@ -185,7 +189,7 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
     }
     const mj = m as Record<string, unknown>;
     const name = treeString(mj.name, '$.name');
-    const tags = parseTagFilter(mj.tags);
+    const tags = tagFilters[i];
     const limitRaw = treeLong(mj.limit, '$.limit');
     const excludeTags = treeBoolean(mj.exclude_tags, '$.exclude_tags');
     if (name === null) throw new ServerError(400, `${ctx}.name may not be null`);
@@ -224,16 +228,28 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
   return { metrics, timeZone };
 }
 
-/** Tag filter values may be one string or an array of strings. */
+/**
+ * Tag filter values may be one string or an array of strings. Checked as QueryParser's Metric
+ * deserializer does: an empty tag name, or a null or empty value, is a 400 naming the entry's index.
+ */
 function parseTagFilter(v: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (v === undefined || v === null) return out;
   if (typeof v !== 'object' || Array.isArray(v)) throw gsonState('BEGIN_OBJECT', v, '$.tags');
+  let count = 0;
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    const ctx = `query.tags[${count}]`;
+    if (k === '') throw new ServerError(400, `${ctx} name must not be empty`);
     const list = Array.isArray(val) ? val : [val];
-    const values = list.filter((x) => x !== null && x !== undefined).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x)));
+    const values: string[] = [];
+    for (const x of list) {
+      const text = x === null || x === undefined ? '' : typeof x === 'object' ? JSON.stringify(x) : String(x);
+      if (text === '') throw new ServerError(400, `${ctx}.${k} value must not be null or empty`);
+      values.push(text);
+    }
     const prev = out.get(k) ?? [];
     out.set(k, [...prev, ...values]);
+    count++;
   }
   return out;
 }
