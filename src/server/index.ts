@@ -271,10 +271,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   }
 
   function featuresReply(name: string | null): Reply {
-    if (name === null) return json(200, JSON.stringify(FEATURES));
+    if (name === null) return json(200, gsonJson(FEATURES));
     const found = featureComponents(name);
     if (!found) return { status: 404, body: JSON.stringify({ errors: [unknownFeatureMessage(name)] }), type: JSON_TYPE };
-    return json(200, JSON.stringify(found));
+    return json(200, gsonJson(found));
   }
 
   async function routeMetadata(method: string, rest: string, params: URLSearchParams, body: () => Promise<Buffer>): Promise<Reply> {
@@ -442,6 +442,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
       return closing;
     },
   };
+}
+
+/** JSON as a default `new Gson()` writes it (FeaturesResource): <, >, &, = and ' escaped as \uXXXX. */
+function gsonJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&=']/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
