@@ -210,3 +210,49 @@ describe('findings: merge and group order (read from the 1.3.0 source)', () => {
     assert.deepEqual(order, ['a/number', 'b/number', 'x!/number', 'x/number', 'b/text']);
   });
 });
+
+describe('findings: groupers with tags and limit (read from the 1.3.0 source)', () => {
+  let s: LocalServer;
+  before(async () => {
+    s = await corpusServer(12);
+  });
+  after(() => s.close());
+
+  it('group_by value with tag: grouper result first, then tag and type; limit applies per result', async () => {
+    const r = await query(s, {
+      ...WINDOW,
+      metrics: [{ name: 'cf.cpu', tags: { host: ['h1', 'h3'] }, limit: 2, group_by: [{ name: 'tag', tags: ['host'] }, { name: 'value', range_size: 500 }] }],
+    });
+    const gb = (k: number, host: string): unknown[] => [
+      { name: 'value', range_size: 500, group: { group_number: k } },
+      { name: 'tag', tags: ['host'], group: { host } },
+      { name: 'type', type: 'number' },
+    ];
+    assert.deepEqual(r.body, {
+      queries: [
+        {
+          // The datastore reads 2 points per series.
+          sample_size: 4,
+          results: [
+            { name: 'cf.cpu', group_by: gb(0, 'h1'), tags: H1_TAGS, values: [H1[0], H1[1]] },
+            { name: 'cf.cpu', group_by: gb(0, 'h3'), tags: { dc: ['eu'], host: ['h3'], rack: ['r1'] }, values: [H3[0], H3[1]] },
+          ],
+        },
+      ],
+    });
+    const desc = await query(s, {
+      ...WINDOW,
+      metrics: [{ name: 'cf.cpu', tags: { host: ['h3'] }, order: 'desc', group_by: [{ name: 'value', range_size: 500 }], limit: 0 }],
+    });
+    const body = desc.body as { queries: Array<{ results: Array<{ group_by: Array<{ group?: { group_number: number } }>; values: unknown }> }> };
+    // Groups appear in the order the descending stream meets them; each keeps descending values.
+    assert.deepEqual(
+      body.queries[0].results.map((x) => [x.group_by[0].group?.group_number, x.values]),
+      [
+        [2, [H3[9]]],
+        [1, [H3[8], H3[7], H3[6], H3[5], H3[4]]],
+        [0, [H3[3], H3[2], H3[1], H3[0]]],
+      ],
+    );
+  });
+});
