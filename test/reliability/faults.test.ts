@@ -203,6 +203,41 @@ describe('reliability: faults between the write nodes and the server', function 
     await stillRunning(fixed, server.url, name);
   });
 
+  for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
+    it(`outbox full during an outage (${overflow}): every point is either delivered or reported, none silently lost`, async function () {
+      const name = `f${caseNo + 1}.${overflow}`;
+      await helper.load(sourceNodes(), [
+        cfg(proxy.url),
+        { id: `o-${overflow}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 10, maxDelay: 0.01, outbox: true, outboxMaxMB: 0.004, overflow, report: false, wires: [] },
+      ]);
+      const w = helper.getNode(`o-${overflow}`);
+      await proxy.refuse();
+      const ts = Array.from({ length: 200 }, (_, i) => TS + i * 1000);
+      for (const [i, t] of ts.entries()) {
+        w.receive({ topic: name, payload: i, timestamp: t });
+        // Let appends land one by one so the bound is reached part-way through.
+        if (i % 20 === 19) await sleep(5);
+      }
+      await sleep(300);
+      await proxy.accept();
+      const dropped = (): number => callsOf(w, 'warn').reduce((n, c) => n + Number(/outbox full: dropped (\d+) points/.exec(String(c.args[0]))?.[1] ?? 0), 0);
+      const refused = (): number => callsOf(w, 'error').filter((c) => (c.args[0] as { code?: string }).code === 'EOUTBOXFULL').length;
+      await until(async () => (await tally(server.url, name, ts)).stored + dropped() + refused() === ts.length, 8000, 'stored + reported = sent');
+      const t = await tally(server.url, name, ts);
+      assert.equal(t.duplicates, 0);
+      assert.ok(t.stored > 0 && t.stored < ts.length, `the bound applied (${t.stored} stored)`);
+      if (overflow === 'drop-oldest') {
+        assert.ok(dropped() > 0 && refused() === 0);
+        assert.ok(!t.missing.includes(ts[ts.length - 1]), 'the newest point survives');
+      } else {
+        assert.ok(refused() > 0 && dropped() === 0);
+        assert.ok(!t.missing.includes(ts[0]), 'the oldest point survives');
+        const e = callsOf(w, 'error').find((c) => (c.args[0] as { code?: string }).code === 'EOUTBOXFULL')!;
+        assert.equal((e.args[1] as { topic?: string }).topic, name, 'the refusal carries the message');
+      }
+    });
+  }
+
   describe('query node: broken answers are errors, never crashes; the next query works', function () {
     const faults: Array<{ title: string; fault: Fault; code: string }> = [
       { title: 'truncated JSON', fault: { kind: 'truncate' }, code: 'EPARSE' },
