@@ -114,19 +114,25 @@ describe('reliability: Node-RED restarted or killed (child process)', function (
     });
   }
 
-  for (const fault of ['hang-after-forward', 'hang'] as const) {
+  const inFlight = [
+    { fault: 'hang-after-forward', how: 'SIGKILL' },
+    { fault: 'hang', how: 'SIGKILL' },
+    { fault: 'hang-after-forward', how: 'restart' },
+  ] as const;
+  for (const { fault, how } of inFlight) {
     const what = fault === 'hang' ? 'not yet at the server' : 'already stored by the server';
-    it(`SIGKILL while a write is in flight (${what}): delivered after the restart, no duplicates`, async function () {
+    it(`${how} while a write is in flight (${what}): delivered after the restart, no duplicates`, async function () {
       const dir = userDir();
       const red = await startRed(dir);
       proxy.rule = (req) => (PUSH.test(req.path) ? { kind: fault } : undefined);
-      const sent = feed(red, `r.${fault}`);
+      const sent = feed(red, `r.${fault}.${how}`);
       await allAccepted(red);
       await until(() => proxy.log.some((l) => l.fault === fault), 5000, 'a write in flight');
-      await red.kill();
+      if (how === 'SIGKILL') await red.kill();
+      else await red.stop();
       proxy.rule = () => undefined;
       await startRed(dir);
-      await allStored(`r.${fault}`, sent);
+      await allStored(`r.${fault}.${how}`, sent);
     });
   }
 });

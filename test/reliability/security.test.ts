@@ -148,6 +148,24 @@ describe('reliability: security', function () {
     });
   }
 
+  it('library debug events (request/response dumps) carry no secret, even from an echoing server', async function () {
+    const echo = await echoServer();
+    const events: unknown[] = [];
+    const c = new KairosConnector({ baseUrl: echo.url, token: TOKEN, onDebug: (e) => events.push(e) });
+    try {
+      await c.push([{ name: 'dbg', tags: { a: 'b' }, datapoints: [[1, 1]] }]).catch((e: Error) => events.push(e.message));
+      await c.query({ metrics: 'dbg', startAbsolute: 1 }).catch((e: Error) => events.push(e.message));
+      await c.version().catch((e: Error) => events.push(e.message));
+      const text = JSON.stringify(events);
+      assert.match(text, /you sent/);
+      assert.equal(events.length, 6);
+      assertNoSecrets(text, [TOKEN], 'debug events');
+    } finally {
+      await c.close();
+      await echo.close();
+    }
+  });
+
   it('a token file readable by others gets a warning that names the file but not the token; 0600 gets none', async function () {
     const loose = join(dir, 'loose-token');
     const tight = join(dir, 'tight-token');
