@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { columnarTableFromBytes, rowsFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { Row, TableOptions } from '../src/types';
 import { expectedTable, queryResponse, START_MS } from './gen.mjs';
+import { rowsFromQueryResponse as previousRows } from './baseline/table-seed';
 import { mapRows } from './map-baseline.mjs';
 
 type Expected = ReturnType<typeof expectedTable>;
@@ -57,6 +58,7 @@ export const METHODS: Record<string, (buf: Buffer, exp: Expected) => void> = {
   columnar: (buf, exp) => checkColumnar(columnarTableFromBytes(buf, OPTS), exp.allRows, exp.ffillSums),
   rows: (buf, exp) => checkRows(rowsFromQueryResponse(buf, OPTS), exp.allRows, exp.ffillSums),
   'Map of rows': (buf, exp) => checkRows(mapRows(buf, OPTS) as Row[], exp.allRows, exp.ffillSums),
+  'previous rowsFromQueryResponse': (buf, exp) => checkRows(previousRows(buf, OPTS), exp.allRows, exp.ffillSums),
 };
 
 function median(xs: number[]): number {

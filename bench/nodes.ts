@@ -1,0 +1,265 @@
+/**
+ * Targets 2 (end to end), 3 and 5: the Node-RED nodes, run by node-red-node-test-helper in this
+ * process (the nodes are loaded from their TypeScript sources), the local server in a child process
+ * behind a counting proxy. One scenario per process, one JSON line out:
+ *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize>
+ *   node --import tsx bench/nodes.ts write <msgPerSec> <seconds> <outbox:0|1>
+ *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
+ * Each scenario checks on the server (or in the received pages) that every point arrived.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pushRows, START_MS, valueAt } from './gen.mjs';
+import { startKairosChild, type KairosChild } from './kairos-process';
+
+interface TestNode {
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, fn: (msg: Record<string, unknown>) => void): void;
+}
+interface Helper {
+  init(runtimePath: string): void;
+  settings(s: Record<string, unknown>): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: unknown[]): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+}
+
+// node-red-node-test-helper ships no types; the interface above names what we use.
+const helper = require('node-red-node-test-helper') as Helper;
+helper.init(require.resolve('node-red'));
+const userDir = mkdtempSync(join(tmpdir(), 'proficloud-bench-'));
+helper.settings({ userDir, logging: { console: { level: process.env.BENCH_NR_LOG ?? 'off' } } });
+
+function nodeModules(): unknown[] {
+  return ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch'].map((t) => require(join(__dirname, '..', 'nodes', `${t}.ts`)));
+}
+
+/**
+ * helper.load() wraps every Node method (send, receive, status, ...) in a sinon spy that keeps each
+ * call; over 100k messages that measures sinon, not the nodes. Restore the plain methods after loading.
+ */
+async function load(flow: unknown[]): Promise<void> {
+  await helper.load(nodeModules(), flow);
+  (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+}
+
+function configNode(url: string): Record<string, unknown> {
+  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 30, gzip: false, proxyMode: 'none', tlsVerify: true };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls cond every 20 ms; gives up after timeoutMs (bounded). */
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function countOnServer(url: string, names: string[], start: number, end: number): Promise<{ points: number; sum: number }> {
+  const body = JSON.stringify({ start_absolute: start, end_absolute: end, metrics: names.map((name) => ({ name })) });
+  const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const parsed = (await res.json()) as { queries: Array<{ results: Array<{ values: Array<[number, number]> }> }> };
+  let points = 0;
+  let sum = 0;
+  for (const q of parsed.queries) for (const r of q.results) for (const v of r.values) {
+    points++;
+    sum += v[1];
+  }
+  return { points, sum };
+}
+
+/** Target 2, end to end: one message of row objects into the batch node, until the server holds every point. */
+async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number): Promise<Record<string, unknown>> {
+  const rows = pushRows(rowCount, columns);
+  const points = rowCount * columns;
+  let expectedSum = 0;
+  for (let c = 0; c < columns; c++) for (let i = 0; i < rowCount; i++) expectedSum += valueAt(c, i);
+  // Straight to the server: the proxy shares the server's thread and would halve its rate.
+  await load([
+    configNode(k.url),
+    { id: 'b', type: 'proficloud-batch', server: 'cfg', timestampColumn: 'Timestamp', batchSize, maxRows: rowCount, outbox, outboxMaxMB: 500, report: true, outputs: 1, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
+  let written = 0;
+  let requests = 0;
+  helper.getNode('out').on('input', (msg) => {
+    const r = msg.payload as { written: number; requests: number };
+    written += r.written;
+    requests += r.requests;
+  });
+  await sleep(200);
+  await k.reset();
+  const cpu0 = cpuMs();
+  const t0 = process.hrtime.bigint();
+  helper.getNode('b').receive({ payload: rows });
+  await until(() => written >= points, 20_000, `batch: ${points} points written (so far ${written})`);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = cpuMs() - cpu0;
+  const check = await countOnServer(k.url, Array.from({ length: columns }, (_, c) => `c${c}`), START_MS, START_MS + rowCount * 1000);
+  if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
+  if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  await helper.unload();
+  return { points, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests };
+}
+
+/** Target 3: msgPerSec one-point messages into the write node for `seconds`, then until all are stored. */
+async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox: boolean): Promise<Record<string, unknown>> {
+  await load([
+    configNode(k.url),
+    { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 5000, maxDelay: 0.1, outbox, outboxMaxMB: 200, report: true, outputs: 1, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
+  let pushes = 0;
+  helper.getNode('out').on('input', (msg) => {
+    pushes += (msg.payload as { requests: number }).requests;
+  });
+  await sleep(200);
+  const w = helper.getNode('w');
+  const total = msgPerSec * seconds;
+  const tickMs = 10;
+  const perTick = Math.round((msgPerSec * tickMs) / 1000);
+  let sent = 0;
+  let expectedSum = 0;
+  const cpu0 = cpuMs();
+  const t0 = Date.now();
+  let maxLagMs = 0;
+  // Feed on a fixed schedule: tick n is due at t0 + n * tickMs; a late tick shows up as lag.
+  for (let tick = 0; sent < total; tick++) {
+    const due = t0 + tick * tickMs;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    else maxLagMs = Math.max(maxLagMs, -wait);
+    for (let i = 0; i < perTick && sent < total; i++, sent++) {
+      const v = valueAt(1, sent);
+      expectedSum += v;
+      w.receive({ payload: { [`msg${sent % 10}`]: v }, timestamp: START_MS + sent });
+    }
+  }
+  const feedMs = Date.now() - t0;
+  const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
+  let stored = 0;
+  await until(
+    async () => {
+      stored = (await countOnServer(k.url, names, START_MS, START_MS + total)).points;
+      return stored >= total;
+    },
+    120_000,
+    `write: ${total} points stored`,
+  );
+  const drainMs = Date.now() - t0;
+  const cpu = cpuMs() - cpu0;
+  const check = await countOnServer(k.url, names, START_MS, START_MS + total);
+  if (check.points !== total) throw new Error(`wrong answer: server holds ${check.points} points, expected ${total}`);
+  if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  await helper.unload();
+  return {
+    messages: total,
+    outbox,
+    offeredPerSec: msgPerSec,
+    fedPerSec: total / (feedMs / 1000),
+    maxFeedLagMs: maxLagMs,
+    allStoredAfterMs: drainMs,
+    pushRequests: pushes,
+    pushRequestsPerSec: pushes / (drainMs / 1000),
+    pointsPerRequest: total / Math.max(1, pushes),
+    nodeRedCpuMs: cpu,
+  };
+}
+
+/** Target 5: a paged query over metrics x pointsPerMetric points; peak RSS of this (the Node-RED) process. */
+async function paged(k: KairosChild, pointsPerMetric: number, metrics: number, pageSize: string): Promise<Record<string, unknown>> {
+  // Seeded inside the server's process, so this process holds nothing but Node-RED and the nodes.
+  await k.seed('big', metrics, pointsPerMetric);
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const names = Array.from({ length: metrics }, (_, m) => `big${m}`).join(',');
+  await load([
+    configNode(k.proxyUrl),
+    {
+      id: 'q', type: 'proficloud-query', server: 'cfg', metrics: names, metricsType: 'str', start: String(START_MS), startType: 'num',
+      end: String(START_MS + pointsPerMetric * 1000 - 1), endType: 'num', output: 'rows', tsFormat: 'ms', dropTrailing: false, order: 'asc',
+      aggMode: 'list', aggregators: [], paged: true, pageSize, onDemand: true, wires: [['out']],
+    },
+    { id: 'out', type: 'helper' },
+  ]);
+  let rows = 0;
+  let cells = 0;
+  let pages = 0;
+  let count = -1;
+  let sampled = 0;
+  helper.getNode('out').on('input', (msg) => {
+    const payload = msg.payload as Array<Record<string, unknown>>;
+    rows += payload.length;
+    for (const r of payload) for (const key in r) if (key !== 'Timestamp' && r[key] !== null) cells++;
+    pages++;
+    count = (msg.parts as { count: number }).count;
+    sampled = Math.max(sampled, process.memoryUsage().rss);
+  });
+  await k.reset();
+  const t0 = process.hrtime.bigint();
+  const q = helper.getNode('q');
+  q.receive({});
+  await until(() => pages >= 1, 120_000, 'first page');
+  while (pages < count) {
+    const want = pages + 1;
+    q.receive({ next: true });
+    await until(() => pages >= want, 120_000, `page ${want}`);
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const total = pointsPerMetric * metrics;
+  if (cells !== total) throw new Error(`wrong answer: ${cells} values in pages, expected ${total}`);
+  if (rows !== pointsPerMetric) throw new Error(`wrong answer: ${rows} rows, expected ${pointsPerMetric}`);
+  const proxy = await k.stats();
+  await helper.unload();
+  return {
+    points: total,
+    pages,
+    pageSize,
+    ms,
+    pointsPerSec: total / (ms / 1000),
+    responseBytes: proxy.responseBytes,
+    rssBeforeQuery: rssBefore,
+    peakRss: process.resourceUsage().maxRSS * 1024,
+    peakRssSampled: sampled,
+  };
+}
+
+async function main(): Promise<void> {
+  const [scenario, a, b, c, d] = process.argv.slice(2);
+  await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+  const k = await startKairosChild();
+  try {
+    let out: Record<string, unknown>;
+    if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000));
+    else if (scenario === 'write') out = await write(k, Number(a), Number(b), c === '1');
+    else if (scenario === 'paged') out = await paged(k, Number(a), Number(b), c);
+    else throw new Error('usage: nodes.ts batch|write|paged ...');
+    process.stdout.write(JSON.stringify(out) + '\n');
+  } finally {
+    await k.close();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    rmSync(userDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
