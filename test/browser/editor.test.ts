@@ -154,8 +154,8 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
       // Nodes without a tab of their own follow the mouse until dropped on the canvas.
-      await page.mouse.move(220, 140);
-      await page.mouse.click(220, 140);
+      await page.mouse.move(450, 220);
+      await page.mouse.click(450, 220);
       const ids = await page.evaluate(() => {
         const out: string[] = [];
         RED.nodes.eachNode((n) => {
@@ -261,7 +261,8 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     ]);
     await page.locator('#node-input-aggMode').selectOption('list');
     // Keep the example as shipped: drop the added row again.
-    await added.locator('.red-ui-editableList-item-remove').click();
+    await page.locator('#node-input-aggregator-list > li').nth(1).locator('.red-ui-editableList-item-remove').click();
+    await rows.nth(1).waitFor({ state: 'detached' });
     assert.equal(await rows.count(), 1);
     await closeDialog();
     const label = await nodeGroup(page, 'qx.q2').locator('.red-ui-flow-node-label').textContent();
@@ -303,6 +304,11 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await page.locator('.red-ui-notification', { hasText: /Successfully deployed/ }).waitFor();
     await page.evaluate(() => RED.sidebar.show('debug'));
     await showWorkspace(page, tabs['end-to-end']);
+    // The whole end-to-end flow fits beside the debug sidebar.
+    await page.evaluate(() => {
+      RED.actions.invoke('core:zoom-out');
+      RED.actions.invoke('core:zoom-out');
+    });
     // The writer reports each request; the stream emits the written points back.
     await page.waitForFunction(
       () => /wrote \d+/.test(document.querySelector('g[id="e2e.w"] .red-ui-flow-node-status-label')?.textContent ?? ''),
@@ -316,18 +322,20 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     );
     const dot = await page.locator('g[id="e2e.s"] .red-ui-flow-node-status').getAttribute('class');
     assert.match(dot ?? '', /red-ui-flow-node-status-dot-green/);
-    await page.locator('.red-ui-debug-msg', { hasText: 'plc.temperature' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: new points' }).filter({ hasText: /array\[[1-9]/ }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: write report' }).filter({ hasText: /written: [1-9]/ }).first().waitFor({ timeout: 20_000 });
 
     // Query branch: 10-second averages as chart points.
     await nodeGroup(page, 'e2e.i3').locator('.red-ui-flow-node-button').click();
-    await page.locator('.red-ui-debug-msg', { hasText: 'chart points' }).first().waitFor();
-    await page.waitForFunction(() => /\d+ points/.test(document.querySelector('g[id="e2e.q"] .red-ui-flow-node-status-label')?.textContent ?? ''));
+    await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: chart points' }).filter({ hasText: /array\[[1-9]/ }).first().waitFor();
+    await page.waitForFunction(() => /[1-9]\d* series/.test(document.querySelector('g[id="e2e.q"] .red-ui-flow-node-status-label')?.textContent ?? ''));
     await page.screenshot({ path: join(shots, 'demo-flow.png') });
 
     // Batch example: CSV text in, a write report with the written count out.
     await showWorkspace(page, tabs.batch);
+    await page.evaluate(() => RED.actions.invoke('core:zoom-reset'));
     await nodeGroup(page, 'bx.i1').locator('.red-ui-flow-node-button').click();
-    await page.locator('.red-ui-debug-msg', { hasText: 'write report' }).filter({ hasText: 'written' }).first().waitFor();
+    await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: write report' }).filter({ hasText: /written: 5\b/ }).first().waitFor();
     await page.waitForFunction(() => /wrote \d+/.test(document.querySelector('g[id="bx.b"] .red-ui-flow-node-status-label')?.textContent ?? ''));
   });
 
@@ -338,7 +346,8 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await input.pressSequentially('plc.te');
     const menu = page.locator('.red-ui-autoComplete-container');
     await menu.locator('li', { hasText: 'plc.temperature' }).first().waitFor();
-    assert.equal(await menu.locator('li', { hasText: 'plc.pressure' }).count(), 0, 'suggestions follow the prefix');
+    // Suggestions follow the prefix once the last keystroke's answer arrived.
+    await menu.locator('li', { hasText: 'plc.pressure' }).waitFor({ state: 'detached' });
     await menu.locator('li', { hasText: 'plc.temperature' }).first().click();
     assert.equal(await input.inputValue(), 'plc.temperature');
     await input.pressSequentially(', plc.p');
@@ -366,5 +375,6 @@ declare const RED: {
   workspaces: { show(id: string): void; active(): string };
   nodes: { node(id: string): { id: string; z?: string } | null; eachNode(cb: (n: { id: string }) => void): void };
   sidebar: { show(id: string): void };
+  actions: { invoke(name: string): void };
 };
 declare const $: (selector: string) => { html(): string | undefined; trigger(event: string): void };
