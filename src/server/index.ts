@@ -12,6 +12,9 @@
  * - Like the real server, each query records kairosdb.datastore.* and kairosdb.http.* metrics
  *   (tag host), so they show up in metricnames; `selfMetrics: false` turns that off.
  * - A query without an end has no upper bound (KairosDB uses Long.MAX_VALUE).
+ * - `limit` applies per stored series (what sample_size counts) and again per result, as KairosDB's
+ *   H2 datastore and LimitAggregator do; aggregators still see points in ascending order when
+ *   `order` is desc (KairosDB feeds them the descending stream).
  * - 400 validation errors carry `Content-Type: application/json` (no charset), as recorded from
  *   KairosDB 1.3.0; every other JSON answer has `application/json;charset=utf-8`.
  * - Longs beyond 2^53 are returned exactly in raw output (aggregators compute with doubles, as
