@@ -81,6 +81,15 @@ async function expectValid(page: Page, selector: string, value: string): Promise
   assert.ok(!(await isRed(page, selector)), `${selector} = ${JSON.stringify(value)} should be valid`);
 }
 
+/**
+ * Puts text in a field and releases a key there, which is what makes the autoComplete widget ask.
+ * (Playwright's per-key typing loses the keys after the suggestion menu first opens in headless chromium.)
+ */
+async function typeForSuggestions(input: Locator, text: string): Promise<void> {
+  await input.fill(text);
+  await input.press('End');
+}
+
 describe('editor in a real browser (chromium + Node-RED 4)', function () {
   this.timeout(120_000);
   // Each step builds on the one before (imported flows, fixed config nodes, a deployed flow).
@@ -343,14 +352,14 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await openNode(page, 'e2e.q');
     const input = typedInputOf(page, '#node-input-metrics');
     await input.fill('');
-    await input.pressSequentially('plc.te');
+    await typeForSuggestions(input, 'plc.te');
     const menu = page.locator('.red-ui-autoComplete-container');
     await menu.locator('li', { hasText: 'plc.temperature' }).first().waitFor();
     // Suggestions follow the prefix once the last keystroke's answer arrived.
     await menu.locator('li', { hasText: 'plc.pressure' }).waitFor({ state: 'detached' });
     await menu.locator('li', { hasText: 'plc.temperature' }).first().click();
     assert.equal(await input.inputValue(), 'plc.temperature');
-    await input.pressSequentially(', plc.p');
+    await typeForSuggestions(input, 'plc.temperature, plc.p');
     await menu.locator('li', { hasText: 'plc.pressure' }).first().click();
     assert.equal(await input.inputValue(), 'plc.temperature, plc.pressure');
     await closeDialog();
@@ -358,7 +367,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await openNode(page, 'sx.s');
     const streamInput = page.locator('#node-input-metrics');
     await streamInput.fill('');
-    await streamInput.pressSequentially('demo.');
+    await typeForSuggestions(streamInput, 'demo.');
     await page.locator('.red-ui-autoComplete-container li', { hasText: 'demo.temperature' }).first().waitFor();
     await page.keyboard.press('Escape');
     await streamInput.fill('demo.temperature, demo.pressure');
