@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { ParseError, ValidationError } from '../../src/errors';
 import { rowsFromQueryResponse, seriesFromQueryResponse, seriesToChart, tableFromQueryResponse } from '../../src/table';
 import type { KairosQueryResponse, KairosResult, TableOptions } from '../../src/types';
+import { CASES_DIR } from '../helpers/shared';
 
-const CASES = '/work/shared/conformance/cases';
+const CASES = CASES_DIR;
 
 function resp(...queries: KairosResult[][]): KairosQueryResponse {
   return { queries: queries.map((results) => ({ sample_size: 0, results })) };

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type LocalServer } from '../../src/server';
+import { SHARED_DIR } from '../helpers/shared';
 
-const SHARED = process.env.SHARED_DIR ?? path.resolve(__dirname, '../../../shared');
+const SHARED = SHARED_DIR;
 const ALLOWED = new Set(['001-version.json', '054-query-relative.json', '055-query-relative-end.json', '056-query-absolute-start-only.json']);
 
 function replay(url: string): Promise<{ code: number; out: string }> {
