@@ -16,6 +16,17 @@ import { CHROMIUM, ROOT, freePort, startStack, type Stack } from './harness';
 const EXAMPLES = ['end-to-end', 'query', 'write', 'batch', 'stream'] as const;
 const PACKAGE = '@kairos-edge/node-red-proficloud';
 
+/** A screenshot without the transient notifications (import/deploy toasts) over the dialog. */
+async function shoot(page: Page, path: string): Promise<void> {
+  // Hidden, not removed: Node-RED removes them itself when their timer runs out.
+  await page.evaluate(() => $('.red-ui-notification').css('visibility', 'hidden'));
+  await page.screenshot({ path });
+}
+
+function statusLabel(page: Page, id: string): Locator {
+  return page.locator(`g[id="${id}"] .red-ui-flow-node-status-label`);
+}
+
 function nodeGroup(page: Page, id: string): Locator {
   return page.locator(`g.red-ui-flow-node-group[id="${id}"]`);
 }
@@ -207,7 +218,8 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await page.locator('#node-config-proficloud-test').click();
     await result.filter({ hasText: /Connected: KairosDB 1\.3\.0/ }).waitFor();
     assert.ok(await result.evaluate((el) => el.classList.contains('proficloud-test-ok')));
-    if (screenshot) await page.screenshot({ path: join(shots, screenshot) });
+    await result.scrollIntoViewIfNeeded();
+    if (screenshot) await shoot(page, join(shots, screenshot));
     await page.locator('#node-config-dialog-ok').click();
     await page.locator('#node-config-input-urls').waitFor({ state: 'detached' });
     configsFixed.add(configId);
@@ -225,7 +237,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await expectValid(page, '#node-input-maxBatchPoints', '500');
     await expectRed(page, '#node-input-maxDelay', '-1', /0 or more seconds/);
     await expectValid(page, '#node-input-maxDelay', '2');
-    await page.screenshot({ path: join(shots, 'write-dialog.png') });
+    await shoot(page, join(shots, 'write-dialog.png'));
     await closeDialog();
     await openNode(page, 'wx.w');
     await fixConfig('wx.w');
@@ -259,7 +271,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     assert.match((await added.locator('.proficloud-agg-problem').textContent()) ?? '', /parameters need percentile/);
     await added.locator('.proficloud-agg-params').fill('{"percentile":0.95}');
     assert.equal((await added.locator('.proficloud-agg-problem').textContent()) ?? '', '');
-    await page.screenshot({ path: join(shots, 'query-dialog.png') });
+    await shoot(page, join(shots, 'query-dialog.png'));
 
     // Raw JSON starts from the list.
     await page.locator('#node-input-aggMode').selectOption('json');
@@ -287,7 +299,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await expectValid(page, '#node-input-window', '10m');
     await expectRed(page, '#node-input-metrics', ' , ', /at least one metric/);
     await expectValid(page, '#node-input-metrics', 'demo.temperature, demo.pressure');
-    await page.screenshot({ path: join(shots, 'stream-dialog.png') });
+    await shoot(page, join(shots, 'stream-dialog.png'));
     await closeDialog();
     assert.equal((await nodeGroup(page, 'sx.s').locator('.red-ui-flow-node-label').textContent())?.trim(), 'demo.temperature, demo.pressure every 1 s');
 
@@ -297,7 +309,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     await expectValid(page, '#node-input-batchSize', '5000');
     await expectRed(page, '#node-input-timestampColumn', '', /timestamp column/);
     await expectValid(page, '#node-input-timestampColumn', 'Timestamp');
-    await page.screenshot({ path: join(shots, 'batch-dialog.png') });
+    await shoot(page, join(shots, 'batch-dialog.png'));
     await closeDialog();
     assert.match((await nodeGroup(page, 'bx.b').locator('.red-ui-flow-node-label').textContent()) ?? '', /batch write 5000/);
 
@@ -319,16 +331,8 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
       RED.actions.invoke('core:zoom-out');
     });
     // The writer reports each request; the stream emits the written points back.
-    await page.waitForFunction(
-      () => /wrote \d+/.test(document.querySelector('g[id="e2e.w"] .red-ui-flow-node-status-label')?.textContent ?? ''),
-      undefined,
-      { timeout: 20_000 },
-    );
-    await page.waitForFunction(
-      () => / [1-9]\d* points/.test(document.querySelector('g[id="e2e.s"] .red-ui-flow-node-status-label')?.textContent ?? ''),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await statusLabel(page, 'e2e.w').filter({ hasText: /wrote \d+/ }).waitFor({ state: 'visible', timeout: 20_000 });
+    await statusLabel(page, 'e2e.s').filter({ hasText: / [1-9]\d* points/ }).waitFor({ state: 'visible', timeout: 20_000 });
     const dot = await page.locator('g[id="e2e.s"] .red-ui-flow-node-status').getAttribute('class');
     assert.match(dot ?? '', /red-ui-flow-node-status-dot-green/);
     await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: new points' }).filter({ hasText: /array\[[1-9]/ }).first().waitFor({ timeout: 20_000 });
@@ -337,15 +341,15 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
     // Query branch: 10-second averages as chart points.
     await nodeGroup(page, 'e2e.i3').locator('.red-ui-flow-node-button').click();
     await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: chart points' }).filter({ hasText: /array\[[1-9]/ }).first().waitFor();
-    await page.waitForFunction(() => /[1-9]\d* series/.test(document.querySelector('g[id="e2e.q"] .red-ui-flow-node-status-label')?.textContent ?? ''));
-    await page.screenshot({ path: join(shots, 'demo-flow.png') });
+    await statusLabel(page, 'e2e.q').filter({ hasText: /[1-9]\d* series/ }).waitFor({ state: 'visible' });
+    await shoot(page, join(shots, 'demo-flow.png'));
 
     // Batch example: CSV text in, a write report with the written count out.
     await showWorkspace(page, tabs.batch);
     await page.evaluate(() => RED.actions.invoke('core:zoom-reset'));
     await nodeGroup(page, 'bx.i1').locator('.red-ui-flow-node-button').click();
     await page.locator('.red-ui-debug-msg').filter({ hasText: 'node: write report' }).filter({ hasText: /written: 5\b/ }).first().waitFor();
-    await page.waitForFunction(() => /wrote \d+/.test(document.querySelector('g[id="bx.b"] .red-ui-flow-node-status-label')?.textContent ?? ''));
+    await statusLabel(page, 'bx.b').filter({ hasText: /wrote \d+/ }).waitFor({ state: 'visible' });
   });
 
   it('suggests metric names from the deployed server while typing', async function () {
@@ -386,4 +390,4 @@ declare const RED: {
   sidebar: { show(id: string): void };
   actions: { invoke(name: string): void };
 };
-declare const $: (selector: string) => { html(): string | undefined; trigger(event: string): void };
+declare const $: (selector: string) => { html(): string | undefined; trigger(event: string): void; css(name: string, value: string): void };
