@@ -173,17 +173,23 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
-      // Nodes without a tab of their own follow the mouse until dropped on the canvas.
-      await page.mouse.move(450, 220);
-      await page.mouse.click(450, 220);
-      const ids = await page.evaluate(() => {
-        const out: string[] = [];
-        RED.nodes.eachNode((n) => {
-          out.push(n.id);
-        });
-        return out;
-      });
+      // Nodes without a tab of their own follow the mouse until dropped on the canvas; the drop only
+      // takes once the editor has attached them to the pointer, so click until they are in the workspace.
       const prefix = { 'end-to-end': 'e2e.', query: 'qx.', write: 'wx.', batch: 'bx.', stream: 'sx.' }[example];
+      let ids: string[] = [];
+      for (let attempt = 0; attempt < 25; attempt++) {
+        await page.mouse.move(450 + attempt, 220);
+        await page.mouse.click(450 + attempt, 220);
+        ids = await page.evaluate(() => {
+          const out: string[] = [];
+          RED.nodes.eachNode((n) => {
+            out.push(n.id);
+          });
+          return out;
+        });
+        if (ids.some((id) => id.startsWith(prefix))) break;
+        await page.waitForTimeout(200);
+      }
       assert.ok(ids.some((id) => id.startsWith(prefix)), `nothing from ${example} was imported: ${ids.join(', ')}`);
       const nodeId = { 'end-to-end': 'e2e.w', query: 'qx.q1', write: 'wx.w', batch: 'bx.b', stream: 'sx.s' }[example];
       tabs[example] = await tabOf(page, nodeId);
