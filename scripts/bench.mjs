@@ -49,9 +49,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 /** Runs one driver (`node --expose-gc --import tsx bench/<file> ...`) and returns its last JSON line. */
-function driver(file, driverArgs, env = {}) {
+function driver(file, driverArgs, env = {}, nodeFlags = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench', file), ...driverArgs.map(String)], {
+    const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', join(root, 'bench', file), ...driverArgs.map(String)], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -229,16 +229,21 @@ async function paged() {
   const points = smoke ? 2000 : quick ? 100_000 : 1_000_000;
   const metrics = smoke ? 2 : 10;
   const out = [];
-  for (const pageSize of smoke ? ['10m'] : ['1d', '6h']) {
-    const r = await driver('nodes.ts', ['paged', points, metrics, pageSize]);
-    verdict(`5. paged query of ${fmt.n(r.points)} points < 300 MB RSS (pageSize ${pageSize})`, `peak ${fmt.mb(r.peakRss)} MB`, r.peakRss < 300 * 1048576);
-    out.push([fmt.n(r.points), pageSize, fmt.n(r.pages), fmt.ms(r.ms), fmt.rate(r.pointsPerSec), fmt.mb(r.rssBeforeQuery), fmt.mb(r.peakRss)]);
+  // [pageSize, V8 heap limit in MB or undefined for Node's default (sized from the machine's RAM)]
+  const cases = smoke ? [['10m']] : [['1d'], ['6h'], ['1h'], ['1d', 128], ['6h', 128]];
+  for (const [pageSize, heapMB] of cases) {
+    const r = await driver('nodes.ts', ['paged', points, metrics, pageSize], {}, heapMB ? [`--max-old-space-size=${heapMB}`] : []);
+    const heap = heapMB ? `--max-old-space-size=${heapMB}` : 'default';
+    verdict(`5. paged query of ${fmt.n(r.points)} points < 300 MB RSS (pageSize ${pageSize}, heap ${heap})`, `peak ${fmt.mb(r.peakRss)} MB`, r.peakRss < 300 * 1048576);
+    out.push([fmt.n(r.points), pageSize, heap, fmt.n(r.pages), fmt.ms(r.ms), fmt.rate(r.pointsPerSec), fmt.mb(r.rssBeforeQuery), fmt.mb(r.peakRss)]);
   }
   section(
     '5. Huge ranges: paged query node',
     `proficloud-query in paged, on-demand mode (msg.next after each page), rows output; the points are seeded inside the server's process, so the Node-RED process holds only Node-RED and the nodes. ` +
       `Every page's values are counted against the total.\n\n` +
-      table(['points', 'pageSize', 'pages', 'ms', 'points/s', 'RSS before MB', 'peak RSS MB'], out),
+      table(['points', 'pageSize', 'V8 heap limit', 'pages', 'ms', 'points/s', 'RSS before MB', 'peak RSS MB'], out) +
+      `\n\nWith Node's default heap limit (sized from this machine's ${(totalmem() / 2 ** 30).toFixed(0)} GiB) V8 lets garbage from earlier pages pile up before collecting; ` +
+      `the live heap stays flat from page to page (checked with heap snapshots while writing this benchmark).`,
   );
 }
 
