@@ -5,14 +5,11 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ValidationError } from '../src/errors';
 import { metricsFromRows, normalizePushArray, type PushBuildResult } from '../src/push';
-import type { Row, WriteResult } from '../src/types';
-import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
-import { parseTags } from './lib/parse';
-import { enforceLimits } from './lib/limits';
-import { asError, syntheticMsg } from './lib/props';
-import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { buffering, busy, failed, ok, translate } from './lib/status';
-import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer } from './lib/writer';
+import type { Row } from '../src/types';
+import type { Service } from './lib/connection';
+import { asError } from './lib/props';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node';
 
 interface BatchDef extends NodeDef {
   server?: string;
@@ -26,7 +23,6 @@ interface BatchDef extends NodeDef {
   report?: boolean;
 }
 
-const CLOSE_TIMEOUT_MS = 4000;
 /** Individually reported invalid cells per message; the rest are summarised in one more error. */
 const MAX_REPORTED = 50;
 const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -49,61 +45,16 @@ function csvCell(value: string): string | number | null {
 export = function register(RED: NodeAPI): void {
   function ProficloudBatch(this: Node, def: BatchDef): void {
     RED.nodes.createNode(this, def);
-    setup(this, def);
-  }
-
-  function setup(node: Node, def: BatchDef): void {
-    const report = def.report !== false;
     const tsColumn = (def.timestampColumn || 'Timestamp').trim() || 'Timestamp';
     const maxRows = positiveInt(def.maxRows, 100_000);
     const delimiter = def.csvDelimiter === '\\t' ? '\t' : def.csvDelimiter || ',';
-    let config: ProficloudConfigNode | undefined;
-    let writerPromise: Promise<Writer> | undefined;
-
-    function onResult(result: WriteResult): void {
-      config?.reportOk();
-      if (result.errors.length) node.error(asError(new ValidationError('write', result.rejected, `server rejected: ${result.errors.join('; ')}`)), syntheticMsg(node, 'batch'));
-      node.status(ok(translate(RED, 'proficloud-batch.status.written', 'wrote __count__', { count: result.written })));
-      if (report) node.send({ topic: 'batch', payload: result });
-    }
-
-    try {
-      config = configNodeOf(RED, def.server);
-      config.register(node);
-      const cfg = config;
-      writerPromise = cfg.getService().then((service) =>
-        openWriter(RED, node, service, {
-          maxBatchPoints: positiveInt(def.batchSize, 5000),
-          // Batches arrive complete; a short delay only merges messages sent back to back.
-          maxDelayMs: 100,
-          durable: def.outbox !== false,
-          maxBytes: Math.round((Number(def.outboxMaxMB) > 0 ? Number(def.outboxMaxMB) : 100) * 1024 * 1024),
-          overflow: def.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest',
-          onResult,
-          onStatus: (s) => {
-            if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
-            else if (s.buffered > 0) node.status(buffering(translate(RED, 'proficloud-batch.status.buffered', 'buffered __count__', { count: s.buffered }), s.lastError));
-          },
-          onFailure: (err) => {
-            const e = asError(err);
-            cfg.reportFailure(e);
-            node.status(failed(e));
-            node.error(e, syntheticMsg(node, 'batch'));
-          },
-          onDrop: (points, reason) => node.warn(`outbox full: dropped ${points} points (${reason})`),
-        }),
-      );
-      writerPromise.catch((err: unknown) => node.status(failed(err)));
-    } catch (err) {
-      node.status(failed(err));
-    }
 
     function checkRows(count: number): void {
       if (count > maxRows) throw new ValidationError('msg.payload', `${count} rows`, `exceeds the limit of ${maxRows} rows per message; split it or raise "max. rows"`);
     }
 
     function build(msg: NodeMessage, service: Service): PushBuildResult {
-      const tags = tagsOrFallback({ ...service.defaultTags, ...parseTags(msg.tags, 'msg.tags') });
+      const tags = messageTags(msg, service);
       let payload = msg.payload;
       if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
       if (typeof payload === 'string') {
@@ -125,37 +76,22 @@ export = function register(RED: NodeAPI): void {
       return metricsFromRows(payload as Row[], { timestampColumnName: tsColumn, tags, zone: service.timeZone });
     }
 
-    async function handle(msg: NodeMessage): Promise<Error[]> {
-      if (!config || !writerPromise) throw new ValidationError('server', def.server, 'no proficloud-config node is selected or it is not deployed');
-      const service = await config.getService();
-      assertWritable(service);
-      const built = enforceLimits(build(msg, service));
-      if (built.metrics.length) {
-        const writer = await writerPromise;
-        node.status(busy(translate(RED, 'proficloud-batch.status.queued', 'queued __count__', { count: built.metrics.reduce((n, m) => n + (m.datapoints?.length ?? 1), 0) })));
-        await writer.enqueue(built.metrics);
-      }
-      return validationErrors(built.errors, MAX_REPORTED);
-    }
-
-    node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
-      handle(msg).then(
-        (problems) => {
-          for (const p of problems) node.error(p, msg);
-          done();
-        },
-        (err: unknown) => {
-          const e = asError(err);
-          node.status(failed(e));
-          done(e);
-        },
-      );
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      config?.deregister(node);
-      const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS)) : Promise.resolve();
-      closing.catch((err: unknown) => node.warn(asError(err).message)).finally(() => done());
+    setupWriteNode(RED, this, {
+      type: 'proficloud-batch',
+      topic: 'batch',
+      server: def.server,
+      report: def.report !== false,
+      queue: {
+        maxBatchPoints: positiveInt(def.batchSize, 5000),
+        // Batches arrive complete; a short delay only merges messages sent back to back.
+        maxDelayMs: 100,
+        durable: def.outbox !== false,
+        maxBytes: Math.round((Number(def.outboxMaxMB) > 0 ? Number(def.outboxMaxMB) : 100) * 1024 * 1024),
+        overflow: overflowPolicy(def.overflow),
+      },
+      maxReported: MAX_REPORTED,
+      showQueued: true,
+      build,
     });
   }
 
