@@ -166,23 +166,23 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
       b.reject(`metric[${i}]: must be an object {name, tags, datapoints} (got ${describeValue(m)})`, 1);
       return;
     }
-    const points = collectPoints(m);
+    const points = pointCount(m);
     const label = typeof m.name === 'string' && m.name !== '' ? `metric "${m.name}"` : `metric[${i}]`;
     if (typeof m.name !== 'string' || m.name.trim() === '') {
-      b.reject(`metric[${i}].name: must be a non-empty string (got ${describeValue(m.name)})`, Math.max(1, points.length));
+      b.reject(`metric[${i}].name: must be a non-empty string (got ${describeValue(m.name)})`, Math.max(1, points));
       return;
     }
     const hasTags = isPlainObject(m.tags) && Object.keys(m.tags).length > 0;
     const tagsIn = hasTags ? m.tags : defaults;
     const tagProblem = tagsIn === undefined ? `${label} tags: every metric needs at least one tag (got ${describeValue(m.tags)})` : tagError(tagsIn, `${label} tags`);
     if (tagProblem) {
-      b.reject(tagProblem, Math.max(1, points.length));
+      b.reject(tagProblem, Math.max(1, points));
       return;
     }
     let type: KairosDataType | undefined;
     if (m.type !== undefined) {
       if (!DATA_TYPES.includes(m.type as KairosDataType)) {
-        b.reject(`${label} type: must be one of ${DATA_TYPES.join(', ')} (got ${describeValue(m.type)})`, Math.max(1, points.length));
+        b.reject(`${label} type: must be one of ${DATA_TYPES.join(', ')} (got ${describeValue(m.type)})`, Math.max(1, points));
         return;
       }
       type = m.type as KairosDataType;
@@ -190,7 +190,7 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
     let ttl: number | undefined;
     if (m.ttl !== undefined) {
       if (typeof m.ttl !== 'number' || !Number.isSafeInteger(m.ttl) || m.ttl < 0) {
-        b.reject(`${label} ttl: must be an integer number of seconds >= 0 (got ${describeValue(m.ttl)})`, Math.max(1, points.length));
+        b.reject(`${label} ttl: must be an integer number of seconds >= 0 (got ${describeValue(m.ttl)})`, Math.max(1, points));
         return;
       }
       ttl = m.ttl;
@@ -199,26 +199,46 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
       b.reject(`${label} datapoints: must be an array of [timestamp, value] (got ${describeValue(m.datapoints)})`, 1);
     }
     const tags = coerceTags(tagsIn as Record<string, unknown>);
-    for (const p of points) {
+    const name = m.name;
+    const slowPoint = (p: RawPoint): void => {
       if (p.bad) {
         b.reject(`${label} ${p.field}: must be [timestamp, value] or [timestamp, value, type] (got ${describeValue(p.bad)})`, 1);
-        continue;
+        return;
       }
       let pointType = type;
       if (p.type !== undefined) {
         if (!DATA_TYPES.includes(p.type as KairosDataType)) {
           b.reject(`${label} ${p.field}[2]: type must be one of ${DATA_TYPES.join(', ')} (got ${describeValue(p.type)})`, 1);
-          continue;
+          return;
         }
         pointType = p.type as KairosDataType;
       }
       const ts = timestampProblem(p.ts);
       if (ts) {
         b.reject(`${label} ${p.tsField}: ${ts} (got ${describeValue(p.ts)})`, 1);
-        continue;
+        return;
       }
-      b.add(m.name, tags, p.ts as number, p.value, pointType, p.valueField, ttl);
+      b.add(name, tags, p.ts as number, p.value, pointType, p.valueField, ttl);
+    };
+    // Plain [timestamp, number] points of a double (or untyped) metric skip the per-point checks'
+    // objects and strings; the series is looked up once, in the order the general path would create it.
+    const plainDouble = type === undefined || type === 'double';
+    let doubles: Array<[number, PointValue]> | undefined;
+    const dps: unknown[] = Array.isArray(m.datapoints) ? m.datapoints : [];
+    for (let j = 0; j < dps.length; j++) {
+      const p = dps[j];
+      if (plainDouble && Array.isArray(p) && p.length === 2) {
+        const t = p[0];
+        const v = p[1];
+        if (typeof v === 'number' && Number.isFinite(v) && typeof t === 'number' && Number.isSafeInteger(t) && t > 0) {
+          (doubles ??= b.series(name, tags, tagKey(tags), 'double', ttl)).push([t, v]);
+          continue;
+        }
+      }
+      slowPoint(rawPoint(p, j));
     }
+    const single = singlePoint(m);
+    if (single) slowPoint(single);
   });
   return b.result();
 }
@@ -233,21 +253,22 @@ interface RawPoint {
   bad?: unknown;
 }
 
-function collectPoints(m: Record<string, unknown>): RawPoint[] {
-  const out: RawPoint[] = [];
-  if (Array.isArray(m.datapoints)) {
-    m.datapoints.forEach((p: unknown, j: number) => {
-      const field = `datapoints[${j}]`;
-      if (!Array.isArray(p) || p.length < 2 || p.length > 3) out.push({ ts: undefined, value: undefined, field, tsField: field, valueField: field, bad: p ?? null });
-      else out.push({ ts: p[0], value: p[1], type: p[2], field, tsField: `${field}[0]`, valueField: `${field}[1]` });
-    });
-  }
-  // The single-point form; KairosDB reads `time` as an alias that wins over `timestamp`.
+/** Number of points a metric object carries (datapoints plus the single-point form). */
+function pointCount(m: Record<string, unknown>): number {
+  return (Array.isArray(m.datapoints) ? m.datapoints.length : 0) + (singlePoint(m) ? 1 : 0);
+}
+
+function rawPoint(p: unknown, j: number): RawPoint {
+  const field = `datapoints[${j}]`;
+  if (!Array.isArray(p) || p.length < 2 || p.length > 3) return { ts: undefined, value: undefined, field, tsField: field, valueField: field, bad: p ?? null };
+  return { ts: p[0], value: p[1], type: p[2], field, tsField: `${field}[0]`, valueField: `${field}[1]` };
+}
+
+/** The single-point form; KairosDB reads `time` as an alias that wins over `timestamp`. */
+function singlePoint(m: Record<string, unknown>): RawPoint | undefined {
   const ts = m.time ?? m.timestamp;
-  if (ts !== undefined || m.value !== undefined) {
-    out.push({ ts, value: m.value, field: 'timestamp/value', tsField: m.time !== undefined ? 'time' : 'timestamp', valueField: 'value' });
-  }
-  return out;
+  if (ts === undefined && m.value === undefined) return undefined;
+  return { ts, value: m.value, field: 'timestamp/value', tsField: m.time !== undefined ? 'time' : 'timestamp', valueField: 'value' };
 }
 
 /** Groups accepted points into metrics and collects the messages for rejected ones. */
@@ -479,15 +500,15 @@ export function splitPush(metrics: KairosPushMetric[], maxPointsPerRequest: numb
     room = maxPointsPerRequest;
   };
   for (const m of metrics) {
-    let points = toDatapoints(m);
-    if (points.length === 0) continue;
-    while (points.length > 0) {
+    const points = toDatapoints(m);
+    const { timestamp: _t, value: _v, ...rest } = m;
+    // Walk the points with an offset: slicing off the remainder each time copies it again and again.
+    for (let from = 0; from < points.length; ) {
       if (room === 0) flush();
-      const take = points.length <= room ? points : points.slice(0, room);
-      const { timestamp: _t, value: _v, ...rest } = m;
-      current.push({ ...rest, datapoints: take });
-      room -= take.length;
-      points = points.length <= take.length ? [] : points.slice(take.length);
+      const take = Math.min(room, points.length - from);
+      current.push({ ...rest, datapoints: take === points.length ? points : points.slice(from, from + take) });
+      room -= take;
+      from += take;
     }
   }
   flush();

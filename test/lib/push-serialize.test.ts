@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { metricsFromRows, serializePush, serializePushToBuffer } from '../../src/push';
+import { metricsFromRows, normalizePushArray, serializePush, serializePushToBuffer, splitPush } from '../../src/push';
 import type { KairosPushMetric, PointValue, Row } from '../../src/types';
 
 const T = 1767225600000;
@@ -144,5 +144,39 @@ describe('metricsFromRows fast path', () => {
     assert.equal(out.metrics.length, 0);
     assert.equal(out.rejected, 1);
     assert.match(out.errors[0], /zone/);
+  });
+});
+
+describe('normalizePushArray and splitPush fast paths', () => {
+  it('keeps plain numeric points, series order and every per-point message of the general path', () => {
+    const out = normalizePushArray([
+      { name: 'a', tags, datapoints: [[T, 1], [T + 1, 'x'], [T + 2, 2], [0, 3], [T + 3, NaN], [T + 4, 5, 'long'], [T + 5], null] },
+      { name: 'l', tags, type: 'long', datapoints: [[T, 7], [T + 1, 7.5]] },
+      { name: 'a', tags, timestamp: T + 9, value: 9 },
+    ]);
+    assert.deepEqual(
+      out.metrics.map((m) => [m.name, m.type, m.datapoints]),
+      [
+        ['a', 'double', [[T, 1], [T + 2, 2], [T + 9, 9]]],
+        ['a', 'string', [[T + 1, 'x']]],
+        ['a', 'long', [[T + 4, 5]]],
+        ['l', 'long', [[T, 7]]],
+      ],
+    );
+    assert.equal(out.rejected, 5);
+    assert.deepEqual(out.errors, [
+      'metric "a" datapoints[3][0]: timestamp must be after 1970-01-01T00:00:00Z (got 0)',
+      `metric "a" datapoints[4][1] at ${T + 3}: must be a finite number (got NaN)`,
+      'metric "a" datapoints[6]: must be [timestamp, value] or [timestamp, value, type] (got array(1))',
+      'metric "a" datapoints[7]: timestamp must be epoch milliseconds (a finite number) (got undefined)',
+      `metric "l" datapoints[1][1] at ${T + 1}: must be an integer for a long series (got 7.5)`,
+    ]);
+  });
+
+  it('splits a large metric into consecutive slices without losing or repeating points', () => {
+    const datapoints = Array.from({ length: 25_003 }, (_, i) => [T + i, i] as [number, number]);
+    const batches = splitPush([{ name: 'x', tags, type: 'double', datapoints }, { name: 'y', tags, type: 'double', datapoints: [[T, 1]] }], 10_000);
+    assert.deepEqual(batches.map((b) => b.map((m) => m.datapoints?.length)), [[10_000], [10_000], [5_003, 1]]);
+    assert.deepEqual(batches.flat().filter((m) => m.name === 'x').flatMap((m) => m.datapoints), datapoints);
   });
 });
