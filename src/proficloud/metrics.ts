@@ -73,3 +73,12 @@ function checkOpts(opts: ProficloudConnectorOptions): ProficloudConnectorOptions
   }
   return opts;
 }
+
+/**
+ * The seed's `ProficloudMetrics`: the Python package had one class per service module (`tsd`, `ewima`);
+ * here both are KairosConnector presets, so the name maps each module to its factory.
+ */
+export const ProficloudMetrics = Object.freeze({
+  tsd: createTsdConnector,
+  ewima: createEwimaConnector,
+});
