@@ -85,7 +85,8 @@ export function timeAll(buf: Buffer, exp: Expected, reps: number, methods = Obje
     const order = methods.map((_, i) => methods[(i + r) % methods.length]);
     const run: Record<string, number> = {};
     for (const m of order) {
-      gc();
+      // No forced gc() here: code runs slower right after a full collection, which hurt the small
+      // sizes of every JS method but not the native JSON.parse; rotation spreads leftover garbage evenly.
       const t0 = process.hrtime.bigint();
       METHODS[m](buf, exp);
       run[m] = Number(process.hrtime.bigint() - t0) / 1e6;
