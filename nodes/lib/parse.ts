@@ -27,10 +27,14 @@ export function relativeToMs(rel: RelativeTime): number {
   return rel.value * UNIT_MS[rel.unit];
 }
 
+/** 'M' (months) and 'm' (minutes) differ only by case, so the exact spelling is tried first. */
+function unitAlias(name: string): TimeUnit | undefined {
+  return UNIT_ALIASES[name] ?? UNIT_ALIASES[name.toLowerCase()];
+}
+
 export function toTimeUnit(raw: unknown, field: string): TimeUnit {
   if (typeof raw === 'string') {
-    // 'M' (months) and 'm' (minutes) differ only by case, so try the exact spelling first.
-    const unit = UNIT_ALIASES[raw] ?? UNIT_ALIASES[raw.toLowerCase()];
+    const unit = unitAlias(raw);
     if (unit) return unit;
   }
   throw new ValidationError(field, raw, 'unknown time unit; use milliseconds, seconds, minutes, hours, days, weeks, months or years');
@@ -49,7 +53,7 @@ export function tryRelative(raw: unknown, field: string): RelativeTime | undefin
   if (typeof raw !== 'string') return undefined;
   const m = RELATIVE_RE.exec(raw);
   if (!m) return undefined;
-  const unit = UNIT_ALIASES[m[2]] ?? UNIT_ALIASES[m[2].toLowerCase()];
+  const unit = unitAlias(m[2]);
   if (!unit) return undefined;
   return { value: Number(m[1]), unit };
 }
@@ -89,6 +93,26 @@ function splitPairs(text: string): string[] {
   return text.split(/[,;\n]/).map((s) => s.trim()).filter(Boolean);
 }
 
+/** "key=value" into its trimmed halves; both must be non-empty. */
+function keyValue(pair: string, field: string, expected: string): [string, string] {
+  const eq = pair.indexOf('=');
+  if (eq <= 0 || eq === pair.length - 1) throw new ValidationError(field, pair, expected);
+  return [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+}
+
+/** JSON typed into the editor or set on msg; `shown` is the value the error names (the untrimmed input). */
+function parseJson(text: string, field: string, shown: unknown = text): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(field, shown, 'is not valid JSON');
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
 /** Write tags: a JSON object or "k=v, k2=v2"; every value becomes a non-empty string. */
 export function parseTags(raw: unknown, field: string): Tags {
   if (raw === undefined || raw === null || raw === '') return {};
@@ -97,22 +121,17 @@ export function parseTags(raw: unknown, field: string): Tags {
     const text = raw.trim();
     if (!text) return {};
     if (text.startsWith('{')) {
-      try {
-        obj = JSON.parse(text);
-      } catch {
-        throw new ValidationError(field, raw, 'is not valid JSON');
-      }
+      obj = parseJson(text, field, raw);
     } else {
       const tags: Tags = {};
       for (const pair of splitPairs(text)) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0 || eq === pair.length - 1) throw new ValidationError(field, pair, 'expected key=value');
-        tags[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+        const [k, v] = keyValue(pair, field, 'expected key=value');
+        tags[k] = v;
       }
       return tags;
     }
   }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
+  if (!isRecord(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
   const tags: Tags = {};
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ValidationError(`${field}.${k}`, v, 'tag value must be a string, number or boolean');
@@ -129,22 +148,14 @@ export function parseTagFilter(raw: unknown, field: string): TagFilter | undefin
   if (typeof raw === 'string' && !raw.trim().startsWith('{')) {
     const filter: TagFilter = {};
     for (const pair of splitPairs(raw)) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0 || eq === pair.length - 1) throw new ValidationError(field, pair, 'expected key=value or key=v1|v2');
-      const values = pair.slice(eq + 1).split('|').map((v) => v.trim()).filter(Boolean);
-      filter[pair.slice(0, eq).trim()] = values.length === 1 ? values[0] : values;
+      const [k, alternatives] = keyValue(pair, field, 'expected key=value or key=v1|v2');
+      const values = alternatives.split('|').map((v) => v.trim()).filter(Boolean);
+      filter[k] = values.length === 1 ? values[0] : values;
     }
     return Object.keys(filter).length ? filter : undefined;
   }
-  let obj: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      obj = JSON.parse(raw);
-    } catch {
-      throw new ValidationError(field, raw, 'is not valid JSON');
-    }
-  }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value(s)');
+  const obj = typeof raw === 'string' ? parseJson(raw, field) : raw;
+  if (!isRecord(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value(s)');
   const filter: TagFilter = {};
   for (const [k, v] of Object.entries(obj)) {
     if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) filter[k] = v.map(String);
@@ -165,22 +176,15 @@ export interface AggregatorRow {
 /** Aggregators from the editor list, a JSON string, or an array of KairosDB aggregator objects. */
 export function parseAggregators(raw: unknown, field: string): Aggregator[] | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  let list: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      list = JSON.parse(raw);
-    } catch {
-      throw new ValidationError(field, raw, 'is not valid JSON');
-    }
-  }
+  const list = typeof raw === 'string' ? parseJson(raw, field) : raw;
   if (!Array.isArray(list)) throw new ValidationError(field, raw, 'must be an array of aggregators');
   if (list.length === 0) return undefined;
   return list.map((item, i) => toAggregator(item, `${field}[${i}]`));
 }
 
 function toAggregator(item: unknown, field: string): Aggregator {
-  if (!item || typeof item !== 'object' || Array.isArray(item)) throw new ValidationError(field, item, 'aggregator must be an object with a name');
-  const src = item as Record<string, unknown>;
+  if (!isRecord(item)) throw new ValidationError(field, item, 'aggregator must be an object with a name');
+  const src = item;
   if (typeof src.name !== 'string' || !src.name.trim()) throw new ValidationError(`${field}.name`, src.name, 'aggregator name is required');
   const agg: Aggregator = { name: src.name.trim() };
   // Editor rows carry sampling as value + unit + a JSON params string; KairosDB objects pass through.
@@ -192,13 +196,8 @@ function toAggregator(item: unknown, field: string): Aggregator {
       agg.sampling = { value, unit: toTimeUnit(src.unit ?? 'minutes', `${field}.unit`) };
     }
     if (typeof src.params === 'string' && src.params.trim()) {
-      let params: unknown;
-      try {
-        params = JSON.parse(src.params);
-      } catch {
-        throw new ValidationError(`${field}.params`, src.params, 'is not valid JSON');
-      }
-      if (!params || typeof params !== 'object' || Array.isArray(params)) throw new ValidationError(`${field}.params`, src.params, 'must be a JSON object');
+      const params = parseJson(src.params, `${field}.params`);
+      if (!isRecord(params)) throw new ValidationError(`${field}.params`, src.params, 'must be a JSON object');
       Object.assign(agg, params);
     }
     return agg;
@@ -214,14 +213,7 @@ export function parseGroupBy(raw: unknown, field: string): GroupBy[] | undefined
     const tags = raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
     return tags.length ? [{ name: 'tag', tags }] : undefined;
   }
-  let list: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      list = JSON.parse(raw);
-    } catch {
-      throw new ValidationError(field, raw, 'is not valid JSON');
-    }
-  }
+  const list = typeof raw === 'string' ? parseJson(raw, field) : raw;
   if (!Array.isArray(list)) throw new ValidationError(field, raw, 'must be an array of group_by objects or a list of tag names');
   return list.map((g, i) => {
     if (!g || typeof g !== 'object' || typeof (g as GroupBy).name !== 'string') throw new ValidationError(`${field}[${i}]`, g, 'group_by entry needs a name');
