@@ -12,6 +12,8 @@ interface CliOptions {
   host: string;
   dataDir?: string;
   token?: string;
+  /** --help: print usage to stdout and exit 0 instead of starting. */
+  help?: boolean;
 }
 
 const USAGE = 'usage: kairosdb-local [--port N] [--host ADDR] [--data DIR] [--token T]';
@@ -47,7 +49,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         break;
       case '--help':
       case '-h':
-        throw new Error(USAGE);
+        out.help = true;
+        break;
       default:
         throw new Error(`unknown option ${JSON.stringify(flag)}\n${USAGE}`);
     }
@@ -62,6 +65,10 @@ async function main(): Promise<void> {
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n  defaults: --port 8080 --host 127.0.0.1, memory only without --data; token also from KAIROSDB_LOCAL_TOKEN\n`);
+    process.exit(0);
   }
   const server = await startServer({
     port: opts.port,
