@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, readBack, startHelper, stopHelper, until } from './harness';
+import { callsOf, errorsOf, helper, loadWithOutput, readBack, until, useNodeRedAndKairos } from './harness';
 
 const T0 = Date.UTC(2024, 2, 1, 0, 0, 0);
 
@@ -13,24 +12,10 @@ function written(reports: Array<Record<string, unknown>>): number {
 }
 
 describe('proficloud-batch node', function () {
-  let server: LocalServer;
+  const env = useNodeRedAndKairos();
 
-  before(async function () {
-    await startHelper();
-    server = await kairos();
-  });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
-
-  async function load(b: Record<string, unknown>, cfgExtra: Record<string, unknown> = { defaultTags: 'site=p1' }): Promise<Array<Record<string, unknown>>> {
-    await helper.load(builtNodes(), [configNode(server.url, cfgExtra), b, { id: 'out', type: 'helper' }]);
-    return collect(helper.getNode('out'));
+  function load(b: Record<string, unknown>, cfgExtra: Record<string, unknown> = { defaultTags: 'site=p1' }): Promise<Array<Record<string, unknown>>> {
+    return loadWithOutput(env.server.url, b, cfgExtra);
   }
 
   it('row objects: every column but the timestamp is a metric, split into requests of the configured size', async function () {
@@ -40,21 +25,21 @@ describe('proficloud-batch node', function () {
     await until(() => written(reports) === 10);
     const requests = reports.reduce((n, m) => n + (m.payload as { requests: number }).requests, 0);
     assert.ok(requests >= 3, `10 points in requests of 4 need 3 requests, got ${requests}`);
-    assert.deepEqual((await readBack(server.url, 'b1.b')).map((p) => p[1]), [0, 2, 4, 6, 8]);
+    assert.deepEqual((await readBack(env.server.url, 'b1.b')).map((p) => p[1]), [0, 2, 4, 6, 8]);
   });
 
   it('custom timestamp column and ISO strings in the config time zone', async function () {
     const reports = await load(batchNode({ timestampColumn: 'time' }), { defaultTags: 'site=p1', timeZone: 'Europe/Berlin' });
     helper.getNode('b').receive({ payload: [{ time: '2024-03-01 01:00:00', 'b2.x': 5 }] });
     await until(() => written(reports) === 1);
-    assert.deepEqual(await readBack(server.url, 'b2.x'), [[T0, 5]]);
+    assert.deepEqual(await readBack(env.server.url, 'b2.x'), [[T0, 5]]);
   });
 
   it('native KairosDB push array', async function () {
     const reports = await load(batchNode());
     helper.getNode('b').receive({ payload: [{ name: 'b3.native', tags: { dev: 'x' }, datapoints: [[T0, 1], [T0 + 1, 2]] }] });
     await until(() => written(reports) === 2);
-    assert.deepEqual(await readBack(server.url, 'b3.native', { dev: ['x'] }), [[T0, 1], [T0 + 1, 2]]);
+    assert.deepEqual(await readBack(env.server.url, 'b3.native', { dev: ['x'] }), [[T0, 1], [T0 + 1, 2]]);
   });
 
   it('CSV text with a header line; numbers parsed, empty cells skipped, semicolon delimiter', async function () {
@@ -62,8 +47,8 @@ describe('proficloud-batch node', function () {
     const csv = `Timestamp;b4.t;b4.s\n${T0};1.5;on\n${T0 + 1000};;off\n`;
     helper.getNode('b').receive({ payload: csv, tags: { line: '7' } });
     await until(() => written(reports) === 3);
-    assert.deepEqual(await readBack(server.url, 'b4.t', { line: ['7'] }), [[T0, 1.5]]);
-    assert.deepEqual(await readBack(server.url, 'b4.s'), [[T0, 'on'], [T0 + 1000, 'off']]);
+    assert.deepEqual(await readBack(env.server.url, 'b4.t', { line: ['7'] }), [[T0, 1.5]]);
+    assert.deepEqual(await readBack(env.server.url, 'b4.s'), [[T0, 'on'], [T0 + 1000, 'off']]);
   });
 
   it('invalid cells are reported one by one; the valid cells are written', async function () {
@@ -80,7 +65,7 @@ describe('proficloud-batch node', function () {
     assert.equal(errs.length, 2);
     assert.match(errs.join('\n'), /rows\[1\]\.Timestamp.*"garbage"/);
     assert.match(errs.join('\n'), /b5\.v.*NaN/);
-    assert.deepEqual((await readBack(server.url, 'b5.v')).map((p) => p[1]), [1, 4]);
+    assert.deepEqual((await readBack(env.server.url, 'b5.v')).map((p) => p[1]), [1, 4]);
   });
 
   it('refuses oversized messages, wrong payload types, CSV without the timestamp column', async function () {
@@ -98,6 +83,6 @@ describe('proficloud-batch node', function () {
     assert.match(errs, /msg\.payload.*no rows/);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(reports.length, 0);
-    assert.deepEqual(await readBack(server.url, 'b6.x'), []);
+    assert.deepEqual(await readBack(env.server.url, 'b6.x'), []);
   });
 });

@@ -1,30 +1,22 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, configNode, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, configNode, helper, kairos, lastStatus, seed, until, useNodeRedAndKairos } from './harness';
 
 describe('proficloud-config node', function () {
-  let server: LocalServer;
+  const env = useNodeRedAndKairos();
   let secured: LocalServer;
   const TOKEN = 'c2VrcmV0LWlkOnNla3JldC1wdw==';
 
   before(async function () {
-    await startHelper();
-    server = await kairos();
     secured = await kairos({ token: TOKEN });
   });
   after(async function () {
-    await server.close();
     await secured.close();
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
   });
 
   it('registers with the exact type name and pushes connected status to its user nodes', async function () {
     const flow = [
-      configNode(server.url),
+      configNode(env.server.url),
       { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'm1', metricsType: 'str', start: '1h', startType: 'str', output: 'rows', wires: [[]] },
       { id: 'w', type: 'proficloud-write', server: 'cfg', outbox: false, wires: [] },
     ];
@@ -44,8 +36,8 @@ describe('proficloud-config node', function () {
   });
 
   it('test-connection reports the server version for the editor form values', async function () {
-    await helper.load(builtNodes(), [configNode(server.url)]);
-    const res = await helper.request().post('/proficloud-ts/test-connection').send({ service: 'kairosdb', urls: server.url, authMode: 'none' });
+    await helper.load(builtNodes(), [configNode(env.server.url)]);
+    const res = await helper.request().post('/proficloud-ts/test-connection').send({ service: 'kairosdb', urls: env.server.url, authMode: 'none' });
     assert.equal(res.status, 200);
     const body = res.body as { ok: boolean; version?: string; health?: { ok: boolean } };
     assert.equal(body.ok, true);
@@ -54,7 +46,7 @@ describe('proficloud-config node', function () {
   });
 
   it('test-connection names the bad field and value', async function () {
-    await helper.load(builtNodes(), [configNode(server.url)]);
+    await helper.load(builtNodes(), [configNode(env.server.url)]);
     const res = await helper.request().post('/proficloud-ts/test-connection').send({ service: 'kairosdb', urls: 'ftp://nope', authMode: 'none' });
     const body = res.body as { ok: boolean; error: string; code: string };
     assert.equal(body.ok, false);
@@ -85,12 +77,12 @@ describe('proficloud-config node', function () {
   });
 
   it('metricnames lists names of the deployed config node, filtered by prefix', async function () {
-    await seed(server.url, [
+    await seed(env.server.url, [
       { name: 'plant.temp', tags: { s: 'a' }, datapoints: [[1_700_000_000_000, 1]] },
       { name: 'plant.pressure', tags: { s: 'a' }, datapoints: [[1_700_000_000_000, 1]] },
       { name: 'other', tags: { s: 'a' }, datapoints: [[1_700_000_000_000, 1]] },
     ]);
-    await helper.load(builtNodes(), [configNode(server.url)]);
+    await helper.load(builtNodes(), [configNode(env.server.url)]);
     const res = await helper.request().get('/proficloud-ts/metricnames').query({ config: 'cfg', prefix: 'plant.' });
     assert.deepEqual([...(res.body as string[])].sort(), ['plant.pressure', 'plant.temp']);
     const missing = await helper.request().get('/proficloud-ts/metricnames').query({ config: 'nope' });
@@ -98,7 +90,7 @@ describe('proficloud-config node', function () {
   });
 
   it('rejects a config with invalid default tags, naming the field', async function () {
-    const flow = [configNode(server.url, { defaultTags: 'site' }), { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'm1', start: '1h', wires: [[]] }];
+    const flow = [configNode(env.server.url, { defaultTags: 'site' }), { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'm1', start: '1h', wires: [[]] }];
     await helper.load(builtNodes(), flow);
     const q = helper.getNode('q');
     await until(() => lastStatus(q).fill === 'red', 2000, 'red status');

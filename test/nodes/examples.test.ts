@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalServer } from '../../src/server/index';
-import { builtNodes, cleanUserDir, helper, kairos, readBack, startHelper, stopHelper, until } from './harness';
+import { builtNodes, helper, readBack, until, useNodeRedAndKairos } from './harness';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const CORE = join(__dirname, '..', '..', 'node_modules', '@node-red', 'nodes', 'core');
@@ -31,19 +30,7 @@ function deployable(flow: FlowNode[], url: string): FlowNode[] {
 }
 
 describe('examples', function () {
-  let server: LocalServer;
-  before(async function () {
-    await startHelper();
-    server = await kairos();
-  });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
+  const env = useNodeRedAndKairos();
 
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 
@@ -64,17 +51,17 @@ describe('examples', function () {
       assert.ok(!('credentials' in configs[0]), 'no credentials in an example');
       const ids = new Set(flow.map((n) => n.id));
       for (const n of flow) for (const w of ((n.wires as string[][]) ?? []).flat()) assert.ok(ids.has(w), `${file}: wire to missing ${w}`);
-      await helper.load([...builtNodes(), ...coreNodes], deployable(flow, server.url));
+      await helper.load([...builtNodes(), ...coreNodes], deployable(flow, env.server.url));
       for (const n of flow) if (n.type !== 'tab') assert.ok(helper.getNode(n.id), `${file}: ${n.id} (${n.type}) did not start`);
     });
   }
 
   it('end-to-end moves simulated PLC values through write, the server and the stream', async function () {
     this.timeout(15000);
-    await helper.load([...builtNodes(), ...coreNodes], deployable(readExample('end-to-end.json'), server.url));
+    await helper.load([...builtNodes(), ...coreNodes], deployable(readExample('end-to-end.json'), env.server.url));
     const got: Array<Record<string, unknown>> = [];
     helper.getNode('e2e.ds').on('input', (msg: never) => got.push(msg));
-    await until(async () => (await readBack(server.url, 'plc.temperature', { line: ['1'] })).length > 0, 8000, 'written PLC values');
+    await until(async () => (await readBack(env.server.url, 'plc.temperature', { line: ['1'] })).length > 0, 8000, 'written PLC values');
     await until(() => got.some((m) => Array.isArray(m.payload) && (m.payload as Array<Record<string, unknown>>).some((r) => typeof r['plc.temperature'] === 'number')), 8000, 'streamed PLC values');
   });
 });

@@ -59,6 +59,36 @@ export async function kairos(opts: { token?: string } = {}): Promise<LocalServer
   return startServer({ port: 0, host: '127.0.0.1', selfMetrics: false, ...opts });
 }
 
+/** Mocha hooks of a node suite: the helper's runtime for the suite, the flow unloaded after each test, the user dir removed at the end. */
+export function useNodeRed(): void {
+  before(startHelper);
+  after(async function () {
+    await stopHelper();
+    cleanUserDir();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+}
+
+/** useNodeRed plus one local KairosDB for the whole suite; `server` is set once the before hook has run. */
+export function useNodeRedAndKairos(): { readonly server: LocalServer } {
+  let server: LocalServer | undefined;
+  useNodeRed();
+  before(async function () {
+    server = await kairos();
+  });
+  after(async function () {
+    await server?.close();
+  });
+  return {
+    get server(): LocalServer {
+      if (!server) throw new Error('the local KairosDB is not started yet (use it inside hooks and tests)');
+      return server;
+    },
+  };
+}
+
 export function configNode(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 5, gzip: true, proxyMode: 'none', tlsVerify: true, ...extra };
 }
@@ -82,6 +112,12 @@ export function collect(node: TestNode): Array<Record<string, unknown>> {
   const got: Array<Record<string, unknown>> = [];
   node.on('input', (msg: never) => got.push(msg));
   return got;
+}
+
+/** Deploys a config node for `url` and the node under test wired to a helper node 'out'; returns what reaches 'out'. */
+export async function loadWithOutput(url: string, node: Record<string, unknown>, cfgExtra: Record<string, unknown> = {}): Promise<Array<Record<string, unknown>>> {
+  await helper.load(builtNodes(), [configNode(url, cfgExtra), node, { id: 'out', type: 'helper' }]);
+  return collect(helper.getNode('out'));
 }
 
 /** Resolves when cond() holds; fails after timeoutMs (bounded polling, never endless). */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, collect, configNode, errorsOf, helper, lastStatus, loadWithOutput, seed, until, useNodeRedAndKairos } from './harness';
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 const MIN = 60_000;
@@ -14,35 +13,24 @@ function queryNode(extra: Record<string, unknown> = {}): Record<string, unknown>
 }
 
 describe('proficloud-query node', function () {
-  let server: LocalServer;
+  const env = useNodeRedAndKairos();
 
   before(async function () {
-    await startHelper();
-    server = await kairos();
     const temp: Array<[number, number]> = [];
     const pressure: Array<[number, number]> = [];
     for (let i = 0; i < 10; i++) {
       temp.push([T0 + i * MIN, 20 + i]);
       pressure.push([T0 + i * MIN, 1 + i / 10]);
     }
-    await seed(server.url, [
+    await seed(env.server.url, [
       { name: 'temp', tags: { line: 'a' }, datapoints: temp },
       { name: 'pressure', tags: { line: 'a' }, datapoints: pressure },
       { name: 'temp', tags: { line: 'b' }, datapoints: [[T0, 99]] },
     ]);
   });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
 
   async function load(q: Record<string, unknown>): Promise<{ got: Array<Record<string, unknown>>; send: (m: Record<string, unknown>) => void }> {
-    await helper.load(builtNodes(), [configNode(server.url), q, { id: 'out', type: 'helper' }]);
-    const got = collect(helper.getNode('out'));
+    const got = await loadWithOutput(env.server.url, q);
     // The config node's first probe pushes "connected"; wait for it so it cannot overwrite a later status.
     await until(() => lastStatus(helper.getNode('q')).text === 'node-red:common.status.connected', 3000, 'connected');
     return { got, send: (m) => helper.getNode('q').receive(m) };
@@ -185,23 +173,16 @@ describe('proficloud-query node', function () {
 });
 
 describe('proficloud-query paging with a core join node', function () {
-  let server: LocalServer;
+  const env = useNodeRedAndKairos();
   before(async function () {
-    await startHelper();
-    server = await kairos();
-    await seed(server.url, [{ name: 'pj.v', tags: { a: 'b' }, datapoints: Array.from({ length: 6 }, (_, i) => [T0 + i * MIN, i]) }]);
-  });
-  after(async function () {
-    await helper.unload();
-    await server.close();
-    await stopHelper();
+    await seed(env.server.url, [{ name: 'pj.v', tags: { a: 'b' }, datapoints: Array.from({ length: 6 }, (_, i) => [T0 + i * MIN, i]) }]);
   });
 
   it('a join node in automatic mode reassembles the pages in order', async function () {
     const join: unknown = require('../../node_modules/@node-red/nodes/core/sequence/17-split.js');
     await helper.load([...builtNodes(), join], [
       { id: 'tab', type: 'tab' },
-      configNode(server.url),
+      configNode(env.server.url),
       queryNode({ z: 'tab', metrics: 'pj.v', start: String(T0), end: String(T0 + 5 * MIN), paged: true, pageSize: '2m', wires: [['j']] }),
       { id: 'j', z: 'tab', type: 'join', mode: 'auto', wires: [['out']] },
       { id: 'out', z: 'tab', type: 'helper' },

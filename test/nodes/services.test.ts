@@ -4,20 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, readBack, seed, startHelper, stopHelper, until } from './harness';
+import { builtNodes, callsOf, collect, configNode, errorsOf, helper, kairos, lastStatus, readBack, seed, until, useNodeRed } from './harness';
 
 const DEVICE = '6f1c2d3e-0000-4000-8000-000000000001';
 const T0 = Date.UTC(2024, 4, 4, 0, 0, 0);
 
 describe('proficloud.io and store-and-forward through the nodes', function () {
-  before(startHelper);
-  after(async function () {
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
+  useNodeRed();
 
   describe('proficloud.io', function () {
     let server: LocalServer;

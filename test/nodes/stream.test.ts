@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
+import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
@@ -13,22 +13,17 @@ function values(msgs: Array<Record<string, unknown>>, column = 's.temp'): unknow
 describe('proficloud-stream node', function () {
   let server: LocalServer;
 
+  // A server per test: one test stops it to provoke poll errors. useNodeRed's unload runs before the close.
+  useNodeRed();
   beforeEach(async function () {
     server = await kairos();
   });
   afterEach(async function () {
-    await helper.unload();
     await server.close();
-  });
-  before(startHelper);
-  after(async function () {
-    await stopHelper();
-    cleanUserDir();
   });
 
   async function load(s: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
-    await helper.load(builtNodes(), [configNode(server.url), s, { id: 'out', type: 'helper' }]);
-    return collect(helper.getNode('out'));
+    return loadWithOutput(server.url, s);
   }
 
   it('incremental: emits each point once, new points on later polls, status shows time and count', async function () {

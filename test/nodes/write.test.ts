@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, type LocalServer } from '../../src/server/index';
-import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, readBack, startHelper, stopHelper, until, userDir } from './harness';
+import { startServer } from '../../src/server/index';
+import { builtNodes, callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, readBack, until, useNodeRedAndKairos, userDir } from './harness';
 
 const TS = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -11,24 +11,10 @@ function writeNode(extra: Record<string, unknown> = {}): Record<string, unknown>
 }
 
 describe('proficloud-write node', function () {
-  let server: LocalServer;
+  const env = useNodeRedAndKairos();
 
-  before(async function () {
-    await startHelper();
-    server = await kairos();
-  });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    cleanUserDir();
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
-
-  async function load(w: Record<string, unknown>, cfgExtra: Record<string, unknown> = {}, url = server.url): Promise<Array<Record<string, unknown>>> {
-    await helper.load(builtNodes(), [configNode(url, cfgExtra), w, { id: 'out', type: 'helper' }]);
-    return collect(helper.getNode('out'));
+  function load(w: Record<string, unknown>, cfgExtra: Record<string, unknown> = {}, url = env.server.url): Promise<Array<Record<string, unknown>>> {
+    return loadWithOutput(url, w, cfgExtra);
   }
 
   it('writes {metric: value} at msg.timestamp with msg.tags merged over default tags, and reports the write', async function () {
@@ -38,8 +24,8 @@ describe('proficloud-write node', function () {
     const r = reports[0].payload as { written: number; rejected: number; errors: string[] };
     assert.equal(r.written, 2);
     assert.equal(r.rejected, 0);
-    assert.deepEqual(await readBack(server.url, 'w1.temp', { site: ['plant1'], line: ['2'] }), [[TS, 21.5]]);
-    assert.deepEqual(await readBack(server.url, 'w1.on'), [[TS, 1]]);
+    assert.deepEqual(await readBack(env.server.url, 'w1.temp', { site: ['plant1'], line: ['2'] }), [[TS, 21.5]]);
+    assert.deepEqual(await readBack(env.server.url, 'w1.on'), [[TS, 1]]);
     assert.match(String(lastStatus(helper.getNode('w')).text), /wrote 2/);
   });
 
@@ -47,7 +33,7 @@ describe('proficloud-write node', function () {
     const reports = await load(writeNode(), { timeZone: 'Europe/Berlin' });
     helper.getNode('w').receive({ topic: 'w2.level', payload: 7, timestamp: '2024-05-01 14:00:00' });
     await until(() => reports.length > 0);
-    assert.deepEqual(await readBack(server.url, 'w2.level'), [[TS, 7]]);
+    assert.deepEqual(await readBack(env.server.url, 'w2.level'), [[TS, 7]]);
   });
 
   it('coalesces several messages into one request', async function () {
@@ -57,7 +43,7 @@ describe('proficloud-write node', function () {
     await until(() => reports.reduce((n, m) => n + (m.payload as { written: number }).written, 0) === 5);
     assert.equal(reports.length, 1);
     assert.equal((reports[0].payload as { requests: number }).requests, 1);
-    assert.equal((await readBack(server.url, 'w3.n')).length, 5);
+    assert.equal((await readBack(env.server.url, 'w3.n')).length, 5);
   });
 
   it('bad values are reported naming metric and value; valid metrics of the same message are still written', async function () {
@@ -68,7 +54,7 @@ describe('proficloud-write node', function () {
     const errs = errorsOf(w).join('\n');
     assert.match(errs, /w4\.nan.*NaN/);
     assert.match(errs, /w4\.obj.*object/);
-    assert.deepEqual(await readBack(server.url, 'w4.good'), [[TS, 1]]);
+    assert.deepEqual(await readBack(env.server.url, 'w4.good'), [[TS, 1]]);
     assert.equal((reports[0].payload as { written: number }).written, 1);
   });
 
@@ -89,12 +75,12 @@ describe('proficloud-write node', function () {
     assert.match(errs, /msg\.tags/);
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(reports.length, 0);
-    assert.deepEqual(await readBack(server.url, 'w5.x'), []);
+    assert.deepEqual(await readBack(env.server.url, 'w5.x'), []);
   });
 
   it('refuses read-only services with EREADONLY', async function () {
     await helper.load(builtNodes(), [
-      { id: 'cfg', type: 'proficloud-config', service: 'tsd', environment: 'custom', urls: server.url, authMode: 'token' },
+      { id: 'cfg', type: 'proficloud-config', service: 'tsd', environment: 'custom', urls: env.server.url, authMode: 'token' },
       writeNode(),
       { id: 'out', type: 'helper' },
     ], { cfg: { token: Buffer.from('acc:pw').toString('base64') } });
