@@ -42,6 +42,16 @@ describe('Outbox', function () {
     open.push(box);
     return box;
   };
+  /** Bytes of one record of `points` points (test timestamps all have 4 digits, so records are equal); leaves no outbox behind. */
+  const recordBytesOf = async (points: number): Promise<number> => {
+    const probe = await openBox();
+    await probe.append(batch(1000, points));
+    const bytes = probe.stats().bytes;
+    await probe.close();
+    open.splice(open.indexOf(probe), 1);
+    await fs.rm(dir, { recursive: true });
+    return bytes;
+  };
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(join(tmpdir(), 'outbox-test-'));
@@ -209,12 +219,7 @@ describe('Outbox', function () {
   it('drop-oldest discards whole oldest batches, counts and reports them', async () => {
     const logger = collectLogger();
     const drops: number[] = [];
-    const probe = await openBox();
-    await probe.append(batch(1000, 10)); // all test timestamps have 4 digits: equal record sizes
-    const recordBytes = probe.stats().bytes;
-    await probe.close();
-    open.length = 0;
-    await fs.rm(dir, { recursive: true });
+    const recordBytes = await recordBytesOf(10);
 
     const box = await openBox({ maxBytes: recordBytes * 3, logger, onDrop: (d) => drops.push(d.points) });
     for (let i = 0; i < 5; i++) await box.append(batch(1000 + i * 100, 10));
@@ -253,12 +258,7 @@ describe('Outbox', function () {
   });
 
   it('acks a batch whose front was dropped by overflow while it was in flight', async () => {
-    const probe = await openBox();
-    await probe.append(batch(1000, 10)); // all test timestamps have 4 digits: equal record sizes
-    const recordBytes = probe.stats().bytes;
-    await probe.close();
-    open.length = 0;
-    await fs.rm(dir, { recursive: true });
+    const recordBytes = await recordBytesOf(10);
 
     const box = await openBox({ maxBytes: recordBytes * 3 });
     for (let i = 0; i < 3; i++) await box.append(batch(1000 + i * 100, 10));
@@ -272,12 +272,7 @@ describe('Outbox', function () {
   });
 
   it('drop-newest refuses the append with EOUTBOXFULL and keeps what is stored', async () => {
-    const probe = await openBox();
-    await probe.append(batch(1000, 5));
-    const recordBytes = probe.stats().bytes;
-    await probe.close();
-    open.length = 0;
-    await fs.rm(dir, { recursive: true });
+    const recordBytes = await recordBytesOf(5);
 
     const box = await openBox({ maxBytes: recordBytes * 2 + 10, overflow: 'drop-newest' });
     await box.append(batch(1000, 5));
