@@ -4,6 +4,7 @@
  * connection status to them, and it serves the editor's "Test connection" and metric-name endpoints.
  */
 import { KairosError, redact } from '../src/errors';
+import { nodeEnvLookup, processEnvLookup, resolveEnvRefs } from './lib/env';
 import { createService, secretsOf, type ConfigCredentials, type ConfigProps, type ProficloudConfigNode, type Service } from './lib/connection';
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { STATUS } from './lib/status';
@@ -55,13 +56,20 @@ export = function register(RED: NodeAPI): void {
 
   function setup(node: ProficloudConfigNode, def: NodeDef): void {
     const props = def as NodeDef & ConfigProps;
-    const creds = (node.credentials ?? {}) as ConfigCredentials;
+    // Node-RED has substituted ${ENV_VAR} where the variable is set; a reference left over is unset.
+    let creds = (node.credentials ?? {}) as ConfigCredentials;
+    let credsError: unknown;
+    try {
+      creds = resolveEnvRefs(creds, nodeEnvLookup(RED, node));
+    } catch (err) {
+      credsError = err;
+    }
     const users = new Map<string, Node>();
     let lastStatus: NodeStatus = {};
     let closing = false;
     const logger = { warn: (m: string) => node.warn(redact(m, secretsOf(creds))) };
 
-    const servicePromise = createService(RED, props, creds, logger);
+    const servicePromise = credsError ? Promise.reject(credsError) : createService(RED, props, creds, logger);
     // Construction errors surface through getService(); keep them from becoming unhandled here.
     servicePromise.catch(() => undefined);
 
@@ -114,15 +122,22 @@ export = function register(RED: NodeAPI): void {
     const body = (req.body ?? {}) as ConfigProps & { id?: string; credentials?: ConfigCredentials };
     const given = body.credentials ?? {};
     const stored = (body.id ? RED.nodes.getCredentials(body.id) : undefined) ?? {};
-    const creds: ConfigCredentials = {};
+    let creds: ConfigCredentials = {};
     for (const key of Object.keys(CREDENTIALS) as Array<keyof ConfigCredentials>) {
       const v = given[key];
       creds[key] = v === STORED || (v === undefined && CREDENTIALS[key].type === 'password') ? stored[key] : v;
     }
-    const secrets = secretsOf(creds);
     const warnings: string[] = [];
+    let secrets: string[] = [];
     let service: Service | undefined;
-    createService(RED, body, creds, { warn: (m) => warnings.push(redact(m, secrets)) })
+    // The form is not deployed yet, so ${ENV_VAR} in it is resolved here as Node-RED would at start.
+    Promise.resolve()
+      .then(() => {
+        creds = resolveEnvRefs(creds, processEnvLookup);
+        secrets = secretsOf(creds);
+        const { id: _id, credentials: _c, ...props } = body;
+        return createService(RED, resolveEnvRefs(props, processEnvLookup), creds, { warn: (m) => warnings.push(redact(m, secrets)) });
+      })
       .then(async (s) => {
         service = s;
         const result = await probe(s);
