@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { callsOf, collect, helper, kairos, startHelper, stopHelper, until, type TestNode } from '../nodes/harness';
-import { cfg, restoreSettings, sleep, sourceNodes, stored, useSettings } from './support';
+import { callsOf, collect, helper, kairos, until, type TestNode } from '../nodes/harness';
+import { cfg, sleep, sourceNodes, stored, useRuntime } from './support';
 
 const TS = Date.UTC(2024, 7, 1, 0, 0, 0);
 const HUGE = 'x'.repeat(2 * 1024 * 1024);
@@ -23,21 +23,14 @@ interface Case {
 describe('reliability: bad input catalogue', function () {
   this.timeout(20000);
   let server: LocalServer;
-  let dir: string;
   let seq = 0;
 
-  before(async function () {
-    dir = useSettings();
-    await startHelper();
-    server = await kairos();
-  });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    restoreSettings(dir);
-  });
-  afterEach(async function () {
-    await helper.unload();
+  useRuntime({
+    setup: async () => {
+      server = await kairos();
+    },
+    teardown: () => server.close(),
+    unloadAfterEach: true,
   });
 
   /** Errors this node reported for exactly this message. */

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { callsOf, collect, errorsOf, helper, kairos, startHelper, stopHelper, until, type TestNode } from '../nodes/harness';
+import { callsOf, collect, errorsOf, helper, kairos, until, type TestNode } from '../nodes/harness';
 import { FaultProxy, type Fault } from './fault-proxy';
-import { cfg, restoreSettings, sleep, sourceNodes, statusTexts, tally, useSettings } from './support';
+import { cfg, sleep, sourceNodes, statusTexts, tally, useRuntime } from './support';
 
 const PUSH = /^\/api\/v1\/datapoints(\?|$)/;
 const QUERY = /^\/api\/v1\/datapoints\/query/;
@@ -23,23 +23,20 @@ describe('reliability: faults between the write nodes and the server', function 
   this.timeout(30000);
   let server: LocalServer;
   let proxy: FaultProxy;
-  let dir: string;
   let caseNo = 0;
 
-  before(async function () {
-    dir = useSettings();
-    await startHelper();
-    server = await kairos();
-    proxy = await FaultProxy.start(server.url);
-  });
-  after(async function () {
-    await proxy.close();
-    await server.close();
-    await stopHelper();
-    restoreSettings(dir);
+  useRuntime({
+    setup: async () => {
+      server = await kairos();
+      proxy = await FaultProxy.start(server.url);
+    },
+    teardown: async () => {
+      await proxy.close();
+      await server.close();
+    },
+    unloadAfterEach: true,
   });
   afterEach(async function () {
-    await helper.unload();
     proxy.queue.length = 0;
     proxy.rule = () => undefined;
     await proxy.accept();

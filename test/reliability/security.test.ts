@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KairosConnector } from '../../src/connector';
 import type { LocalServer } from '../../src/server/index';
-import { callsOf, collect, helper, kairos, startHelper, stopHelper, until, type TestNode } from '../nodes/harness';
+import { callsOf, collect, helper, kairos, until, type TestNode } from '../nodes/harness';
 import { RedProcess } from './red-process';
-import { cfg, restoreSettings, sleep, sourceNodes, useSettings } from './support';
+import { cfg, sleep, sourceNodes, useRuntime } from './support';
 
 const TOKEN_ID = 'gateway-7';
 const TOKEN_PW = 'Tr0ub4dor&3-secret';
@@ -72,21 +72,14 @@ async function echoServer(): Promise<{ url: string; hits: string[]; close(): Pro
 
 describe('reliability: security', function () {
   this.timeout(30000);
-  let dir: string;
   let server: LocalServer;
 
-  before(async function () {
-    dir = useSettings();
-    await startHelper();
-    server = await kairos({ token: TOKEN });
-  });
-  after(async function () {
-    await server.close();
-    await stopHelper();
-    restoreSettings(dir);
-  });
-  afterEach(async function () {
-    await helper.unload();
+  const runtime = useRuntime({
+    setup: async () => {
+      server = await kairos({ token: TOKEN });
+    },
+    teardown: () => server.close(),
+    unloadAfterEach: true,
   });
 
   /** Everything observable about the loaded nodes: spies on log/warn/error/status, sent messages. */
@@ -108,7 +101,7 @@ describe('reliability: security', function () {
   for (const mode of ['token', 'account', 'tokenFile'] as const) {
     it(`${mode}: secrets never reach logs, status, errors, sent messages or admin answers, even when the server echoes them`, async function () {
       const echo = await echoServer();
-      const tokenFile = join(dir, `token-${mode}`);
+      const tokenFile = join(runtime.userDir, `token-${mode}`);
       writeFileSync(tokenFile, FILE_TOKEN, { mode: 0o600 });
       const creds =
         mode === 'token' ? { token: TOKEN } : mode === 'account' ? { accountId: 'acct-42', password: ACCOUNT_PW } : { tokenFile };
@@ -167,8 +160,8 @@ describe('reliability: security', function () {
   });
 
   it('a token file readable by others gets a warning that names the file but not the token; 0600 gets none', async function () {
-    const loose = join(dir, 'loose-token');
-    const tight = join(dir, 'tight-token');
+    const loose = join(runtime.userDir, 'loose-token');
+    const tight = join(runtime.userDir, 'tight-token');
     writeFileSync(loose, TOKEN);
     chmodSync(loose, 0o644);
     writeFileSync(tight, TOKEN, { mode: 0o600 });

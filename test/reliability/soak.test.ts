@@ -11,9 +11,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { LocalServer } from '../../src/server/index';
-import { helper, kairos, startHelper, stopHelper, until, type TestNode } from '../nodes/harness';
+import { helper, kairos, until, type TestNode } from '../nodes/harness';
 import { FaultProxy } from './fault-proxy';
-import { cfg, restoreSettings, sleep, sourceNodes, tally, useSettings } from './support';
+import { cfg, sleep, sourceNodes, tally, useRuntime } from './support';
 
 const SECONDS = Math.min(60, Math.max(5, Number(process.env.SOAK_SECONDS) || 20));
 const RATE = 4000; // messages per second into the write nodes, together
@@ -56,20 +56,17 @@ describe('reliability: bounded soak with a flapping server', function () {
   this.timeout((SECONDS + 60) * 1000);
   let server: LocalServer;
   let proxy: FaultProxy;
-  let dir: string;
 
-  before(async function () {
-    dir = useSettings();
-    await startHelper();
-    server = await kairos();
-    proxy = await FaultProxy.start(server.url);
-  });
-  after(async function () {
-    await helper.unload();
-    await proxy.close();
-    await server.close();
-    await stopHelper();
-    restoreSettings(dir);
+  const runtime = useRuntime({
+    setup: async () => {
+      server = await kairos();
+      proxy = await FaultProxy.start(server.url);
+    },
+    teardown: async () => {
+      await helper.unload();
+      await proxy.close();
+      await server.close();
+    },
   });
 
   it(`${RATE} msg/s for ${SECONDS} s: totals match, heap bounded, event loop responsive`, async function () {
@@ -82,7 +79,7 @@ describe('reliability: bounded soak with a flapping server', function () {
     const w1 = helper.getNode('w1');
     const w2 = helper.getNode('w2');
     const b = helper.getNode('b');
-    const outboxDir = join(dir, 'proficloud-outbox', 'w1');
+    const outboxDir = join(runtime.userDir, 'proficloud-outbox', 'w1');
 
     // Flapping: each phase lasts ~SECONDS/10; one long outage in the middle tests the disk backlog.
     const phaseMs = (SECONDS * 1000) / 10;

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { callsOf, collect, helper, startHelper, stopHelper, until } from '../nodes/harness';
+import { callsOf, collect, helper, until } from '../nodes/harness';
 import { FaultProxy } from './fault-proxy';
-import { cfg, restoreSettings, sleep, sourceNodes, useSettings } from './support';
+import { cfg, sleep, sourceNodes, useRuntime } from './support';
 
 const QUERY = /^\/api\/v1\/datapoints\/query/;
 
@@ -56,25 +56,22 @@ class Producer {
 
 describe('reliability: stream node across server restarts and outages', function () {
   this.timeout(30000);
-  let dir: string;
   let dataDir: string;
   let server: LocalServer;
   let proxy: FaultProxy;
 
-  before(async function () {
-    dir = useSettings();
-    dataDir = mkdtempSync(join(tmpdir(), 'rel-stream-'));
-    await startHelper();
-    server = await startServer({ port: 0, host: '127.0.0.1', dataDir, selfMetrics: false });
-    proxy = await FaultProxy.start(server.url);
-  });
-  after(async function () {
-    await helper.unload();
-    await proxy.close();
-    await server.close();
-    await stopHelper();
-    restoreSettings(dir);
-    rmSync(dataDir, { recursive: true, force: true });
+  useRuntime({
+    setup: async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'rel-stream-'));
+      server = await startServer({ port: 0, host: '127.0.0.1', dataDir, selfMetrics: false });
+      proxy = await FaultProxy.start(server.url);
+    },
+    teardown: async () => {
+      await helper.unload();
+      await proxy.close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   });
 
   function emitted(msgs: Array<Record<string, unknown>>, metric: string): number[] {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helper, userDir as harnessUserDir } from '../nodes/harness';
+import { helper, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
 
 export const NODE_TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'] as const;
 
@@ -25,6 +25,44 @@ export function useSettings(extra: Record<string, unknown> = {}): string {
 export function restoreSettings(dir: string): void {
   helper.settings({ userDir: harnessUserDir });
   rmSync(dir, { recursive: true, force: true });
+}
+
+export interface RuntimeHooks {
+  /** Starts the suite's servers once the runtime is up. */
+  setup?: () => Promise<void>;
+  /** Closes them again before the runtime stops. */
+  teardown?: () => Promise<void>;
+  /** Unloads the flow after every test (suites that load one flow per test). */
+  unloadAfterEach?: boolean;
+}
+
+/**
+ * Mocha hooks of a reliability suite: private settings (useSettings), the helper's runtime, and the suite's
+ * own servers started inside them and closed before them. `userDir` is valid once the before hook has run.
+ */
+export function useRuntime(hooks: RuntimeHooks = {}): { readonly userDir: string } {
+  let dir: string | undefined;
+  before(async function () {
+    dir = useSettings();
+    await startHelper();
+    await hooks.setup?.();
+  });
+  after(async function () {
+    await hooks.teardown?.();
+    await stopHelper();
+    if (dir) restoreSettings(dir);
+  });
+  if (hooks.unloadAfterEach) {
+    afterEach(async function () {
+      await helper.unload();
+    });
+  }
+  return {
+    get userDir(): string {
+      if (!dir) throw new Error('the suite has not started yet (use userDir inside hooks and tests)');
+      return dir;
+    },
+  };
 }
 
 export function cfg(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
