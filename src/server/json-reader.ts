@@ -407,29 +407,31 @@ export class JsonReader {
   }
 
   beginArray(): void {
-    if (this.peek() !== 'BEGIN_ARRAY') throw this.unexpected('BEGIN_ARRAY');
-    this.consume();
-    this.stack.push(EMPTY_ARRAY);
-    this.pathIndices.push(0);
-    this.pathNames.push(undefined);
+    this.enter('BEGIN_ARRAY', EMPTY_ARRAY);
   }
 
   endArray(): void {
-    if (this.peek() !== 'END_ARRAY') throw this.unexpected('END_ARRAY');
-    this.consume();
-    this.pop();
+    this.leave('END_ARRAY');
   }
 
   beginObject(): void {
-    if (this.peek() !== 'BEGIN_OBJECT') throw this.unexpected('BEGIN_OBJECT');
+    this.enter('BEGIN_OBJECT', EMPTY_OBJECT);
+  }
+
+  endObject(): void {
+    this.leave('END_OBJECT');
+  }
+
+  private enter(token: 'BEGIN_ARRAY' | 'BEGIN_OBJECT', scope: number): void {
+    if (this.peek() !== token) throw this.unexpected(token);
     this.consume();
-    this.stack.push(EMPTY_OBJECT);
+    this.stack.push(scope);
     this.pathIndices.push(0);
     this.pathNames.push(undefined);
   }
 
-  endObject(): void {
-    if (this.peek() !== 'END_OBJECT') throw this.unexpected('END_OBJECT');
+  private leave(token: 'END_ARRAY' | 'END_OBJECT'): void {
+    if (this.peek() !== token) throw this.unexpected(token);
     this.consume();
     this.pop();
   }
