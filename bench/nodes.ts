@@ -157,20 +157,22 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
   }
   const feedMs = Date.now() - t0;
   const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
+  // Until every point is stored, or nothing new arrived for 10 s: an overloaded memory queue drops
+  // its oldest batches (with a warning), and those points never come.
   let stored = 0;
-  await until(
-    async () => {
-      stored = (await countOnServer(k.url, names, START_MS, START_MS + total)).points;
-      return stored >= total;
-    },
-    120_000,
-    `write: ${total} points stored`,
-  );
-  const drainMs = Date.now() - t0;
+  let lastChange = Date.now();
+  const hardEnd = Date.now() + 120_000;
+  while (stored < total && Date.now() - lastChange < 10_000 && Date.now() < hardEnd) {
+    await sleep(100);
+    const now = (await countOnServer(k.url, names, START_MS, START_MS + total)).points;
+    if (now !== stored) lastChange = Date.now();
+    stored = now;
+  }
+  const drainMs = (stored === total ? lastChange : Date.now()) - t0;
   const cpu = cpuMs() - cpu0;
   const check = await countOnServer(k.url, names, START_MS, START_MS + total);
-  if (check.points !== total) throw new Error(`wrong answer: server holds ${check.points} points, expected ${total}`);
-  if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  if (check.points > total) throw new Error(`wrong answer: server holds ${check.points} points, more than the ${total} sent`);
+  if (check.points === total && Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
   await helper.unload();
   return {
     messages: total,
@@ -179,6 +181,7 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
     fedPerSec: total / (feedMs / 1000),
     maxFeedLagMs: maxLagMs,
     allStoredAfterMs: drainMs,
+    lost: total - check.points,
     pushRequests: pushes,
     pushRequestsPerSec: pushes / (drainMs / 1000),
     pointsPerRequest: total / Math.max(1, pushes),
