@@ -136,6 +136,8 @@ function checkTableOptions(opts: TableOptions): CheckedTableOptions {
   };
 }
 
+export type { Column as TableColumn } from './table/join';
+
 /** Name, tags and group of a series; its points are in the table's columns. */
 export type SeriesInfo = Omit<Series, 'values'>;
 
