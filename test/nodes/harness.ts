@@ -99,10 +99,11 @@ export async function seed(url: string, metrics: unknown[]): Promise<void> {
   if (res.status !== 204) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
 }
 
-/** Reads points back from the server. */
+/** Reads every stored point of a metric (all series, or those matching `tags`) back from the server. */
 export async function readBack(url: string, metric: string, tags?: Record<string, string[]>): Promise<Array<[number, unknown]>> {
   const body = { start_absolute: 1, metrics: [{ name: metric, ...(tags ? { tags } : {}) }] };
   const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`query failed: HTTP ${res.status} ${await res.text()}`);
   const json = (await res.json()) as { queries: Array<{ results: Array<{ values: Array<[number, unknown]> }> }> };
   return json.queries[0].results.flatMap((r) => r.values);
 }

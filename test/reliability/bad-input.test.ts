@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
-import { callsOf, collect, helper, kairos, until, type TestNode } from '../nodes/harness';
-import { cfg, sleep, sourceNodes, stored, useRuntime } from './support';
+import { callsOf, collect, helper, kairos, readBack, until, type TestNode } from '../nodes/harness';
+import { cfg, sleep, sourceNodes, useRuntime } from './support';
 
 const TS = Date.UTC(2024, 7, 1, 0, 0, 0);
 const HUGE = 'x'.repeat(2 * 1024 * 1024);
@@ -52,7 +52,7 @@ describe('reliability: bad input catalogue', function () {
     for (const e of errs) assert.ok(e.length < 600, `${c.title}: error message is bounded (${e.length} chars)`);
     if (c.good) {
       const good = c.good;
-      await until(async () => (await stored(server.url, good.metric)).length === good.points, 4000, `${good.metric} stored`);
+      await until(async () => (await readBack(server.url, good.metric)).length === good.points, 4000, `${good.metric} stored`);
     }
   }
 
@@ -93,7 +93,7 @@ describe('reliability: bad input catalogue', function () {
     it('keeps working after the whole catalogue', async function () {
       for (const c of cases) w.receive({ ...c.msg });
       w.receive({ topic: 'bw.after', payload: 42, timestamp: TS });
-      await until(async () => (await stored(server.url, 'bw.after')).length === 1, 5000, 'write after bad input');
+      await until(async () => (await readBack(server.url, 'bw.after')).length === 1, 5000, 'write after bad input');
     });
   });
 
@@ -130,7 +130,7 @@ describe('reliability: bad input catalogue', function () {
     it('keeps working after the whole catalogue', async function () {
       for (const c of cases) b.receive({ ...c.msg });
       b.receive({ payload: [{ Timestamp: TS, 'bb.after': 1 }] });
-      await until(async () => (await stored(server.url, 'bb.after')).length === 1, 5000, 'batch after bad input');
+      await until(async () => (await readBack(server.url, 'bb.after')).length === 1, 5000, 'batch after bad input');
     });
   });
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helper, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
+import { helper, readBack, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
 
 export const NODE_TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'] as const;
 
@@ -69,28 +69,12 @@ export function cfg(url: string, extra: Record<string, unknown> = {}): Record<st
   return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 1, gzip: true, proxyMode: 'none', tlsVerify: true, ...extra };
 }
 
-interface QueryJson {
-  queries: Array<{ results: Array<{ name: string; tags?: Record<string, string[]>; values: Array<[number, unknown]> }> }>;
-}
-
-/** Every stored value of a metric (all series), straight from the server. */
-export async function stored(url: string, metric: string): Promise<Array<[number, unknown]>> {
-  const res = await fetch(`${url}/api/v1/datapoints/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ start_absolute: 1, metrics: [{ name: metric }] }),
-  });
-  if (res.status !== 200) throw new Error(`query failed: HTTP ${res.status} ${await res.text()}`);
-  const json = (await res.json()) as QueryJson;
-  return json.queries[0].results.flatMap((r) => r.values);
-}
-
 /**
  * Asserts-by-return: how many of the expected timestamps are stored, how many are missing, and how many
  * stored values are duplicates KairosDB did not collapse (same timestamp twice in one result).
  */
 export async function tally(url: string, metric: string, expected: number[]): Promise<{ stored: number; missing: number[]; duplicates: number }> {
-  const values = await stored(url, metric);
+  const values = await readBack(url, metric);
   const seen = new Map<number, number>();
   for (const [t] of values) seen.set(t, (seen.get(t) ?? 0) + 1);
   let duplicates = 0;
