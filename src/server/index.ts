@@ -184,7 +184,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   async function route(method: string, path: string, params: URLSearchParams, body: () => Promise<Buffer>, req: http.IncomingMessage): Promise<Reply> {
     if (path.startsWith('/epts/')) return routeEpts(method, path, params, body, req);
     if (!path.startsWith('/api/v1/')) return empty(404);
-    const sub = path.slice('/api/v1'.length);
+    // JAX-RS resource paths match with or without one trailing slash (the Proficloud presets send one).
+    const raw = path.slice('/api/v1'.length);
+    const sub = raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
     const allow = (...methods: Method[]): void => {
       if (!methods.includes(method as Method)) throw new HttpError(empty(405));
     };
