@@ -44,7 +44,3 @@ export function numberOf(v: number | string | null): number {
   // Text never reaches number-only aggregators; a numeric string is what Java would parse.
   return Number(v);
 }
-
-export function emptyPoints(): Points {
-  return { ts: [], vs: [] };
-}
