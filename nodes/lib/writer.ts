@@ -26,7 +26,6 @@ export interface WriterOptions {
 
 export interface Writer {
   enqueue(metrics: Parameters<WriteQueue['enqueue']>[0]): Promise<void>;
-  flush(): Promise<void>;
   close(timeoutMs: number): Promise<void>;
 }
 
@@ -95,7 +94,6 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   });
   return {
     enqueue: (metrics) => queue.enqueue(metrics),
-    flush: () => queue.flush(),
     async close(timeoutMs) {
       try {
         await queue.close(timeoutMs);
