@@ -183,24 +183,22 @@ export class Store {
   }
 }
 
-export function lowerBound(a: number[], x: number): number {
+/** Binary search in sorted timestamps: the first index whose value is >= x, or > x when `past` is set. */
+function searchSorted(a: number[], x: number, past: boolean): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
+    if (a[mid] < x || (past && a[mid] === x)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+export function lowerBound(a: number[], x: number): number {
+  return searchSorted(a, x, false);
+}
+
 export function upperBound(a: number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return searchSorted(a, x, true);
 }
