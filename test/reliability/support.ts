@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helper, readBack, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
+import { configNode, helper, readBack, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
 
 export const NODE_TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'] as const;
 
@@ -65,8 +65,9 @@ export function useRuntime(hooks: RuntimeHooks = {}): { readonly userDir: string
   };
 }
 
+/** The harness's config node with a 1 s timeout, so faults that hang show up quickly. */
 export function cfg(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 1, gzip: true, proxyMode: 'none', tlsVerify: true, ...extra };
+  return configNode(url, { timeout: 1, ...extra });
 }
 
 /**
