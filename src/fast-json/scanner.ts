@@ -141,7 +141,11 @@ export class ByteScanner {
     this.pos = p + 1;
     if (plain) return latin1.call(b, start + 1, p);
     // Escapes and UTF-8: let the engine decode and validate this one string.
-    return JSON.parse(b.toString('utf8', start, p + 1)) as string;
+    try {
+      return JSON.parse(b.toString('utf8', start, p + 1)) as string;
+    } catch {
+      return this.fail('invalid escape in string');
+    }
   }
 
   /** Any JSON value, parsed by the engine; for the small parts (tags, group_by, unknown keys). */

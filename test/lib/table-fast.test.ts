@@ -140,6 +140,8 @@ describe('table fast path: bytes scanned into typed arrays', () => {
       '{"queries":[{"results":[{"name":"a","values":[[1,2],]}]}]}',
       '{"queries":[{"results":[{"name":"a","tags":{"h":["x"],},"values":[]}]}]}',
       '{"queries":[{"results":[{"name":"a\u0001","values":[]}]}]}',
+      '{"queries":[{"results":[{"name":"a\\x","values":[]}]}]}',
+      '{"queries":[{"results":[{"name":"a","values":[[1,"\\u12"]]}]}]}',
     ];
     for (const body of invalid) assert.throws(() => columnarTableFromBytes(body), ParseError, body);
     assert.throws(() => columnarTableFromBytes('{"errors":["x"]}'), /no "queries" array/);
