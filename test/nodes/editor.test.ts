@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
+import { Script, createContext } from 'node:vm';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
 const TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'];
@@ -18,14 +18,19 @@ function lookup(obj: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
+function editorScripts(html: string): string[] {
+  return [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+}
+
 describe('editor files', function () {
   for (const type of TYPES) {
     const html = readFileSync(join(DIST, `${type}.html`), 'utf8');
 
     it(`${type}: the editor script compiles`, function () {
-      const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
-      assert.equal(scripts.length, 1);
-      assert.doesNotThrow(() => new Script(scripts[0], { filename: `${type}.html` }));
+      const scripts = editorScripts(html);
+      // proficloud-config also holds the shared helper library, in a block of its own.
+      assert.equal(scripts.length, type === 'proficloud-config' ? 2 : 1);
+      for (const script of scripts) assert.doesNotThrow(() => new Script(script, { filename: `${type}.html` }));
     });
 
     it(`${type}: every i18n key it uses exists in en-US and de`, function () {
@@ -64,5 +69,217 @@ describe('editor files', function () {
     assert.deepEqual(Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, v.type])), editor);
     assert.equal(editor.password, 'password');
     assert.equal(editor.token, 'password');
+  });
+});
+
+/**
+ * The editor scripts run in a VM against a small stand-in for the editor globals: proficloud-config's helper
+ * library first (as Node-RED loads the package), then each node's registration, whose validators, labels and
+ * hooks must come out of the shared helpers with each node's own messages.
+ */
+describe('editor scripts with the shared helper library', function () {
+  type Validator = (this: unknown, v: unknown, opt: object) => true | string | boolean;
+  interface Definition {
+    defaults: Record<string, { value: unknown; validate?: Validator }>;
+    label: (this: unknown) => string;
+    labelStyle: (this: unknown) => string;
+    oneditprepare?: (this: unknown) => void;
+    oneditsave?: (this: unknown) => void;
+  }
+  interface Reply {
+    done(fn: (names: string[]) => void): Reply;
+    fail(fn: () => void): Reply;
+  }
+  interface Editor {
+    registered: Record<string, Definition>;
+    errors: string[];
+    requests: Array<{ url: string; params: unknown; answer: (names: string[]) => void }>;
+    nodes: Record<string, { changed?: boolean }>;
+    fields: Record<string, string | boolean>;
+    widgets: Array<{ selector: string; options: unknown }>;
+    run(type: string, block?: number): void;
+    lib(): { suggestMetricNames: (value: string, done: (items: unknown[]) => void) => void };
+  }
+
+  function editor(): Editor {
+    const e: Editor = {
+      registered: {},
+      errors: [],
+      requests: [],
+      nodes: {},
+      fields: {},
+      widgets: [],
+      run(type, block) {
+        const scripts = editorScripts(readFileSync(join(DIST, `${type}.html`), 'utf8'));
+        for (const [i, script] of scripts.entries()) if (block === undefined || block === i) new Script(script).runInContext(context);
+      },
+      lib: () => (context.RED as { proficloud: ReturnType<Editor['lib']> }).proficloud,
+    };
+    // Just the jQuery surface the scripts touch: field values, checkboxes, change handlers, widgets, getJSON.
+    const $ = Object.assign(
+      (selector: string) => {
+        const present = selector in e.fields;
+        return {
+          length: present ? 1 : 0,
+          val: () => e.fields[selector],
+          is: () => e.fields[selector] === true,
+          on: () => undefined,
+          toggle: () => undefined,
+          autoComplete: (options: unknown) => e.widgets.push({ selector, options }),
+          spinner: () => undefined,
+        };
+      },
+      {
+        getJSON(url: string, params: unknown): Reply {
+          let answer: (names: string[]) => void = () => undefined;
+          const reply: Reply = {
+            done: (fn) => ((answer = fn), reply),
+            fail: () => reply,
+          };
+          e.requests.push({ url, params, answer: (names) => answer(names) });
+          return reply;
+        },
+      },
+    );
+    const context = createContext({
+      $,
+      console: { error: (...args: unknown[]) => e.errors.push(args.join(' ')) },
+      RED: {
+        _: (key: string) => `editor:${key}`,
+        // Each type's own catalogue answers with the key it was asked for, so tests see whose message came back.
+        nodes: {
+          registerType: (type: string, def: Definition) => (e.registered[type] = def),
+          getType: (type: string) => (e.registered[type] ? { _: (key: string) => `${type}:${key}` } : undefined),
+          node: (id: string) => e.nodes[id] ?? null,
+        },
+        validators: { typedInput: () => () => true },
+      },
+    });
+    return e;
+  }
+
+  function loaded(): Editor {
+    const e = editor();
+    for (const type of TYPES) e.run(type);
+    return e;
+  }
+
+  it('registers all five types, with two-parameter validators so their reasons show', function () {
+    const e = loaded();
+    assert.deepEqual(Object.keys(e.registered), TYPES);
+    assert.deepEqual(e.errors, []);
+    for (const [type, def] of Object.entries(e.registered)) {
+      for (const [name, prop] of Object.entries(def.defaults)) {
+        if (prop.validate) assert.equal(prop.validate.length, 2, `${type}.${name}`);
+      }
+    }
+  });
+
+  it('checks tags the same way in config, query and stream, each with its own message', function () {
+    const e = loaded();
+    const cases: Array<[string, 'type' | true]> = [
+      ['', true],
+      ['${TAGS}', true],
+      ['site=plant1, line=3;area=b', true],
+      ['{"site":"plant1"}', true],
+      ['site', 'type'],
+      ['site=a=b', 'type'],
+      ['[1,2]', 'type'],
+      ['{not json', 'type'],
+    ];
+    for (const [type, field] of [
+      ['proficloud-config', 'defaultTags'],
+      ['proficloud-query', 'tags'],
+      ['proficloud-stream', 'tags'],
+    ]) {
+      const validate = e.registered[type].defaults[field].validate!;
+      for (const [value, want] of cases) {
+        assert.equal(validate.call({}, value, {}), want === true ? true : `${type}:${type}.errors.tags`, `${type} ${JSON.stringify(value)}`);
+      }
+    }
+  });
+
+  it('shares counts, the outbox size rule and the write/batch dialog hooks', function () {
+    const e = loaded();
+    const batchSize = e.registered['proficloud-batch'].defaults.batchSize.validate!;
+    const maxPoints = e.registered['proficloud-write'].defaults.maxBatchPoints.validate!;
+    const limit = e.registered['proficloud-query'].defaults.limit.validate!;
+    for (const ok of [1, '5000', ' 12 ']) {
+      assert.equal(batchSize.call({}, ok, {}), true);
+      assert.equal(maxPoints.call({}, ok, {}), true);
+      assert.equal(limit.call({}, ok, {}), true);
+    }
+    assert.equal(batchSize.call({}, '0', {}), 'proficloud-batch:proficloud-batch.errors.batchSize');
+    assert.equal(maxPoints.call({}, 'lots', {}), 'proficloud-write:proficloud-write.errors.maxBatchPoints');
+    assert.equal(limit.call({}, '2.5', {}), 'proficloud-query:proficloud-query.errors.limit');
+    assert.equal(limit.call({}, '', {}), true);
+
+    for (const type of ['proficloud-write', 'proficloud-batch']) {
+      const def = e.registered[type];
+      const maxMB = def.defaults.outboxMaxMB.validate!;
+      // Closed dialog: the saved checkbox decides; open dialog: the live one does.
+      assert.equal(maxMB.call({ outbox: false }, '0', {}), true);
+      assert.equal(maxMB.call({ outbox: true }, '0', {}), `${type}:${type}.errors.outboxMaxMB`);
+      e.fields['#node-input-outbox'] = false;
+      assert.equal(maxMB.call({ outbox: true }, '0', {}), true);
+      delete e.fields['#node-input-outbox'];
+      const node: { outputs?: number } = {};
+      e.fields['#node-input-report'] = true;
+      def.oneditsave!.call(node);
+      assert.equal(node.outputs, 1);
+      e.fields['#node-input-report'] = false;
+      def.oneditsave!.call(node);
+      assert.equal(node.outputs, 0);
+    }
+  });
+
+  it('labels query and stream nodes by their first two metrics', function () {
+    const e = loaded();
+    const stream = e.registered['proficloud-stream'];
+    const query = e.registered['proficloud-query'];
+    assert.equal(stream.label.call({ metrics: 'a, b\nc', interval: 10000 }), 'a, b +1 every 10 s');
+    assert.equal(query.label.call({ metrics: 'a,b', metricsType: 'str', aggMode: 'list', aggregators: [] }), 'a, b');
+    assert.equal(stream.labelStyle.call({ name: 'x' }), 'node_label_italic');
+    assert.equal(query.labelStyle.call({}), '');
+  });
+
+  it('suggests metric names after the last comma from the deployed config node only', function () {
+    const e = loaded();
+    const suggest = e.lib().suggestMetricNames;
+    // JSON copies: values made inside the VM carry its own Array/Object prototypes.
+    const got: unknown[][] = [];
+    e.fields['#node-input-server'] = 'cfg1';
+    e.nodes.cfg1 = { changed: true };
+    suggest('plc.t', (items) => got.push(JSON.parse(JSON.stringify(items)) as unknown[]));
+    assert.deepEqual([...got], [[]]);
+    assert.equal(e.requests.length, 0, 'an undeployed config node is not asked');
+
+    e.nodes.cfg1 = {};
+    suggest('plc.temperature, plc.p', (items) => got.push(JSON.parse(JSON.stringify(items)) as unknown[]));
+    assert.equal(e.requests.length, 1);
+    assert.equal(e.requests[0].url, 'proficloud-ts/metricnames');
+    assert.deepEqual(JSON.parse(JSON.stringify(e.requests[0].params)), { config: 'cfg1', prefix: 'plc.p' });
+    e.requests[0].answer(['plc.pressure', 'plc.temperature']);
+    assert.deepEqual(got[1], [{ value: 'plc.temperature, plc.pressure', label: 'plc.pressure' }]);
+
+    // The stream dialog's plain input uses the same source.
+    e.registered['proficloud-stream'].oneditprepare!.call({});
+    assert.equal((e.widgets.find((w) => w.selector === '#node-input-metrics')?.options as { search?: unknown }).search, suggest);
+  });
+
+  it('a node whose helper library is missing logs why and does not register', function () {
+    const e = editor();
+    e.run('proficloud-query');
+    assert.deepEqual(e.registered, {});
+    assert.equal(e.errors.length, 1);
+    assert.match(e.errors[0], /proficloud-query: not registered.*RED\.proficloud.*proficloud-config\.html/);
+  });
+
+  it('the helper library is defined once: a second load keeps the first', function () {
+    const e = editor();
+    e.run('proficloud-config', 0);
+    const first = e.lib();
+    e.run('proficloud-config', 0);
+    assert.equal(e.lib(), first);
   });
 });
