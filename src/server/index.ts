@@ -407,7 +407,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
       const buf = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
       const accepts = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
       if (accepts && reply.type && buf.length >= 32 && req.method !== 'HEAD' && (req.method === 'GET' || req.method === 'POST')) {
-        payload = await new Promise<Buffer>((resolve, reject) => zlib.gzip(buf, (err, out) => (err ? reject(err) : resolve(out))));
+        // Level 1: on loopback compression time, not bytes, is what a client waits for.
+        payload = await new Promise<Buffer>((resolve, reject) => zlib.gzip(buf, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))));
         headers['Content-Encoding'] = 'gzip';
         headers['Vary'] = 'Accept-Encoding, User-Agent';
       } else payload = buf;
