@@ -4,10 +4,10 @@
  */
 import { ValidationError } from '../src/errors';
 import { RangePager } from '../src/paging';
-import { seriesFromQueryResponse } from '../src/table';
+import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
-import { pointCount, shapeSeries, type OutputMode, type ShapeOptions } from './lib/output';
+import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
 import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
 import { asError, evaluate } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -40,16 +40,28 @@ interface QueryDef extends NodeDef {
   onDemand?: boolean;
 }
 
-/** What one page (or the whole query) produced, before shaping. */
+/**
+ * What one page (or the whole query) produced, before shaping: rows mode from KairosDB has the
+ * columnar table (read from the response bytes, no parsed tree), the other modes have series.
+ */
 interface Result {
   series: Series[];
+  table?: ColumnarTable;
   raw: unknown;
+}
+
+/**
+ * A page's result, handed over once: the pager keeps the last value it returned until the next
+ * page arrives, so the page is taken out of the holder and only the message keeps it alive.
+ */
+interface PageHolder {
+  result?: Result;
 }
 
 /** A paged query waiting for msg.next. */
 interface PendingPages {
   id: string;
-  pager: RangePager<Result>;
+  pager: RangePager<PageHolder>;
   base: NodeMessage;
 }
 
@@ -144,16 +156,23 @@ export = function register(RED: NodeAPI): void {
         const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' });
         return { series, raw: series };
       }
-      const resp = await service.connector!.query(q, inflight.signal);
-      return { series: seriesFromQueryResponse(resp), raw: resp };
+      const connector = service.connector!;
+      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(shape) }, inflight.signal), raw: undefined };
+      if (mode === 'raw') {
+        const resp = await connector.query(q, inflight.signal);
+        return { series: seriesFromQueryResponse(resp), raw: resp };
+      }
+      return { series: await connector.querySeries(q, inflight.signal), raw: undefined };
     }
 
     function messagesFor(result: Result, base: NodeMessage): NodeMessage[] {
+      if (result.table) return shapeTable(result.table, shape, () => RED.util.cloneMessage(base));
       return shapeSeries(result.series, result.raw, shape, () => RED.util.cloneMessage(base));
     }
 
     function statusFor(result: Result): void {
-      if (mode === 'rows') node.status(ok(translate(RED, 'proficloud-query.status.points', '__count__ points', { count: pointCount(result.series) })));
+      const points = result.table ? result.table.pointCount : pointCount(result.series);
+      if (mode === 'rows') node.status(ok(translate(RED, 'proficloud-query.status.points', '__count__ points', { count: points })));
       else node.status(ok(translate(RED, 'proficloud-query.status.series', '__count__ series', { count: result.series.length })));
     }
 
@@ -173,8 +192,10 @@ export = function register(RED: NodeAPI): void {
     async function sendNextPage(p: PendingPages, send: SendFn): Promise<boolean> {
       node.status(busy(translate(RED, 'proficloud-query.status.page', 'page __index__/__count__', { index: p.pager.index + 1, count: p.pager.count })));
       const page = await p.pager.next();
-      if (closed) return true;
-      send(pageMessage(page.value, p.base, p.id, page.part.index, page.part.count));
+      const result = page.value.result;
+      page.value.result = undefined;
+      if (closed || !result) return true;
+      send(pageMessage(result, p.base, p.id, page.part.index, page.part.count));
       node.status(ok(translate(RED, 'proficloud-query.status.page', 'page __index__/__count__', { index: page.part.index + 1, count: page.part.count })));
       return page.done;
     }
@@ -206,7 +227,7 @@ export = function register(RED: NodeAPI): void {
         const now = Date.now();
         const start = query.startAbsolute !== undefined ? Number(query.startAbsolute) : specToMs({ relative: query.startRelative! }, now);
         const end = query.endAbsolute !== undefined ? Number(query.endAbsolute) : query.endRelative ? specToMs({ relative: query.endRelative }, now) : now;
-        const pager = new RangePager<Result>({ fetch: (range) => fetchRange(service, query, endpointIds, range), start, end, pageMs });
+        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, range) }), start, end, pageMs });
         const p: PendingPages = { id: RED.util.generateId(), pager, base: msg };
         if (def.onDemand) {
           pending = p;

@@ -19,7 +19,14 @@ import {
   type PushBuildResult,
 } from './push';
 import { buildQuery, validateTimeZone, type KairosQueryBody } from './query';
-import { rowsFromQueryResponse, seriesFromQueryResponse } from './table';
+import {
+  columnarTableFromQueryResponse,
+  rowsFromColumnarTable,
+  scanColumnarTable,
+  scanSeries,
+  seriesFromQueryResponse,
+  type ColumnarTable,
+} from './table';
 import { datetimeToTimestampMs, subtractRelative } from './time';
 import type {
   DebugEvent,
@@ -242,12 +249,23 @@ export class KairosConnector {
 
   /** Query results as table rows (see TableOptions). */
   async queryMetrics(opts: QueryOptions & TableOptions, signal?: AbortSignal): Promise<Row[]> {
-    return rowsFromQueryResponse(await this.query(opts, signal), opts);
+    return rowsFromColumnarTable(await this.queryColumnar(opts, signal), opts.convertTimestamp);
   }
 
-  /** Query results as one Series per result group. */
+  /**
+   * Query results as a columnar table (typed arrays, no object per row). The response bytes are
+   * scanned without building the parsed JSON tree, so a large response needs little more memory
+   * than its own size.
+   */
+  async queryColumnar(opts: QueryOptions & TableOptions, signal?: AbortSignal): Promise<ColumnarTable> {
+    const r = await this.scannedQuery(opts, signal, (bytes) => scanColumnarTable(bytes, opts));
+    return 'scanned' in r ? r.scanned : columnarTableFromQueryResponse(r.parsed, opts);
+  }
+
+  /** Query results as one Series per result group (read from the response bytes, see queryColumnar). */
   async querySeries(opts: QueryOptions, signal?: AbortSignal): Promise<Series[]> {
-    return seriesFromQueryResponse(await this.query(opts, signal));
+    const r = await this.scannedQuery(opts, signal, scanSeries);
+    return 'scanned' in r ? r.scanned : seriesFromQueryResponse(r.parsed);
   }
 
   /** Sends a user-built KairosDB query body as is; it can only reach this connector's query path. */
@@ -320,6 +338,26 @@ export class KairosConnector {
     const resp = await this.http.requestJson<KairosQueryResponse>({ method: 'POST', path: this.queryPath, body, signal });
     checkQueryResponse(resp);
     return resp;
+  }
+
+  /**
+   * Runs a query and hands the response bytes to `scanBytes`. Windowed queries (their windows are
+   * merged as parsed objects) and responses the scanner does not take come back parsed and checked,
+   * with the same errors query() gives.
+   */
+  private async scannedQuery<T>(
+    opts: QueryOptions,
+    signal: AbortSignal | undefined,
+    scanBytes: (bytes: Buffer) => T | undefined,
+  ): Promise<{ scanned: T } | { parsed: KairosQueryResponse }> {
+    const body = this.queryBody(opts);
+    if (this.opts.queryWindowMs !== undefined) return { parsed: await this.windowedQuery(body, this.opts.queryWindowMs, signal) };
+    const resp = await this.http.requestOk({ method: 'POST', path: this.queryPath, body, signal });
+    const scanned = resp.body.length ? scanBytes(resp.body) : undefined;
+    if (scanned !== undefined) return { scanned };
+    const parsed = this.http.parseJson<unknown>(resp, this.queryPath);
+    checkQueryResponse(parsed);
+    return { parsed };
   }
 
   private async windowedQuery(body: KairosQueryBody, windowMs: number, signal?: AbortSignal): Promise<KairosQueryResponse> {

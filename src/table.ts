@@ -77,6 +77,10 @@ function checkResponse(resp: unknown): asserts resp is KairosQueryResponse {
 
 /** Every non-empty result of a response as a Series with a unique column name (see the module comment). */
 export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buffer): Series[] {
+  if (Buffer.isBuffer(resp)) {
+    const scanned = scanSeries(resp);
+    if (scanned) return scanned;
+  }
   const parsed = parseResponse(resp);
   checkResponse(parsed);
   const out: Series[] = [];
@@ -154,6 +158,8 @@ export interface ColumnarTable {
   cells: Column[];
   series: SeriesInfo[];
   rowCount: number;
+  /** Points the series held (before the join; null values included), for counts such as a node's status. */
+  pointCount: number;
 }
 
 interface SeriesPoints {
@@ -162,7 +168,7 @@ interface SeriesPoints {
 }
 
 function emptyTable(): ColumnarTable {
-  return { columns: [], timestamps: new Float64Array(0), cells: [], series: [], rowCount: 0 };
+  return { columns: [], timestamps: new Float64Array(0), cells: [], series: [], rowCount: 0, pointCount: 0 };
 }
 
 /** Join, fill, trailing drop and order on typed arrays. */
@@ -188,7 +194,8 @@ function joinSeries(list: SeriesPoints[], o: CheckedTableOptions): ColumnarTable
     timestamps.reverse();
     for (const col of cells) col.reverse();
   }
-  return { columns: [o.timestampColumnName, ...names], timestamps, cells, series: list.map((s) => s.info), rowCount: n };
+  const pointCount = list.reduce((sum, s) => sum + s.points.length, 0);
+  return { columns: [o.timestampColumnName, ...names], timestamps, cells, series: list.map((s) => s.info), rowCount: n, pointCount };
 }
 
 function seriesPoints(series: Series[]): SeriesPoints[] {
@@ -217,6 +224,53 @@ function scannedSeriesPoints(queries: ScannedResult[][]): SeriesPoints[] {
   return out;
 }
 
+/** The scanned results of response bytes, or undefined when they are outside the scanned shape (the caller parses). */
+function scan(bytes: Buffer): ScannedResult[][] | undefined {
+  try {
+    return scanQueryResponse(bytes);
+  } catch (err) {
+    if (err instanceof NotScannable) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Series straight from response bytes, without the parsed tree or the text copy JSON.parse needs;
+ * undefined when the bytes are not a response of the usual shape (parse them the usual way instead,
+ * which also gives the usual error messages).
+ */
+export function scanSeries(bytes: Buffer): Series[] | undefined {
+  const scanned = scan(bytes);
+  if (!scanned) return undefined;
+  return scannedSeriesPoints(scanned).map(({ info, points }) => ({ ...info, values: valuesOf(points) }));
+}
+
+/** The `[timestamp, value]` pairs of scanned points (a numeric NaN was a JSON null). */
+function valuesOf(p: PointColumns): Array<[number, PointValue | null]> {
+  const out = new Array<[number, PointValue | null]>(p.length);
+  const { ts, num, cells } = p;
+  if (num) {
+    for (let i = 0; i < p.length; i++) {
+      const v = num[i];
+      out[i] = [ts[i], v !== v ? null : v];
+    }
+  } else {
+    const c = cells as Array<PointValue | null>;
+    for (let i = 0; i < p.length; i++) out[i] = [ts[i], c[i]];
+  }
+  return out;
+}
+
+/**
+ * The columnar table of response bytes (see columnarTableFromBytes), or undefined when the bytes are
+ * outside the scanned shape. Options are checked first, so bad options throw either way.
+ */
+export function scanColumnarTable(bytes: Buffer, opts: TableOptions = {}): ColumnarTable | undefined {
+  const o = checkTableOptions(opts);
+  const scanned = scan(bytes);
+  return scanned ? joinSeries(scannedSeriesPoints(scanned), o) : undefined;
+}
+
 function toBytes(resp: string | Buffer | Uint8Array): Buffer {
   if (typeof resp === 'string') return Buffer.from(resp, 'utf8');
   return Buffer.isBuffer(resp) ? resp : Buffer.from(resp.buffer, resp.byteOffset, resp.byteLength);
@@ -233,14 +287,9 @@ export function columnarTableFromQueryResponse(
   const o = checkTableOptions(opts);
   if (typeof resp === 'string' || resp instanceof Uint8Array) {
     const bytes = toBytes(resp);
-    let scanned: ScannedResult[][] | undefined;
-    try {
-      scanned = scanQueryResponse(bytes);
-    } catch (err) {
-      if (!(err instanceof NotScannable)) throw err;
-    }
+    const scanned = scan(bytes);
     if (scanned) return joinSeries(scannedSeriesPoints(scanned), o);
-    return joinSeries(seriesPoints(seriesFromQueryResponse(bytes)), o);
+    return joinSeries(seriesPoints(seriesFromQueryResponse(parseResponse(bytes))), o);
   }
   return joinSeries(seriesPoints(seriesFromQueryResponse(resp)), o);
 }

@@ -1,7 +1,7 @@
 /** Shaping series into the messages query and stream send: rows, one message per series, or chart points. */
 import { formatTimestamp } from '../../src/time';
-import { seriesToChart, tableFromSeries } from '../../src/table';
-import type { FillNaMethod, Series, TimestampFormat } from '../../src/types';
+import { rowsFromColumnarTable, seriesToChart, tableFromSeries, type ColumnarTable } from '../../src/table';
+import type { FillNaMethod, Series, TableOptions, TimestampFormat } from '../../src/types';
 import type { NodeMessage } from './red';
 
 export type OutputMode = 'rows' | 'series' | 'chart' | 'raw';
@@ -45,18 +45,31 @@ export function shapeSeries(series: Series[], raw: unknown, opts: ShapeOptions, 
         return msg;
       });
     default: {
-      const table = tableFromSeries(series, {
-        fillNaMethod: opts.fill ?? null,
-        dropTrailingNa: opts.dropTrailing ?? true,
-        orderDesc: opts.orderDesc ?? false,
-        convertTimestamp: opts.tsFormat,
-      });
+      const table = tableFromSeries(series, tableOptions(opts));
       const msg = base();
       msg.payload = table.rows;
       msg.columns = table.columns;
       return [msg];
     }
   }
+}
+
+/** The table options of the rows output. */
+export function tableOptions(opts: ShapeOptions): TableOptions {
+  return {
+    fillNaMethod: opts.fill ?? null,
+    dropTrailingNa: opts.dropTrailing ?? true,
+    orderDesc: opts.orderDesc ?? false,
+    convertTimestamp: opts.tsFormat,
+  };
+}
+
+/** The rows message of a columnar table (already joined, filled and ordered with tableOptions(opts)). */
+export function shapeTable(table: ColumnarTable, opts: ShapeOptions, base: () => NodeMessage): NodeMessage[] {
+  const msg = base();
+  msg.payload = rowsFromColumnarTable(table, opts.tsFormat);
+  msg.columns = table.columns;
+  return [msg];
 }
 
 /** Counts for the status badge. */

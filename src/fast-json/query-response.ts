@@ -24,31 +24,32 @@ const CLOSE_OBJECT = 0x7d;
 /** Results of each query, in response order. */
 export function scanQueryResponse(bytes: Buffer): ScannedResult[][] {
   const s = new ByteScanner(bytes);
+  const b = new PointBuilder();
   let queries: ScannedResult[][] | undefined;
   eachMember(s, (key) => {
-    if (key === 'queries') queries = eachElement(s, () => scanQuery(s));
+    if (key === 'queries') queries = eachElement(s, () => scanQuery(s, b));
     else s.value();
   });
   if (s.peek() !== -1) s.fail('trailing content');
   return queries ?? s.fail('no "queries" array');
 }
 
-function scanQuery(s: ByteScanner): ScannedResult[] {
+function scanQuery(s: ByteScanner, b: PointBuilder): ScannedResult[] {
   let results: ScannedResult[] | undefined;
   eachMember(s, (key) => {
-    if (key === 'results') results = eachElement(s, () => scanResult(s));
+    if (key === 'results') results = eachElement(s, () => scanResult(s, b));
     else s.value();
   });
   return results ?? s.fail('query without "results"');
 }
 
-function scanResult(s: ByteScanner): ScannedResult {
+function scanResult(s: ByteScanner, b: PointBuilder): ScannedResult {
   let name: unknown;
   let groupBy: unknown;
   let tags: unknown;
   let points: PointColumns | undefined;
   eachMember(s, (key) => {
-    if (key === 'values') points = scanValues(s);
+    if (key === 'values') points = scanValues(s, b);
     else if (key === 'name') name = s.value();
     else if (key === 'group_by') groupBy = s.value();
     else if (key === 'tags') tags = s.value();
@@ -61,13 +62,12 @@ function scanResult(s: ByteScanner): ScannedResult {
   return out;
 }
 
-/** `[[ts, value], ...]` with number, null or string values. */
-function scanValues(s: ByteScanner): PointColumns {
-  const b = new PointBuilder();
+/** `[[ts, value], ...]` with number, null or string values, read with the scan's one (empty) builder. */
+function scanValues(s: ByteScanner, b: PointBuilder): PointColumns {
   s.expect(OPEN_ARRAY);
   if (s.peek() === CLOSE_ARRAY) {
     s.pos++;
-    return b.finish();
+    return b.take();
   }
   for (;;) {
     s.expect(OPEN_ARRAY);
@@ -83,7 +83,7 @@ function scanValues(s: ByteScanner): PointColumns {
     s.expect(CLOSE_ARRAY);
     const next = s.peek();
     s.pos++;
-    if (next === CLOSE_ARRAY) return b.finish();
+    if (next === CLOSE_ARRAY) return b.take();
     if (next !== COMMA) s.fail('expected "," or "]"');
   }
 }

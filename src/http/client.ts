@@ -92,13 +92,26 @@ export class HttpClient {
 
   /** Sends a request and parses JSON; statuses outside okStatuses become typed errors. Empty bodies give undefined. */
   async requestJson<T>(req: HttpRequest, okStatuses: number[] = [200]): Promise<T> {
+    return this.parseJson<T>(await this.requestOk(req, okStatuses), req.path);
+  }
+
+  /**
+   * Sends a request and returns the response when its status is one of okStatuses (else the typed
+   * error requestJson would throw). For callers that read the body bytes themselves.
+   */
+  async requestOk(req: HttpRequest, okStatuses: number[] = [200]): Promise<HttpResponse> {
     const resp = await this.request(req);
-    const url = joinUrl(resp.baseUrl, req.path);
-    if (!okStatuses.includes(resp.status)) throw errorForStatus(resp, url, this.secretList([]));
+    if (!okStatuses.includes(resp.status)) throw errorForStatus(resp, joinUrl(resp.baseUrl, req.path), this.secretList([]));
+    return resp;
+  }
+
+  /** The body of a response from requestOk as JSON, with requestJson's error for unreadable bodies. */
+  parseJson<T>(resp: HttpResponse, path: string): T {
     if (resp.body.length === 0) return undefined as T;
     try {
       return JSON.parse(resp.body.toString('utf8')) as T;
     } catch (cause) {
+      const url = joinUrl(resp.baseUrl, path);
       const excerpt = redact(resp.body.subarray(0, 60).toString('utf8'), this.secretList([])).replace(/\s+/g, ' ');
       throw new ParseError(`Unreadable JSON in the HTTP ${resp.status} response from ${url} (starts with ${JSON.stringify(excerpt)})`, { cause });
     }
@@ -236,7 +249,7 @@ async function decompress(raw: Buffer, encoding: string | string[] | undefined, 
   const enc = (Array.isArray(encoding) ? encoding.join(',') : encoding ?? '').trim().toLowerCase();
   if (!enc || enc === 'identity' || raw.length === 0) return raw;
   try {
-    if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(raw);
+    if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(raw, { chunkSize: gunzipChunkSize(raw) });
     if (enc === 'deflate') {
       // Servers disagree whether "deflate" means zlib-wrapped or raw deflate.
       try {
@@ -249,6 +262,25 @@ async function decompress(raw: Buffer, encoding: string | string[] | undefined, 
     throw new ParseError(`Cannot decompress the ${enc} response from ${hostOf(url)}`, { cause });
   }
   return raw;
+}
+
+/** zlib's default output chunk; also the floor for the sized chunk below. */
+const ZLIB_CHUNK = 16 * 1024;
+/** Above this a response is decompressed in default chunks (the size field is only a hint). */
+const MAX_SIZED_CHUNK = 256 * 1024 * 1024;
+
+/**
+ * One output chunk the size the gzip trailer announces (ISIZE, the uncompressed length mod 2^32), so
+ * a large response is inflated into a single buffer instead of thousands of chunks concatenated at
+ * the end (which briefly needs twice its size). Bounded: a lying trailer costs at most 64 × the
+ * compressed size, and anything larger or odd falls back to zlib's default chunking.
+ */
+function gunzipChunkSize(raw: Buffer): number {
+  if (raw.length < 18) return ZLIB_CHUNK;
+  const isize = raw.readUInt32LE(raw.length - 4);
+  const size = isize + 1;
+  if (size <= ZLIB_CHUNK || size > MAX_SIZED_CHUNK || size > raw.length * 64) return ZLIB_CHUNK;
+  return size;
 }
 
 function mapNetworkError(err: unknown, url: string, secrets: Array<string | undefined>): KairosError {

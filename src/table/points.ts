@@ -54,6 +54,22 @@ export class PointBuilder {
     return out;
   }
 
+  /**
+   * The points so far as exact-size copies, leaving the builder empty for the next series. One
+   * builder reused across the series of a response grows once, instead of once per series (a
+   * response of many series would otherwise leave several times its points in discarded arrays).
+   */
+  take(): PointColumns {
+    const n = this.n;
+    const out: PointColumns = { length: n, ts: this.ts.slice(0, n) };
+    if (this.num) out.num = this.num.slice(0, n);
+    else out.cells = this.cells;
+    this.n = 0;
+    this.cells = undefined;
+    if (!this.num) this.num = new Float64Array(this.ts.length);
+    return out;
+  }
+
   private grow(): void {
     const cap = Math.max(16, this.ts.length * 2);
     const ts = new Float64Array(cap);
