@@ -13,7 +13,7 @@ import {
   metricsFromRows,
   metricsFromValues,
   normalizePushArray,
-  serializePush,
+  serializePushToBuffer,
   splitPush,
   type BooleanMode,
   type PushBuildResult,
@@ -198,7 +198,7 @@ export class KairosConnector {
     const forced = this.opts.pushTags;
     const metrics = forced ? built.metrics.map((m) => ({ ...m, tags: { ...m.tags, ...forced } })) : built.metrics;
     for (const batch of splitPush(metrics, maxPoints)) {
-      const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePush(batch), allowGzip: true, headers: { 'content-type': 'application/json' }, signal });
+      const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePushToBuffer(batch), allowGzip: true, headers: { 'content-type': 'application/json' }, signal });
       result.requests++;
       const points = batch.reduce((n, m) => n + countPoints(m), 0);
       if (resp.status === 204 || resp.status === 200) {

@@ -54,9 +54,20 @@ export interface ParseTimeOptions {
   field?: string;
 }
 
+/** Answers of isValidZone: asking luxon per call costs more than the rest of a timestamp conversion. */
+const zoneValidity = new Map<string, boolean>();
+/** Zone strings come from config and messages; the cap keeps odd input from growing the cache without bound. */
+const MAX_CACHED_ZONES = 1000;
+
 export function isValidZone(zone: unknown): zone is string {
   if (typeof zone !== 'string' || zone.trim() === '') return false;
-  return DateTime.fromMillis(0).setZone(zone).isValid;
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = DateTime.fromMillis(0).setZone(zone).isValid;
+    if (zoneValidity.size >= MAX_CACHED_ZONES) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 function checkZone(zone: string | undefined, field = 'zone'): string {

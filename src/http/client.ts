@@ -20,6 +20,7 @@ const inflateRawAsync = promisify(inflateRaw);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_GZIP_THRESHOLD = 16 * 1024;
+const GZIP_LEVEL = 1;
 
 export interface HttpClientOptions {
   baseUrls: string[];
@@ -197,7 +198,8 @@ export class HttpClient {
     }
     const size = typeof plain === 'string' ? Buffer.byteLength(plain) : plain.length;
     if (req.allowGzip && this.gzipThreshold > 0 && size > this.gzipThreshold) {
-      return { plain, wire: await gzipAsync(plain), contentType, gzipped: true };
+      // Level 1: several times faster than the default 6 on push payloads, which stay well compressible.
+      return { plain, wire: await gzipAsync(plain, { level: GZIP_LEVEL }), contentType, gzipped: true };
     }
     return { plain, wire: plain, contentType };
   }
