@@ -86,7 +86,7 @@ export = function register(RED: NodeAPI): void {
         // Batches arrive complete; a short delay only merges messages sent back to back.
         maxDelayMs: 100,
         durable: def.outbox !== false,
-        maxBytes: Math.round((Number(def.outboxMaxMB) > 0 ? Number(def.outboxMaxMB) : 100) * 1024 * 1024),
+        outboxMaxMB: def.outboxMaxMB,
         overflow: overflowPolicy(def.overflow),
       },
       maxReported: MAX_REPORTED,

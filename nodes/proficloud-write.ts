@@ -57,7 +57,7 @@ export = function register(RED: NodeAPI): void {
         maxBatchPoints: Math.max(1, Math.round(positive(def.maxBatchPoints, 500))),
         maxDelayMs: Math.round(positive(def.maxDelay, 1) * 1000),
         durable: def.outbox !== false,
-        maxBytes: Math.round(positive(def.outboxMaxMB, 100) * 1024 * 1024),
+        outboxMaxMB: def.outboxMaxMB,
         overflow: overflowPolicy(def.overflow),
       },
       maxReported: 20,

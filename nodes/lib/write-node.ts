@@ -28,13 +28,43 @@ export interface WriteNodeSpec {
   server: string | undefined;
   /** Send one message per finished write. */
   report: boolean;
-  queue: Pick<WriterOptions, 'maxBatchPoints' | 'maxDelayMs' | 'durable' | 'maxBytes' | 'overflow'>;
+  queue: Pick<WriterOptions, 'maxBatchPoints' | 'maxDelayMs' | 'durable' | 'overflow'> & {
+    /** The editor's outbox size in MB, as configured (checked here, see outboxMaxBytes). */
+    outboxMaxMB: unknown;
+  };
   /** Bad values reported one by one per message; the rest are summarised in one more error. */
   maxReported: number;
   /** Show "queued N" while a message's points go into the queue (large batches take a moment). */
   showQueued?: boolean;
   /** The points of one message; throws ValidationError when the message as a whole is unusable. */
   build(msg: NodeMessage, service: Service): PushBuildResult;
+}
+
+const MIB = 1024 * 1024;
+export const DEFAULT_OUTBOX_MB = 100;
+/**
+ * About what one queued point costs in memory (its [timestamp, value] array, two heap numbers and its
+ * share of the metric object), to turn the size setting into a point bound for the memory queue.
+ */
+export const MEMORY_BYTES_PER_POINT = 100;
+/** The memory queue's bound before it followed the size setting; never less than this. */
+export const MIN_MEMORY_QUEUE_POINTS = 100_000;
+
+/** The outbox size setting in bytes: empty means the default 100 MB, anything but a number > 0 is an error naming the field. */
+export function outboxMaxBytes(raw: unknown): number {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return DEFAULT_OUTBOX_MB * MIB;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new ValidationError('outboxMaxMB', raw, 'must be a size in MB greater than 0');
+  return Math.max(1, Math.round(n * MIB));
+}
+
+/**
+ * Without the outbox the backlog waits in memory, bounded by the same size setting (at
+ * MEMORY_BYTES_PER_POINT per point, at least MIN_MEMORY_QUEUE_POINTS): the default 100 MB holds about
+ * a million points, so one message of the batch node's default 100,000 rows × 10 columns fits.
+ */
+export function memoryQueuePoints(maxBytes: number): number {
+  return Math.max(MIN_MEMORY_QUEUE_POINTS, Math.floor(maxBytes / MEMORY_BYTES_PER_POINT));
 }
 
 /** The editor's overflow choice; anything else keeps the default, dropping the oldest points. */
@@ -51,6 +81,8 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
   const { type, topic } = spec;
   let config: ProficloudConfigNode | undefined;
   let writerPromise: Promise<Writer> | undefined;
+  /** A setting the node cannot work with: every message fails with it (after the status shows it). */
+  let setupError: Error | undefined;
 
   function onResult(result: WriteResult): void {
     config?.reportOk();
@@ -60,12 +92,16 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
   }
 
   try {
+    const { outboxMaxMB, ...queue } = spec.queue;
+    const maxBytes = outboxMaxBytes(outboxMaxMB);
     config = configNodeOf(RED, spec.server);
     config.register(node);
     const cfg = config;
     writerPromise = cfg.getService().then((service) =>
       openWriter(RED, node, service, {
-        ...spec.queue,
+        ...queue,
+        maxBytes,
+        maxBufferedPoints: memoryQueuePoints(maxBytes),
         onResult,
         onStatus: (s) => {
           if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
@@ -82,10 +118,12 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     );
     writerPromise.catch((err: unknown) => node.status(failed(err)));
   } catch (err) {
+    if (err instanceof ValidationError) setupError = err;
     node.status(failed(err));
   }
 
   async function handle(msg: NodeMessage): Promise<Error[]> {
+    if (setupError) throw setupError;
     if (!config || !writerPromise) throw new ValidationError('server', spec.server, 'no proficloud-config node is selected or it is not deployed');
     const service = await config.getService();
     assertWritable(service);

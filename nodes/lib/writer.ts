@@ -17,6 +17,8 @@ export interface WriterOptions {
   maxDelayMs: number;
   durable: boolean;
   maxBytes: number;
+  /** Bound of the memory queue used when durable is false. */
+  maxBufferedPoints: number;
   overflow: OverflowPolicy;
   onResult(result: WriteResult): void;
   onStatus(status: WriteQueueStatus): void;
@@ -76,6 +78,7 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     outbox: store,
     maxBatchPoints: opts.maxBatchPoints,
     maxDelayMs: opts.maxDelayMs,
+    maxBufferedPoints: opts.maxBufferedPoints,
     retry: retrySettings(RED, node),
     logger,
     onResult: (result) => opts.onResult(result),
