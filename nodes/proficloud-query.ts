@@ -8,6 +8,7 @@ import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
 import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
+import { budgetedPageMs, PAGE_POINT_BUDGET } from './lib/page-budget';
 import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
 import { asError, evaluate } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -223,10 +224,12 @@ export = function register(RED: NodeAPI): void {
 
       const { query, endpointIds } = await buildOptions(msg, service);
       if (def.paged) {
-        const pageMs = parseDurationMs(def.pageSize || '1d', 'pageSize');
+        const sizeMs = parseDurationMs(def.pageSize || '1d', 'pageSize');
         const now = Date.now();
         const start = query.startAbsolute !== undefined ? Number(query.startAbsolute) : specToMs({ relative: query.startRelative! }, now);
         const end = query.endAbsolute !== undefined ? Number(query.endAbsolute) : query.endRelative ? specToMs({ relative: query.endRelative }, now) : now;
+        // The page size is a maximum: dense data gets shorter pages (see page-budget.ts).
+        const pageMs = service.connector && end >= start ? await budgetedPageMs(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, inflight.signal) : sizeMs;
         const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, range) }), start, end, pageMs });
         const p: PendingPages = { id: RED.util.generateId(), pager, base: msg };
         if (def.onDemand) {
