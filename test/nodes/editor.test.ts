@@ -217,11 +217,12 @@ describe('editor scripts with the shared helper library', function () {
     for (const type of ['proficloud-write', 'proficloud-batch']) {
       const def = e.registered[type];
       const maxMB = def.defaults.outboxMaxMB.validate!;
-      // Closed dialog: the saved checkbox decides; open dialog: the live one does.
-      assert.equal(maxMB.call({ outbox: false }, '0', {}), true);
+      // The size also bounds the in-memory backlog when the outbox is off, so it is checked either way.
+      assert.equal(maxMB.call({ outbox: false }, '0', {}), `${type}:${type}.errors.outboxMaxMB`);
       assert.equal(maxMB.call({ outbox: true }, '0', {}), `${type}:${type}.errors.outboxMaxMB`);
+      assert.equal(maxMB.call({ outbox: false }, '50', {}), true);
       e.fields['#node-input-outbox'] = false;
-      assert.equal(maxMB.call({ outbox: true }, '0', {}), true);
+      assert.equal(maxMB.call({ outbox: true }, 'x', {}), `${type}:${type}.errors.outboxMaxMB`);
       delete e.fields['#node-input-outbox'];
       const node: { outputs?: number } = {};
       e.fields['#node-input-report'] = true;
