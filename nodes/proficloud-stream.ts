@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       const service = await config!.getService();
       if (service.io) {
         if (endpointIds.length === 0) throw new ValidationError('endpointIds', def.endpointIds, 'proficloud.io needs at least one device UUID');
-        return service.io.querySeries({ endpointIds, metrics, from: range.start, to: range.end });
+        return service.io.querySeries({ endpointIds, metrics, from: range.start, to: range.end }, signal);
       }
       return service.connector!.querySeries({ metrics, startAbsolute: range.start, endAbsolute: range.end, ...(tags ? { tags } : {}) }, signal);
     }

@@ -9,10 +9,17 @@
  * Data: one request per endpoint id and window of at most `windowMs` (default one day), sent one after
  * another. Windows share their boundary instants (whether toDate is inclusive is undocumented), so a
  * point repeated at a boundary is kept once.
+ *
+ * Retries: a data request that meets 429, 502, 503, 504 or a network error is sent again up to
+ * `retries` times after an exponential, jittered pause (at least the server's Retry-After, capped), as
+ * the service documents no limits but throttles. Timeouts are not retried: each already waited
+ * `timeoutMs`, and a poll that waits minutes is worse than one that fails. Other 4xx and auth errors
+ * fail at once (a 401 still gets its single fresh login).
  */
-import { AuthenticationError, HttpStatusError, ParseError, ValidationError, redact } from '../errors';
+import { AuthenticationError, HttpStatusError, NetworkError, ParseError, ValidationError, redact } from '../errors';
 import { HttpClient } from '../http/client';
 import type { ProxySetting, TlsOptions } from '../http/dispatcher';
+import { parseRetryAfter } from '../http/status';
 import { rowsFromQueryResponse, seriesFromQueryResponse } from '../table';
 import { datetimeToTimestampMs } from '../time';
 import type { DebugEvent, KairosQueryResponse, KairosResult, Logger, PointValue, Row, Series, TableOptions, TimeInput } from '../types';
@@ -31,6 +38,13 @@ export const DEFAULT_WINDOW_MS = 86_400_000;
 export const DEFAULT_EXPIRES_IN_S = 60;
 /** Upper bound on requests for one query, so a typo in a date cannot start years of calls. */
 export const MAX_REQUESTS_PER_QUERY = 20_000;
+export const DEFAULT_RETRIES = 3;
+export const DEFAULT_RETRY_BASE_MS = 500;
+/** Longest pause before a retry, whatever the backoff or the server's Retry-After asks for. */
+export const MAX_RETRY_DELAY_MS = 30_000;
+const MAX_RETRIES = 10;
+/** Statuses after which the same request may well succeed shortly. */
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
 export interface ProficloudIOOptions {
   environment?: 'production' | 'staging';
@@ -47,6 +61,12 @@ export interface ProficloudIOOptions {
   now?: () => number;
   /** Longest time range per data request. Default one day. */
   windowMs?: number;
+  /** Further attempts for a data request after 429/502/503/504 or a network error. Default 3; 0 = none. */
+  retries?: number;
+  /** First backoff pause; doubles per retry, jittered to 50..100 %, capped at 30 s. Default 500 ms. */
+  retryBaseMs?: number;
+  /** Jitter source in [0, 1) (tests). */
+  random?: () => number;
 }
 
 export interface ProficloudIOQuery {
@@ -129,6 +149,9 @@ export class ProficloudIOMetrics {
   private readonly now: () => number;
   private readonly windowMs: number;
   private readonly logger?: Logger;
+  private readonly retries: number;
+  private readonly retryBaseMs: number;
+  private readonly random: () => number;
   private token?: TokenState;
   private pendingToken?: Promise<string>;
 
@@ -147,6 +170,18 @@ export class ProficloudIOMetrics {
       throw new ValidationError('windowMs', windowMs, 'must be an integer number of milliseconds >= 1000');
     }
     if (opts.now !== undefined && typeof opts.now !== 'function') throw new ValidationError('now', opts.now, 'must be a function');
+    const retries = opts.retries ?? DEFAULT_RETRIES;
+    if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+      throw new ValidationError('retries', retries, `must be an integer from 0 to ${MAX_RETRIES}`);
+    }
+    const retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    if (typeof retryBaseMs !== 'number' || !Number.isFinite(retryBaseMs) || retryBaseMs < 0 || retryBaseMs > MAX_RETRY_DELAY_MS) {
+      throw new ValidationError('retryBaseMs', retryBaseMs, `must be a number of milliseconds from 0 to ${MAX_RETRY_DELAY_MS}`);
+    }
+    if (opts.random !== undefined && typeof opts.random !== 'function') throw new ValidationError('random', opts.random, 'must be a function');
+    this.retries = retries;
+    this.retryBaseMs = retryBaseMs;
+    this.random = opts.random ?? Math.random;
     this.username = opts.username.trim();
     this.password = opts.password;
     this.now = opts.now ?? Date.now;
@@ -166,8 +201,11 @@ export class ProficloudIOMetrics {
     });
   }
 
-  /** Data for every endpoint id and metric over [from, to], as a KairosDB query response (one query per metric). */
-  async query(q: ProficloudIOQuery): Promise<KairosQueryResponse> {
+  /**
+   * Data for every endpoint id and metric over [from, to], as a KairosDB query response (one query per
+   * metric). Aborting `signal` cancels the request in flight or the backoff pause and rejects with its reason.
+   */
+  async query(q: ProficloudIOQuery, signal?: AbortSignal): Promise<KairosQueryResponse> {
     if (q === null || typeof q !== 'object') throw new ValidationError('query', q, 'must be an object');
     const ids = nonEmptyList(q.endpointIds, 'endpointIds');
     const metrics = nonEmptyList(q.metrics, 'metrics');
@@ -188,20 +226,20 @@ export class ProficloudIOMetrics {
     for (const m of metrics) collected.set(m, new Map(ids.map((id) => [id, []])));
     for (const id of ids) {
       for (const [wFrom, wTo] of windows) {
-        const body = await this.fetchWindow(id, metrics, wFrom, wTo, sort);
+        const body = await this.fetchWindowWithRetry(id, metrics, wFrom, wTo, sort, signal);
         this.collect(body, collected);
       }
     }
     return this.toQueryResponse(metrics, ids, collected, sort === 'DESC');
   }
 
-  async querySeries(q: ProficloudIOQuery): Promise<Series[]> {
-    return seriesFromQueryResponse(await this.query(q));
+  async querySeries(q: ProficloudIOQuery, signal?: AbortSignal): Promise<Series[]> {
+    return seriesFromQueryResponse(await this.query(q, signal));
   }
 
-  async queryRows(q: ProficloudIOQuery & TableOptions): Promise<Row[]> {
+  async queryRows(q: ProficloudIOQuery & TableOptions, signal?: AbortSignal): Promise<Row[]> {
     const { endpointIds, metrics, from, to, sort, ...table } = q;
-    return rowsFromQueryResponse(await this.query({ endpointIds, metrics, from, to, sort }), table);
+    return rowsFromQueryResponse(await this.query({ endpointIds, metrics, from, to, sort }, signal), table);
   }
 
   /** A valid access token: cached, refreshed or from a new login. */
@@ -275,7 +313,36 @@ export class ProficloudIOMetrics {
     return this.token.access;
   }
 
-  private async fetchWindow(id: string, metrics: string[], from: number, to: number, sort: 'ASC' | 'DESC'): Promise<unknown> {
+  private async fetchWindowWithRetry(
+    id: string,
+    metrics: string[],
+    from: number,
+    to: number,
+    sort: 'ASC' | 'DESC',
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    for (let retry = 0; ; retry++) {
+      if (signal?.aborted) throw signal.reason;
+      try {
+        return await this.fetchWindow(id, metrics, from, to, sort, signal);
+      } catch (err) {
+        if (signal?.aborted || retry >= this.retries || !isRetryable(err)) throw err;
+        const delay = this.retryDelay(retry + 1, (err as HttpStatusError | NetworkError).retryAfterMs);
+        this.logger?.debug?.(`proficloud.io data request for uuid ${id} failed (${this.clean((err as Error).message)}); retry ${retry + 1} of ${this.retries} in ${delay} ms`);
+        await abortableSleep(delay, signal);
+      }
+    }
+  }
+
+  /** Pause before retry number `n` (1-based): exponential, jittered to 50..100 %, at least Retry-After, never above the cap. */
+  private retryDelay(n: number, retryAfterMs: number | undefined): number {
+    const exp = Math.min(MAX_RETRY_DELAY_MS, this.retryBaseMs * 2 ** (n - 1));
+    const jittered = Math.round(exp * (0.5 + 0.5 * this.random()));
+    const floor = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
+    return Math.min(MAX_RETRY_DELAY_MS, Math.max(jittered, floor));
+  }
+
+  private async fetchWindow(id: string, metrics: string[], from: number, to: number, sort: 'ASC' | 'DESC', signal?: AbortSignal): Promise<unknown> {
     const req = {
       method: 'GET' as const,
       path: DATA_PATH,
@@ -288,8 +355,9 @@ export class ProficloudIOMetrics {
       },
     };
     for (let attempt = 0; ; attempt++) {
-      const token = await this.getAccessToken();
-      const resp = await this.client.request({ ...req, headers: { authorization: `Bearer ${token}` } });
+      // The token promise is shared with other callers: abort only this caller's wait for it.
+      const token = await untilAborted(this.getAccessToken(), signal);
+      const resp = await this.client.request({ ...req, headers: { authorization: `Bearer ${token}` }, signal });
       if (resp.status === 401 && attempt === 0) {
         // The server no longer accepts this token (revoked, clock skew): log in afresh, once.
         this.token = undefined;
@@ -301,7 +369,10 @@ export class ProficloudIOMetrics {
         if (resp.status === 401 || resp.status === 403) {
           throw new AuthenticationError(this.clean(`HTTP ${resp.status} from ${url} for uuid ${id}${detail ? `: ${detail}` : ''}`), resp.status);
         }
-        throw new HttpStatusError(resp.status, url, detail ? [this.clean(detail)] : []);
+        const err = new HttpStatusError(resp.status, url, detail ? [this.clean(detail)] : []);
+        const retryAfter = parseRetryAfter(resp.headers['retry-after']);
+        if (retryAfter !== undefined) err.retryAfterMs = retryAfter;
+        throw err;
       }
       if (resp.body.length === 0) return [];
       try {
@@ -407,6 +478,50 @@ export class ProficloudIOMetrics {
 /** JSON fields that hold credentials, whatever their value. */
 function scrubTokenFields(text: string): string {
   return text.replace(/("(?:access_token|refresh_token|id_token|password)"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"***"');
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof NetworkError) return true;
+  return err instanceof HttpStatusError && RETRY_STATUSES.has(err.status);
+}
+
+/** Waits `ms`; an abort ends the wait at once with the signal's reason. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `p`, or the signal's reason as soon as it aborts (p itself runs on). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason as unknown);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function rank(ids: string[], r: KairosResult): number {
