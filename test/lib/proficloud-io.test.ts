@@ -37,6 +37,10 @@ class FakeTsd {
   rejectAllTokens = false;
   dataBody: string | undefined;
   delayMs = 0;
+  /** Answers for the next data requests, one each, before the normal behaviour: a status (with headers) or a dropped connection. */
+  script: Array<{ status: number; headers?: Record<string, string> } | 'drop'> = [];
+  /** Arrival time of each data request (performance.now()). */
+  dataTimes: number[] = [];
   /** samples per (uuid, metric) for a data request */
   samples: (uuid: string, metric: string, from: number, to: number) => Array<{ timestamp: string; values: Record<string, unknown> }> = (
     _u,
@@ -92,6 +96,16 @@ class FakeTsd {
     }
     if (req.method === 'GET' && url.pathname === '/epts/data') {
       this.data.push({ params: url.searchParams, auth: req.headers.authorization });
+      this.dataTimes.push(performance.now());
+      const scripted = this.script.shift();
+      if (scripted === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (scripted) {
+        res.writeHead(scripted.status, scripted.headers).end('slow down');
+        return;
+      }
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       if (this.rejectAllTokens || !this.valid.has(token)) {
         res.writeHead(401).end('token expired');
@@ -133,7 +147,7 @@ describe('proficloud.io client', () => {
   let clock: number;
   let client: ProficloudIOMetrics | undefined;
   const make = (extra: Partial<ProficloudIOOptions> = {}): ProficloudIOMetrics => {
-    client = new ProficloudIOMetrics({ baseUrl: fake.url, username: USER, password: PASSWORD, now: () => clock, timeoutMs: 5000, ...extra });
+    client = new ProficloudIOMetrics({ baseUrl: fake.url, username: USER, password: PASSWORD, now: () => clock, timeoutMs: 5000, retryBaseMs: 1, ...extra });
     return client;
   };
 
@@ -352,6 +366,7 @@ describe('proficloud.io client', () => {
     const q = { endpointIds: UUID1, metrics: 'm', from: T0, to: T0 + 1000 };
     fake.dataStatus = 503;
     await assert.rejects(make().query(q), (e: unknown) => e instanceof HttpStatusError && e.status === 503 && e.retryable);
+    assert.equal(fake.data.length, 4, 'a lasting 503 is tried 1 + 3 (default retries) times');
     await client?.close();
     fake.dataStatus = 200;
     fake.dataBody = '<html>not json';
@@ -373,6 +388,105 @@ describe('proficloud.io client', () => {
     assert.equal(fake.logins + fake.refreshes, 1, 'missing expires_in: token still reused briefly');
   });
 
+  describe('retries', () => {
+    const q = { endpointIds: UUID1, metrics: 'm', from: T0, to: T0 + 1000 };
+
+    it('retries 503 (honouring Retry-After) and 429, then returns the data', async () => {
+      fake.script = [{ status: 503, headers: { 'retry-after': '1' } }, { status: 429 }];
+      const started = performance.now();
+      const resp = await make().query(q);
+      assert.equal(fake.data.length, 3);
+      assert.deepEqual(resp.queries[0].results[0].values, [[T0, 1]]);
+      // retryBaseMs is 1 ms: only Retry-After can explain a pause of about a second
+      const gap = fake.dataTimes[1] - fake.dataTimes[0];
+      assert.ok(gap >= 950, `Retry-After: 1 honoured (waited ${Math.round(gap)} ms)`);
+      assert.ok(fake.dataTimes[2] - fake.dataTimes[1] < 500, 'the 429 without Retry-After is retried after the short backoff');
+      assert.ok(performance.now() - started < 3000);
+      assert.equal(fake.logins, 1, 'retries reuse the token');
+    });
+
+    it('backs off exponentially with jitter and gives up after `retries`', async () => {
+      fake.dataStatus = 502;
+      const c = make({ retries: 3, retryBaseMs: 40, random: () => 0.99 });
+      await assert.rejects(c.query(q), (e: unknown) => e instanceof HttpStatusError && e.status === 502);
+      assert.equal(fake.data.length, 4);
+      const gaps = fake.dataTimes.slice(1).map((t, i) => t - fake.dataTimes[i]);
+      // jitter 0.99 -> 99.5 % of 40, 80, 160 ms
+      [40, 80, 160].forEach((base, i) => assert.ok(gaps[i] >= base * 0.99 - 5, `gap ${i + 1} ${Math.round(gaps[i])} ms >= ~${base} ms`));
+      assert.ok(gaps[2] > gaps[0] * 2, `the pause grows (${gaps.map(Math.round).join(', ')} ms)`);
+
+      await c.close();
+      fake.data = [];
+      fake.dataTimes = [];
+      const lowJitter = make({ retries: 1, retryBaseMs: 200, random: () => 0 });
+      await assert.rejects(lowJitter.query(q), HttpStatusError);
+      const gap = fake.dataTimes[1] - fake.dataTimes[0];
+      assert.ok(gap >= 95 && gap < 190, `jitter shortens to 50 % (${Math.round(gap)} ms)`);
+    });
+
+    it('retries a dropped connection', async () => {
+      fake.script = ['drop'];
+      const resp = await make().query(q);
+      assert.equal(fake.data.length, 2);
+      assert.equal(resp.queries[0].sample_size, 1);
+    });
+
+    it('never retries other 4xx, 500 or auth failures (beyond the one fresh login)', async () => {
+      for (const status of [400, 404, 500]) {
+        fake.data = [];
+        fake.script = [{ status }];
+        await assert.rejects(make().query(q), (e: unknown) => e instanceof HttpStatusError && e.status === status);
+        assert.equal(fake.data.length, 1, `HTTP ${status} is sent once`);
+        await client?.close();
+      }
+      fake.data = [];
+      fake.rejectAllTokens = true;
+      fake.logins = 0;
+      await assert.rejects(make().query(q), AuthenticationError);
+      assert.equal(fake.data.length, 2, 'a 401 gets one fresh login, no backoff retries');
+      assert.equal(fake.logins, 2);
+    });
+
+    it('retries: 0 sends once', async () => {
+      fake.script = [{ status: 503 }];
+      await assert.rejects(make({ retries: 0 }).query(q), HttpStatusError);
+      assert.equal(fake.data.length, 1);
+    });
+
+    it('an abort during the backoff pause rejects at once with the reason', async () => {
+      fake.script = [{ status: 503, headers: { 'retry-after': '3600' } }];
+      const ac = new AbortController();
+      const reason = new Error('stopped by test');
+      const started = performance.now();
+      const pending = make().querySeries(q, ac.signal);
+      while (fake.data.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 30));
+      ac.abort(reason);
+      await assert.rejects(pending, (e: unknown) => e === reason);
+      assert.ok(performance.now() - started < 1000, 'the (30 s capped) pause ended at the abort');
+      assert.equal(fake.data.length, 1);
+    });
+
+    it('an abort cancels the request in flight; an aborted signal sends nothing', async () => {
+      fake.delayMs = 3000;
+      const ac = new AbortController();
+      const reason = new Error('closing');
+      const started = performance.now();
+      const pending = make().queryRows(q, ac.signal);
+      while (fake.data.length === 0) await new Promise((r) => setTimeout(r, 5));
+      ac.abort(reason);
+      await assert.rejects(pending, (e: unknown) => e === reason);
+      assert.ok(performance.now() - started < 1000);
+      assert.equal(fake.data.length, 1, 'not retried after the abort');
+
+      fake.delayMs = 0;
+      fake.data = [];
+      await client?.close();
+      await assert.rejects(make().query(q, AbortSignal.abort(reason)), (e: unknown) => e === reason);
+      assert.equal(fake.data.length, 0);
+    });
+  });
+
   it('validates its options and queries, never echoing the password', async () => {
     const base = { baseUrl: 'http://127.0.0.1:1', username: USER, password: PASSWORD };
     const badCtor: Array<[object, string]> = [
@@ -382,6 +496,11 @@ describe('proficloud.io client', () => {
       [{ ...base, environment: 'test' }, 'environment'],
       [{ ...base, baseUrl: 'ftp://x' }, 'baseUrls[0]'],
       [{ ...base, windowMs: 0 }, 'windowMs'],
+      [{ ...base, retries: -1 }, 'retries'],
+      [{ ...base, retries: 1.5 }, 'retries'],
+      [{ ...base, retries: 11 }, 'retries'],
+      [{ ...base, retryBaseMs: '500' }, 'retryBaseMs'],
+      [{ ...base, retryBaseMs: 60_000 }, 'retryBaseMs'],
     ];
     for (const [opts, field] of badCtor) {
       assert.throws(
