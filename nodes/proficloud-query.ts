@@ -154,7 +154,7 @@ export = function register(RED: NodeAPI): void {
         const from = range?.start ?? (q.startAbsolute !== undefined ? Number(q.startAbsolute) : specToMs({ relative: q.startRelative! }, now));
         const to = range?.end ?? (q.endAbsolute !== undefined ? Number(q.endAbsolute) : q.endRelative ? specToMs({ relative: q.endRelative }, now) : now);
         const metrics = (Array.isArray(q.metrics) ? q.metrics : [q.metrics]).map((m) => (typeof m === 'string' ? m : m.name));
-        const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' });
+        const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' }, inflight.signal);
         return { series, raw: series };
       }
       const connector = service.connector!;
