@@ -1,6 +1,6 @@
 /**
- * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts), kept
- * unchanged as the benchmark's "before" figure and as an independent reference in
+ * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts): its join,
+ * fill and drop are kept unchanged (response reading and column naming are shared with src/table) as the benchmark's "before" figure and as an independent reference in
  * test/lib/table-fast.test.ts.
  *
  * Series: one per non-empty result, in response order. Results without values (both of KairosDB's empty
@@ -16,7 +16,9 @@
  * Tables: one row per distinct timestamp, one column per series (outer join), missing cells null.
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
  */
-import { ParseError, ValidationError } from '../../src/errors';
+import { ValidationError } from '../../src/errors';
+import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/naming';
+import { checkResponse, parseResponse } from '../../src/table/response';
 import { formatTimestamp } from '../../src/time';
 import type {
   CellValue,
@@ -31,83 +33,6 @@ import type {
 } from '../../src/types';
 
 type Point = [number, PointValue | null];
-
-function parseResponse(resp: KairosQueryResponse | string | Buffer): KairosQueryResponse {
-  if (typeof resp === 'string' || Buffer.isBuffer(resp)) {
-    const text = typeof resp === 'string' ? resp : resp.toString('utf8');
-    try {
-      return JSON.parse(text) as KairosQueryResponse;
-    } catch (err) {
-      throw new ParseError(`query response is not JSON: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return resp;
-}
-
-function checkResponse(resp: unknown): asserts resp is KairosQueryResponse {
-  if (resp === null || typeof resp !== 'object' || !Array.isArray((resp as KairosQueryResponse).queries)) {
-    throw new ParseError('query response has no "queries" array');
-  }
-  const queries = (resp as KairosQueryResponse).queries;
-  for (let q = 0; q < queries.length; q++) {
-    const query = queries[q];
-    if (query === null || typeof query !== 'object' || !Array.isArray(query.results)) {
-      throw new ParseError(`query response: queries[${q}] has no "results" array`);
-    }
-    for (let r = 0; r < query.results.length; r++) {
-      const res = query.results[r];
-      if (res === null || typeof res !== 'object' || typeof res.name !== 'string') {
-        throw new ParseError(`query response: queries[${q}].results[${r}] has no "name"`);
-      }
-      if (res.values !== undefined && !Array.isArray(res.values)) {
-        throw new ParseError(`query response: queries[${q}].results[${r}].values is not an array`);
-      }
-    }
-  }
-}
-
-interface GroupInfo {
-  tagPart: string;
-  otherPart: string;
-  type?: string;
-  group: Record<string, unknown>;
-}
-
-function groupInfo(res: KairosResult): GroupInfo {
-  const tags: Array<[string, string]> = [];
-  const others: string[] = [];
-  const group: Record<string, unknown> = {};
-  let type: string | undefined;
-  for (const g of res.group_by ?? []) {
-    if (g === null || typeof g !== 'object') continue;
-    if (g.name === 'type') {
-      if (typeof g.type === 'string') type = g.type;
-      continue;
-    }
-    const values = g.group && typeof g.group === 'object' ? g.group : {};
-    Object.assign(group, values);
-    if (g.name === 'tag') {
-      for (const [k, v] of Object.entries(values)) tags.push([k, String(v)]);
-    } else {
-      for (const [k, v] of Object.entries(values)) others.push(`${k}=${String(v)}`);
-    }
-  }
-  tags.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  if (type !== undefined) group.type = type;
-  return {
-    tagPart: tags.length ? `{${tags.map(([k, v]) => `${k}=${v}`).join(',')}}` : '',
-    otherPart: others.length ? `[${others.join(',')}]` : '',
-    type,
-    group,
-  };
-}
-
-function uniqueName(base: string, used: Set<string>): string {
-  let name = base;
-  for (let n = 2; used.has(name); n++) name = `${base}#${n}`;
-  used.add(name);
-  return name;
-}
 
 /** Every non-empty result of a response as a Series with a unique column name (see the module comment). */
 export function seriesFromQueryResponse(resp: KairosQueryResponse | string | Buffer): Series[] {

@@ -47,7 +47,7 @@ export function groupInfo(res: ResultHead): GroupInfo {
   };
 }
 
-function uniqueName(base: string, used: Set<string>): string {
+export function uniqueName(base: string, used: Set<string>): string {
   let name = base;
   for (let n = 2; used.has(name); n++) name = `${base}#${n}`;
   used.add(name);
