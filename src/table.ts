@@ -26,11 +26,11 @@ import { NotScannable } from './fast-json/scanner';
 import { ascendingPoints, fillColumn, keptRowCount, mergeTimestamps, placeColumn, type Column } from './table/join';
 import { nameQueryResults, rowColumnNames, type GroupInfo } from './table/naming';
 import { pointsFromValues, type PointColumns } from './table/points';
+import { ascending, checkTableOptions, type CheckedTableOptions } from './table/options';
 import { checkResponse, parseResponse } from './table/response';
 import { formatTimestamp } from './time';
 import type {
   CellValue,
-  FillNaMethod,
   KairosQueryResponse,
   KairosResult,
   PointValue,
@@ -64,47 +64,6 @@ function makeSeries(r: KairosResult, column: string, info: GroupInfo): Series {
   const s: Series = { name: r.name, column, tags: r.tags ?? {}, values: r.values };
   if (Object.keys(info.group).length) s.group = info.group;
   return s;
-}
-
-/** Values in ascending time order; KairosDB sends them sorted (asc or desc), anything else is sorted here. */
-function ascending(values: Point[]): Point[] {
-  let asc = true;
-  let desc = true;
-  for (let i = 1; i < values.length && (asc || desc); i++) {
-    const d = values[i][0] - values[i - 1][0];
-    if (d < 0) asc = false;
-    else if (d > 0) desc = false;
-  }
-  if (asc) return values;
-  if (desc) return values.slice().reverse();
-  return values.slice().sort((a, b) => a[0] - b[0]);
-}
-
-type CheckedTableOptions = Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod };
-
-function checkTableOptions(opts: TableOptions): CheckedTableOptions {
-  const fill = opts.fillNaMethod ?? null;
-  if (fill !== null && !['ffill', 'pad', 'bfill', 'backfill'].includes(fill)) {
-    throw new ValidationError('fillNaMethod', fill, 'must be "ffill", "pad", "bfill", "backfill" or null');
-  }
-  const convert: TimestampFormat = opts.convertTimestamp ?? 'ms';
-  if (!['ms', 'iso', 'date'].includes(convert)) {
-    throw new ValidationError('convertTimestamp', convert, 'must be "ms", "iso" or "date"');
-  }
-  const tsName = opts.timestampColumnName ?? 'Timestamp';
-  if (typeof tsName !== 'string' || tsName === '') {
-    throw new ValidationError('timestampColumnName', tsName, 'must be a non-empty string');
-  }
-  for (const key of ['dropTrailingNa', 'orderDesc'] as const) {
-    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new ValidationError(key, opts[key], 'must be true or false');
-  }
-  return {
-    fillNaMethod: fill,
-    dropTrailingNa: opts.dropTrailingNa ?? true,
-    orderDesc: opts.orderDesc ?? false,
-    convertTimestamp: convert,
-    timestampColumnName: tsName,
-  };
 }
 
 export type { Column as TableColumn } from './table/join';

@@ -1,0 +1,46 @@
+/** Table options checked once (field and value named on error), and values put in ascending time order. */
+import { ValidationError } from '../errors';
+import type { FillNaMethod, PointValue, TableOptions, TimestampFormat } from '../types';
+
+type Point = [number, PointValue | null];
+
+/** Values in ascending time order; KairosDB sends them sorted (asc or desc), anything else is sorted here. */
+export function ascending(values: Point[]): Point[] {
+  let asc = true;
+  let desc = true;
+  for (let i = 1; i < values.length && (asc || desc); i++) {
+    const d = values[i][0] - values[i - 1][0];
+    if (d < 0) asc = false;
+    else if (d > 0) desc = false;
+  }
+  if (asc) return values;
+  if (desc) return values.slice().reverse();
+  return values.slice().sort((a, b) => a[0] - b[0]);
+}
+
+export type CheckedTableOptions = Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod };
+
+export function checkTableOptions(opts: TableOptions): CheckedTableOptions {
+  const fill = opts.fillNaMethod ?? null;
+  if (fill !== null && !['ffill', 'pad', 'bfill', 'backfill'].includes(fill)) {
+    throw new ValidationError('fillNaMethod', fill, 'must be "ffill", "pad", "bfill", "backfill" or null');
+  }
+  const convert: TimestampFormat = opts.convertTimestamp ?? 'ms';
+  if (!['ms', 'iso', 'date'].includes(convert)) {
+    throw new ValidationError('convertTimestamp', convert, 'must be "ms", "iso" or "date"');
+  }
+  const tsName = opts.timestampColumnName ?? 'Timestamp';
+  if (typeof tsName !== 'string' || tsName === '') {
+    throw new ValidationError('timestampColumnName', tsName, 'must be a non-empty string');
+  }
+  for (const key of ['dropTrailingNa', 'orderDesc'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new ValidationError(key, opts[key], 'must be true or false');
+  }
+  return {
+    fillNaMethod: fill,
+    dropTrailingNa: opts.dropTrailingNa ?? true,
+    orderDesc: opts.orderDesc ?? false,
+    convertTimestamp: convert,
+    timestampColumnName: tsName,
+  };
+}
