@@ -5,7 +5,7 @@ import { KairosConnector, type KairosConnectorOptions } from '../../src/connecto
 import { AuthenticationError, HttpStatusError, NetworkError, ReadOnlyError, ValidationError } from '../../src/errors';
 import type { KairosPushMetric, KairosQueryResponse } from '../../src/types';
 import { refusedPort, startStub, type Stub } from '../helpers/kairos-stub';
-import { CASES_DIR } from '../helpers/shared';
+import { CASES_DIR } from '../helpers/fixtures';
 
 const T = 1_767_225_600_000;
 const CASES = CASES_DIR;

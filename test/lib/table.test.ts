@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ParseError, ValidationError } from '../../src/errors';
 import { rowsFromQueryResponse, seriesFromQueryResponse, seriesToChart, tableFromQueryResponse } from '../../src/table';
 import type { KairosQueryResponse, KairosResult, TableOptions } from '../../src/types';
-import { CASES_DIR } from '../helpers/shared';
+import { CASES_DIR } from '../helpers/fixtures';
 
 const CASES = CASES_DIR;
 

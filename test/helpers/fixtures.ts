@@ -1,0 +1,6 @@
+/** Recorded data the tests read; everything lives in the repository so a plain clone runs the suite. */
+import path from 'node:path';
+
+export const FIXTURES_DIR = path.resolve(__dirname, '../fixtures');
+/** Requests sent to a real KairosDB 1.3.0 (H2 datastore) and its answers, in recording order (see README there). */
+export const CASES_DIR = path.join(FIXTURES_DIR, 'conformance', 'cases');
