@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { NODE_RED_MAJOR } from '../helpers/node-red-module';
+import { needTool } from '../helpers/needs';
 import { CHROMIUM, ROOT, freePort, startStack, type Stack } from './harness';
 
 const EXAMPLES = ['end-to-end', 'query', 'write', 'batch', 'stream'] as const;
@@ -101,7 +103,7 @@ async function typeForSuggestions(input: Locator, text: string): Promise<void> {
   await input.press('End');
 }
 
-describe('editor in a real browser (chromium + Node-RED 4)', function () {
+describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, function () {
   this.timeout(120_000);
   // Each step builds on the one before (imported flows, fixed config nodes, a deployed flow).
   this.bail(true);
@@ -113,10 +115,7 @@ describe('editor in a real browser (chromium + Node-RED 4)', function () {
   const configsFixed = new Set<string>();
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      skipped: ${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`);
-      this.skip();
-    }
+    needTool(this, existsSync(CHROMIUM), CHROMIUM, 'apt-get install chromium; .ci/run installs it');
     const wanted = process.env.PROFICLOUD_SCREENSHOTS;
     if (wanted) {
       shots = resolve(ROOT, wanted);

@@ -1,5 +1,5 @@
 /**
- * Everything a browser test needs running: the local KairosDB-compatible server, Node-RED 4 (a child
+ * Everything a browser test needs running: the local KairosDB-compatible server, Node-RED (a child
  * process with a temporary userDir and this package from dist/), and Debian's chromium driven by
  * playwright-core. All of it listens on 127.0.0.1 and is torn down by PID / handle only.
  */
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type LocalServer } from '../../src/server';
+import { NODE_RED_CLI } from '../helpers/node-red-module';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = join(__dirname, '..', '..');
@@ -118,7 +119,7 @@ export async function startStack(): Promise<Stack> {
     );
     const port = await freePort();
     let output = '';
-    const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--settings', settingsFile, '--userDir', userDir, '--port', String(port)], {
+    const child = spawn(process.execPath, [NODE_RED_CLI, '--settings', settingsFile, '--userDir', userDir, '--port', String(port)], {
       cwd: work,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

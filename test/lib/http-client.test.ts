@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AuthenticationError, HttpStatusError, NetworkError, ParseError, TimeoutError, ValidationError } from '../../src/errors';
 import { HttpClient } from '../../src/http/client';
 import { joinUrl } from '../../src/http/url';
 import type { DebugEvent } from '../../src/types';
+import { TLS_CERT_FILE, TLS_KEY_FILE } from '../helpers/fixtures';
 import { refusedPort, startForwardProxy, startStub, type Stub } from '../helpers/kairos-stub';
 
 describe('HttpClient', () => {
@@ -155,26 +153,8 @@ describe('HttpClient', () => {
   });
 
   describe('TLS', function () {
-    let dir: string | undefined;
-    let cert = '';
-    let key = '';
-    before(function () {
-      try {
-        dir = mkdtempSync(join(tmpdir(), 'kairos-tls-'));
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-          '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-        ], { stdio: 'ignore' });
-        cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-        key = readFileSync(join(dir, 'key.pem'), 'utf8');
-      } catch {
-        // Without openssl there is no way to make a certificate at test time.
-        this.skip();
-      }
-    });
-    after(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    const cert = readFileSync(TLS_CERT_FILE, 'utf8');
+    const key = readFileSync(TLS_KEY_FILE, 'utf8');
 
     it('verifies certificates by default, trusts a custom CA, and warns once when verification is off', async () => {
       const tlsStub = await startStub(() => ({ body: { ok: 1 } }), { key, cert });

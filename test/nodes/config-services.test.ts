@@ -2,12 +2,11 @@
 // every service, proxy / gzip / tls-config settings reaching the HTTP client, and the stream node
 // polling proficloud.io by device UUID (the seed's MetricsStreamIO). All on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startServer, type LocalServer } from '../../src/server/index';
+import { TLS_CERT_FILE, TLS_KEY_FILE } from '../helpers/fixtures';
 import { defaultHandler, startForwardProxy, startStub } from '../helpers/kairos-stub';
+import { nodeRedRequire } from '../helpers/node-red-module';
 import { builtNodes, callsOf, cleanUserDir, collect, configNode, errorsOf, helper, kairos, lastStatus, seed, startHelper, stopHelper, until } from './harness';
 
 const TOKEN = Buffer.from('env-id:env-pw').toString('base64');
@@ -200,28 +199,13 @@ describe('proficloud-config: environment variables, services, transport settings
     });
 
     describe('TLS with a tls-config node', function () {
-      let certDir = '';
-      before(function () {
-        // Node cannot mint certificates; without openssl these cases are skipped, as in the security suite.
-        try {
-          execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 5000 });
-        } catch {
-          this.skip();
-        }
-        certDir = mkdtempSync(join(tmpdir(), 'cfg-tls-'));
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 15000 });
-      });
-      after(function () {
-        if (certDir) rmSync(certDir, { recursive: true, force: true });
-      });
-
       it("trusts the tls-config node's CA; without it the self-signed server is refused", async function () {
-        const stub = await startStub(undefined, { key: readFileSync(join(certDir, 'key.pem'), 'utf8'), cert: readFileSync(join(certDir, 'cert.pem'), 'utf8') });
-        const tlsNode = require('@node-red/nodes/core/network/05-tls.js') as unknown;
+        const stub = await startStub(undefined, { key: readFileSync(TLS_KEY_FILE, 'utf8'), cert: readFileSync(TLS_CERT_FILE, 'utf8') });
+        const tlsNode = nodeRedRequire('@node-red/nodes/core/network/05-tls.js') as unknown;
         try {
           const query = { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'tls.m', metricsType: 'str', start: '1h', startType: 'str', wires: [[]] };
           await helper.load([tlsNode, ...builtNodes()], [
-            { id: 'tls', type: 'tls-config', name: 'ca', cert: '', key: '', ca: join(certDir, 'cert.pem'), verifyservercert: true },
+            { id: 'tls', type: 'tls-config', name: 'ca', cert: '', key: '', ca: TLS_CERT_FILE, verifyservercert: true },
             configNode(stub.url, { tls: 'tls' }),
             query,
           ]);

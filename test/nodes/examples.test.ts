@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_RED_CORE_NODES } from '../helpers/node-red-module';
 import { builtNodes, helper, readBack, until, useNodeRedAndKairos } from './harness';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
-const CORE = join(__dirname, '..', '..', 'node_modules', '@node-red', 'nodes', 'core');
+const CORE = NODE_RED_CORE_NODES;
 const coreNodes = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-function.js', 'function/15-change.js', 'sequence/17-split.js'].map((p) => require(join(CORE, p)));
 const CORE_TYPES = new Set(['tab', 'inject', 'debug', 'comment', 'function', 'change', 'join']);
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
+import { NODE_RED_MAIN } from '../helpers/node-red-module';
 
 export interface SpyCall {
   args: unknown[];
@@ -34,7 +35,7 @@ export interface TestHelper {
 }
 
 export const helper: TestHelper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_MAIN);
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
 /** Built node modules in config, query, write, batch, stream order. */

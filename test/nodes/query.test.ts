@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { builtNodes, callsOf, collect, configNode, errorsOf, helper, lastStatus, loadWithOutput, seed, until, useNodeRedAndKairos } from './harness';
+import { nodeRedRequire } from '../helpers/node-red-module';
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 const MIN = 60_000;
@@ -179,7 +180,7 @@ describe('proficloud-query paging with a core join node', function () {
   });
 
   it('a join node in automatic mode reassembles the pages in order', async function () {
-    const join: unknown = require('../../node_modules/@node-red/nodes/core/sequence/17-split.js');
+    const join: unknown = nodeRedRequire('@node-red/nodes/core/sequence/17-split.js');
     await helper.load([...builtNodes(), join], [
       { id: 'tab', type: 'tab' },
       configNode(env.server.url),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
 import { callsOf, collect, helper, kairos, readBack, until, type TestNode } from '../nodes/harness';
-import { cfg, sleep, sourceNodes, useRuntime } from './support';
+import { cfg, sleep, builtNodes, useRuntime } from './support';
 
 const TS = Date.UTC(2024, 7, 1, 0, 0, 0);
 const HUGE = 'x'.repeat(2 * 1024 * 1024);
@@ -59,7 +59,7 @@ describe('reliability: bad input catalogue', function () {
   describe('proficloud-write', function () {
     let w: TestNode;
     beforeEach(async function () {
-      await helper.load(sourceNodes(), [cfg(server.url), { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 100, maxDelay: 0.01, outbox: true, report: false, wires: [] }]);
+      await helper.load(builtNodes(), [cfg(server.url), { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 100, maxDelay: 0.01, outbox: true, report: false, wires: [] }]);
       w = helper.getNode('w');
     });
 
@@ -100,7 +100,7 @@ describe('reliability: bad input catalogue', function () {
   describe('proficloud-batch', function () {
     let b: TestNode;
     beforeEach(async function () {
-      await helper.load(sourceNodes(), [cfg(server.url), { id: 'b', type: 'proficloud-batch', server: 'cfg', batchSize: 100, maxRows: 1000, outbox: true, report: false, wires: [] }]);
+      await helper.load(builtNodes(), [cfg(server.url), { id: 'b', type: 'proficloud-batch', server: 'cfg', batchSize: 100, maxRows: 1000, outbox: true, report: false, wires: [] }]);
       b = helper.getNode('b');
     });
     const cases: Case[] = [
@@ -138,7 +138,7 @@ describe('reliability: bad input catalogue', function () {
     let q: TestNode;
     let out: Array<Record<string, unknown>>;
     beforeEach(async function () {
-      await helper.load(sourceNodes(), [
+      await helper.load(builtNodes(), [
         cfg(server.url),
         { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'bq.m', metricsType: 'str', start: '0', startType: 'str', output: 'rows', wires: [['out']] },
         { id: 'out', type: 'helper' },
@@ -174,7 +174,7 @@ describe('reliability: bad input catalogue', function () {
   describe('proficloud-stream', function () {
     let s: TestNode;
     beforeEach(async function () {
-      await helper.load(sourceNodes(), [cfg(server.url), { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 'bs.m', interval: 100, window: '1m', autoStart: false, wires: [[]] }]);
+      await helper.load(builtNodes(), [cfg(server.url), { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 'bs.m', interval: 100, window: '1m', autoStart: false, wires: [[]] }]);
       s = helper.getNode('s');
     });
     const cases: Case[] = [
@@ -202,7 +202,7 @@ describe('reliability: bad input catalogue', function () {
     ];
     for (const c of bad) {
       it(`${c.title}: user nodes show the error, nothing crashes`, async function () {
-        await helper.load(sourceNodes(), [cfg(server.url, c.extra), { id: 'w', type: 'proficloud-write', server: 'cfg', outbox: false, wires: [] }]);
+        await helper.load(builtNodes(), [cfg(server.url, c.extra), { id: 'w', type: 'proficloud-write', server: 'cfg', outbox: false, wires: [] }]);
         const w = helper.getNode('w');
         const msg = { _msgid: `cfg-${++seq}`, topic: 'bc.x', payload: 1 };
         w.receive(msg);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { callsOf, collect, errorsOf, helper, kairos, until, type TestNode } from '../nodes/harness';
 import { FaultProxy, type Fault } from './fault-proxy';
-import { cfg, sleep, sourceNodes, statusTexts, tally, useRuntime } from './support';
+import { cfg, sleep, builtNodes, statusTexts, tally, useRuntime } from './support';
 
 const PUSH = /^\/api\/v1\/datapoints(\?|$)/;
 const QUERY = /^\/api\/v1\/datapoints\/query/;
@@ -43,7 +43,7 @@ describe('reliability: faults between the write nodes and the server', function 
   });
 
   async function load(url: string, cfgExtra: Record<string, unknown> = {}, id = `c${++caseNo}`): Promise<Flow> {
-    await helper.load(sourceNodes(), [
+    await helper.load(builtNodes(), [
       cfg(url, cfgExtra),
       { id: `w-${id}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 10, maxDelay: 0.02, outbox: true, report: true, wires: [['wout']] },
       { id: `b-${id}`, type: 'proficloud-batch', server: 'cfg', batchSize: 25, outbox: true, report: true, wires: [['bout']] },
@@ -203,7 +203,7 @@ describe('reliability: faults between the write nodes and the server', function 
   for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
     it(`outbox full during an outage (${overflow}): every point is either delivered or reported, none silently lost`, async function () {
       const name = `f${caseNo + 1}.${overflow}`;
-      await helper.load(sourceNodes(), [
+      await helper.load(builtNodes(), [
         cfg(proxy.url),
         { id: `o-${overflow}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 10, maxDelay: 0.01, outbox: true, outboxMaxMB: 0.004, overflow, report: false, wires: [] },
       ]);
@@ -245,7 +245,7 @@ describe('reliability: faults between the write nodes and the server', function 
     ];
     for (const c of faults) {
       it(`${c.title} -> node.error with code ${c.code}`, async function () {
-        await helper.load(sourceNodes(), [
+        await helper.load(builtNodes(), [
           cfg(proxy.url, { timeout: 0.5 }),
           { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'fq.m', metricsType: 'str', start: '0', startType: 'str', output: 'rows', wires: [['qout']] },
           { id: 'qout', type: 'helper' },

@@ -1,7 +1,7 @@
 /**
- * A real Node-RED runtime in a child process, for restart, SIGKILL and admin-auth tests. The parent
- * forks it with tsx and an IPC channel; it loads our five nodes from their TypeScript sources as a
- * package in <userDir>/node_modules, runs <userDir>/flows.json, and answers over IPC:
+ * A real Node-RED runtime (the major test/helpers/node-red-module.ts picks) in a child process, for restart,
+ * SIGKILL and admin-auth tests. The parent forks it with tsx and an IPC channel; it loads this repository as a
+ * Node-RED package (the built dist/nodes), runs <userDir>/flows.json, and answers over IPC:
  *   parent -> child  {type:'send', node, msgs}   feed messages into a node (node.receive)
  *                    {type:'stop'}               RED.stop() and exit 0 (a clean restart)
  *   child -> parent  {type:'ready', port}         admin API on 127.0.0.1:port
@@ -9,10 +9,11 @@
  *                    {type:'log', level, msg, id} every runtime log line (node.log/warn/error too)
  * SIGTERM also stops cleanly; SIGKILL is what the tests use to model a crash.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { NODE_RED_MAIN } from '../helpers/node-red-module';
 
 const userDir = process.env.RED_USERDIR;
 if (!userDir || !process.send) throw new Error('red-child needs RED_USERDIR and an IPC channel');
@@ -20,21 +21,8 @@ const send = (m: unknown): void => {
   if (process.connected) process.send!(m);
 };
 
-const NODES = join(__dirname, '..', '..', 'nodes');
-const TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'];
-
-/** Our nodes as an installed package: a shim per node that requires the TypeScript source (tsx is loaded). */
-function installNodes(dir: string): void {
-  const pkg = join(dir, 'node_modules', 'proficloud-under-test');
-  mkdirSync(pkg, { recursive: true });
-  const nodes: Record<string, string> = {};
-  for (const t of TYPES) {
-    nodes[t] = `${t}.js`;
-    writeFileSync(join(pkg, `${t}.js`), `module.exports = require(${JSON.stringify(join(NODES, `${t}.ts`))});\n`);
-    cpSync(join(NODES, `${t}.html`), join(pkg, `${t}.html`));
-  }
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'proficloud-under-test', version: '0.0.0', 'node-red': { nodes } }));
-}
+const ROOT = join(__dirname, '..', '..');
+if (!existsSync(join(ROOT, 'dist', 'nodes', 'proficloud-query.js'))) throw new Error('dist/nodes is not built: run `npm run build` first (npm test does)');
 
 interface RedRuntime {
   init(server: http.Server, settings: Record<string, unknown>): void;
@@ -47,15 +35,17 @@ interface RedRuntime {
 }
 
 async function main(): Promise<void> {
-  installNodes(userDir!);
   // Node-RED ships no type declarations; the parts used here are typed by RedRuntime.
-  const RED = require('node-red') as RedRuntime;
+  const RED = require(NODE_RED_MAIN) as RedRuntime;
   const server = http.createServer((req, res) => RED.httpAdmin(req, res));
   const logHandler = () => (m: { level: number; msg: unknown; id?: string; type?: string }) => {
     send({ type: 'log', level: m.level, msg: typeof m.msg === 'string' ? m.msg : m.msg instanceof Error ? m.msg.message : JSON.stringify(m.msg), id: m.id, nodeType: m.type });
   };
   const settings: Record<string, unknown> = {
     userDir,
+    // The repository as a Node-RED package (package.json's node-red.nodes, i.e. the built dist/nodes), the way the
+    // node tests, the browser tests and the demo load it.
+    nodesDir: [ROOT],
     flowFile: 'flows.json',
     credentialSecret: false,
     uiHost: '127.0.0.1',

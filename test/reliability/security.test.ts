@@ -5,7 +5,6 @@
  * file gets a warning.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -14,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KairosConnector } from '../../src/connector';
 import type { LocalServer } from '../../src/server/index';
+import { TLS_CERT_FILE, TLS_KEY_FILE } from '../helpers/fixtures';
 import { callsOf, collect, helper, kairos, until, type TestNode } from '../nodes/harness';
 import { RedProcess } from './red-process';
-import { cfg, sleep, sourceNodes, useRuntime } from './support';
+import { cfg, sleep, builtNodes, useRuntime } from './support';
 
 const TOKEN_ID = 'gateway-7';
 const TOKEN_PW = 'Tr0ub4dor&3-secret';
@@ -108,7 +108,7 @@ describe('reliability: security', function () {
       const secrets = [TOKEN, ACCOUNT_PW, FILE_TOKEN];
       try {
         await helper.load(
-          sourceNodes(),
+          builtNodes(),
           [
             cfg(echo.url, { authMode: mode, timeout: 0.5 }),
             { id: 'w', type: 'proficloud-write', server: 'cfg', maxDelay: 0.01, outbox: true, report: true, wires: [['out']] },
@@ -166,7 +166,7 @@ describe('reliability: security', function () {
     chmodSync(loose, 0o644);
     writeFileSync(tight, TOKEN, { mode: 0o600 });
     for (const [file, warned] of [[loose, true], [tight, false]] as const) {
-      await helper.load(sourceNodes(), [cfg(server.url, { authMode: 'tokenFile' }), { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'm', metricsType: 'str', start: '1h', startType: 'str', wires: [[]] }], { cfg: { tokenFile: file } });
+      await helper.load(builtNodes(), [cfg(server.url, { authMode: 'tokenFile' }), { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'm', metricsType: 'str', start: '1h', startType: 'str', wires: [[]] }], { cfg: { tokenFile: file } });
       const c = helper.getNode('cfg');
       await until(() => callsOf(helper.getNode('q'), 'status').some((s) => /connected/.test(String((s.args[0] as { text?: string }).text)) && !/connecting/.test(String((s.args[0] as { text?: string }).text))), 4000, 'connected');
       const warns = callsOf(c, 'warn').map((w) => String(w.args[0]));
@@ -180,19 +180,8 @@ describe('reliability: security', function () {
   describe('TLS', function () {
     let tlsServer: https.Server;
     let url: string;
-    let certDir: string;
-    before(function () {
-      certDir = mkdtempSync(join(tmpdir(), 'rel-tls-'));
-      // Node cannot mint certificates itself; without openssl on the machine these cases are skipped, not failed.
-      try {
-        execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 5000 });
-      } catch {
-        this.skip();
-      }
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 15000 });
-    });
     before(async function () {
-      tlsServer = https.createServer({ key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) }, (req, res) => {
+      tlsServer = https.createServer({ key: readFileSync(TLS_KEY_FILE), cert: readFileSync(TLS_CERT_FILE) }, (req, res) => {
         req.resume();
         res.writeHead(200, { 'content-type': 'application/json' }).end(req.url?.startsWith('/api/v1/version') ? '{"version":"KairosDB tls"}' : '{"queries":[{"sample_size":0,"results":[{"name":"m","tags":{},"values":[]}]}]}');
       });
@@ -201,7 +190,6 @@ describe('reliability: security', function () {
     });
     after(async function () {
       if (tlsServer) await new Promise<void>((r) => tlsServer.close(() => r()));
-      rmSync(certDir, { recursive: true, force: true });
     });
 
     function flow(tlsVerify?: boolean): unknown[] {
@@ -212,7 +200,7 @@ describe('reliability: security', function () {
 
     for (const setting of [undefined, true]) {
       it(`verification is on ${setting === undefined ? 'by default' : 'when switched on'}: a self-signed certificate is refused`, async function () {
-        await helper.load(sourceNodes(), flow(setting));
+        await helper.load(builtNodes(), flow(setting));
         const q = helper.getNode('q');
         q.receive({ payload: 1 });
         await until(() => callsOf(q, 'error').length === 1, 4000, 'TLS error');
@@ -224,7 +212,7 @@ describe('reliability: security', function () {
     }
 
     it('switched off: the query works and the config node warns that connections can be intercepted', async function () {
-      await helper.load(sourceNodes(), flow(false));
+      await helper.load(builtNodes(), flow(false));
       const out = collect(helper.getNode('out'));
       helper.getNode('q').receive({ payload: 1 });
       await until(() => out.length === 1, 4000, 'answer over unverified TLS');
@@ -237,7 +225,7 @@ describe('reliability: security', function () {
     const evil = await echoServer();
     try {
       await helper.load(
-        sourceNodes(),
+        builtNodes(),
         [
           cfg(server.url, { authMode: 'token' }),
           { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: 'redir.m', metricsType: 'str', start: '0', startType: 'str', wires: [['out']] },

@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import type { LocalServer } from '../../src/server/index';
 import { helper, kairos, until, type TestNode } from '../nodes/harness';
 import { FaultProxy } from './fault-proxy';
-import { cfg, sleep, sourceNodes, tally, useRuntime } from './support';
+import { cfg, sleep, builtNodes, tally, useRuntime } from './support';
 
 const SECONDS = Math.min(60, Math.max(5, Number(process.env.SOAK_SECONDS) || 20));
 const RATE = 4000; // messages per second into the write nodes, together
@@ -70,7 +70,7 @@ describe('reliability: bounded soak with a flapping server', function () {
   });
 
   it(`${RATE} msg/s for ${SECONDS} s: totals match, heap bounded, event loop responsive`, async function () {
-    await helper.load(sourceNodes(), [
+    await helper.load(builtNodes(), [
       cfg(proxy.url, { timeout: 1 }),
       { id: 'w1', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 2000, maxDelay: 0.2, outbox: true, report: false, wires: [] },
       { id: 'w2', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 2000, maxDelay: 0.2, outbox: true, report: false, wires: [] },

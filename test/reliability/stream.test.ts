@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { callsOf, collect, helper, until } from '../nodes/harness';
 import { FaultProxy } from './fault-proxy';
-import { cfg, sleep, sourceNodes, useRuntime } from './support';
+import { cfg, sleep, builtNodes, useRuntime } from './support';
 
 const QUERY = /^\/api\/v1\/datapoints\/query/;
 
@@ -80,7 +80,7 @@ describe('reliability: stream node across server restarts and outages', function
 
   it('server restarted (same data dir), then down for a while, then answering garbage: each point once, none skipped', async function () {
     const metric = 'st.flow';
-    await helper.load(sourceNodes(), [
+    await helper.load(builtNodes(), [
       cfg(proxy.url, { timeout: 0.5 }),
       { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: metric, interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']] },
       { id: 'out', type: 'helper' },

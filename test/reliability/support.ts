@@ -1,19 +1,14 @@
 /**
- * Shared pieces of the reliability suites: the five nodes loaded from their TypeScript sources (so a
- * concurrent rebuild of dist/ cannot pull them away mid-run), per-suite helper settings with fast
- * retries, and server-side counting of what actually got stored.
+ * Shared pieces of the reliability suites: the five built nodes (as the node tests load them), per-suite helper
+ * settings with fast retries, and server-side counting of what actually got stored.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configNode, helper, readBack, startHelper, stopHelper, userDir as harnessUserDir } from '../nodes/harness';
 
-export const NODE_TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'] as const;
-
-/** The node modules as Node-RED's loader would call them. */
-export function sourceNodes(): unknown[] {
-  return NODE_TYPES.map((t) => require(join(__dirname, '..', '..', 'nodes', `${t}.ts`)));
-}
+/** The built node modules (dist/nodes), loaded like the node tests load them. */
+export { builtNodes } from '../nodes/harness';
 
 /** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
 export function useSettings(extra: Record<string, unknown> = {}): string {
