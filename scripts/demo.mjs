@@ -165,7 +165,8 @@ function pipeLines(stream, out, prefix) {
 }
 
 function startNodeRed(port) {
-  const redJs = require.resolve('node-red/red.js');
+  // DEMO_NODE_RED_CLI: another Node-RED's red.js (the test suite runs the demo on the Node-RED major it tests).
+  const redJs = process.env.DEMO_NODE_RED_CLI || require.resolve('node-red/red.js');
   const child = spawn(process.execPath, [redJs, '--settings', settingsFile, '--userDir', userDir, '--port', String(port)], {
     cwd: root,
     env: { ...process.env, DEMO_DIR: demoDir },

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_RED_CLI } from './helpers/node-red-module';
 
 const root = join(__dirname, '..');
 
@@ -67,7 +68,7 @@ describe('npm start (scripts/demo.mjs)', function () {
     const [nrPort, kairosPort] = [await freePort(), await freePort()];
     child = spawn(process.execPath, [join(root, 'scripts', 'demo.mjs')], {
       cwd: root,
-      env: { ...process.env, DEMO_PORT: String(nrPort), DEMO_KAIROS_PORT: String(kairosPort), DEMO_DIR: demoDir },
+      env: { ...process.env, DEMO_NODE_RED_CLI: NODE_RED_CLI, DEMO_PORT: String(nrPort), DEMO_KAIROS_PORT: String(kairosPort), DEMO_DIR: demoDir },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

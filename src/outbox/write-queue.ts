@@ -332,6 +332,12 @@ export class WriteQueue {
         controller.abort(err);
         reject(err);
       }, this.sendTimeoutMs);
+      // close() aborts the request: stop waiting for a send that ignores its signal and release the timer, so a
+      // closed queue keeps nothing alive.
+      controller.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(controller.signal.reason);
+      }, { once: true });
     });
     sending.catch(() => undefined); // it may still reject after the watchdog fired
     try {
