@@ -390,38 +390,56 @@ describe('proficloud.io client', () => {
 
   describe('retries', () => {
     const q = { endpointIds: UUID1, metrics: 'm', from: T0, to: T0 + 1000 };
+    /** The pauses the client chose, read from its debug log ("retry n of m in N ms"): exact, however busy the machine. */
+    const pauses = (): { pauses: number[]; logger: { warn: () => void; debug: (m: string) => void } } => {
+      const chosen: number[] = [];
+      return {
+        pauses: chosen,
+        logger: {
+          warn: () => undefined,
+          debug: (m: string) => {
+            const hit = / in (\d+) ms$/.exec(m);
+            if (hit) chosen.push(Number(hit[1]));
+          },
+        },
+      };
+    };
 
     it('retries 503 (honouring Retry-After) and 429, then returns the data', async () => {
       fake.script = [{ status: 503, headers: { 'retry-after': '1' } }, { status: 429 }];
-      const started = performance.now();
-      const resp = await make().query(q);
+      const log = pauses();
+      const resp = await make({ logger: log.logger }).query(q);
       assert.equal(fake.data.length, 3);
       assert.deepEqual(resp.queries[0].results[0].values, [[T0, 1]]);
-      // retryBaseMs is 1 ms: only Retry-After can explain a pause of about a second
+      // retryBaseMs is 1 ms: only Retry-After can explain a pause of a second
+      assert.equal(log.pauses[0], 1000, 'Retry-After: 1 honoured');
+      assert.ok(log.pauses[1] <= 2, `the 429 without Retry-After is retried after the short backoff (${log.pauses[1]} ms)`);
       const gap = fake.dataTimes[1] - fake.dataTimes[0];
-      assert.ok(gap >= 950, `Retry-After: 1 honoured (waited ${Math.round(gap)} ms)`);
-      assert.ok(fake.dataTimes[2] - fake.dataTimes[1] < 500, 'the 429 without Retry-After is retried after the short backoff');
-      assert.ok(performance.now() - started < 3000);
+      assert.ok(gap >= 950, `the client really waited (${Math.round(gap)} ms)`);
       assert.equal(fake.logins, 1, 'retries reuse the token');
     });
 
     it('backs off exponentially with jitter and gives up after `retries`', async () => {
       fake.dataStatus = 502;
-      const c = make({ retries: 3, retryBaseMs: 40, random: () => 0.99 });
+      const log = pauses();
+      const c = make({ retries: 3, retryBaseMs: 40, random: () => 0.99, logger: log.logger });
       await assert.rejects(c.query(q), (e: unknown) => e instanceof HttpStatusError && e.status === 502);
       assert.equal(fake.data.length, 4);
       const gaps = fake.dataTimes.slice(1).map((t, i) => t - fake.dataTimes[i]);
       // jitter 0.99 -> 99.5 % of 40, 80, 160 ms
       [40, 80, 160].forEach((base, i) => assert.ok(gaps[i] >= base * 0.99 - 5, `gap ${i + 1} ${Math.round(gaps[i])} ms >= ~${base} ms`));
-      assert.ok(gaps[2] > gaps[0] * 2, `the pause grows (${gaps.map(Math.round).join(', ')} ms)`);
+      // jitter 0.99 -> 99.5 % of 40, 80 and 160 ms, rounded
+      assert.deepEqual(log.pauses, [40, 80, 159], 'the pause doubles');
 
       await c.close();
       fake.data = [];
       fake.dataTimes = [];
-      const lowJitter = make({ retries: 1, retryBaseMs: 200, random: () => 0 });
+      const lowLog = pauses();
+      const lowJitter = make({ retries: 1, retryBaseMs: 200, random: () => 0, logger: lowLog.logger });
       await assert.rejects(lowJitter.query(q), HttpStatusError);
+      assert.deepEqual(lowLog.pauses, [100], 'jitter shortens to 50 %');
       const gap = fake.dataTimes[1] - fake.dataTimes[0];
-      assert.ok(gap >= 95 && gap < 190, `jitter shortens to 50 % (${Math.round(gap)} ms)`);
+      assert.ok(gap >= 95, `the client really waited (${Math.round(gap)} ms)`);
     });
 
     it('retries a dropped connection', async () => {
@@ -457,13 +475,12 @@ describe('proficloud.io client', () => {
       fake.script = [{ status: 503, headers: { 'retry-after': '3600' } }];
       const ac = new AbortController();
       const reason = new Error('stopped by test');
-      const started = performance.now();
       const pending = make().querySeries(q, ac.signal);
       while (fake.data.length === 0) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 30));
       ac.abort(reason);
+      // The pause is 30 s (Retry-After capped), beyond the test's timeout: rejecting at all means it ended at the abort.
       await assert.rejects(pending, (e: unknown) => e === reason);
-      assert.ok(performance.now() - started < 1000, 'the (30 s capped) pause ended at the abort');
       assert.equal(fake.data.length, 1);
     });
 
@@ -471,12 +488,11 @@ describe('proficloud.io client', () => {
       fake.delayMs = 3000;
       const ac = new AbortController();
       const reason = new Error('closing');
-      const started = performance.now();
       const pending = make().queryRows(q, ac.signal);
       while (fake.data.length === 0) await new Promise((r) => setTimeout(r, 5));
       ac.abort(reason);
+      // A request left to run would answer after 3 s and resolve; the abort's reason shows it was cut off.
       await assert.rejects(pending, (e: unknown) => e === reason);
-      assert.ok(performance.now() - started < 1000);
       assert.equal(fake.data.length, 1, 'not retried after the abort');
 
       fake.delayMs = 0;

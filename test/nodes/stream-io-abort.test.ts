@@ -43,19 +43,15 @@ describe('proficloud-stream on proficloud.io', function () {
     await helper.load(
       builtNodes(),
       [
-        // timeout 10 s: without the abort the request would outlive the close by far
-        { id: 'cfg', type: 'proficloud-config', service: 'io', environment: 'custom', urls: url, authMode: 'login', timeout: 10 },
+        // timeout 120 s, beyond the test's own: only the abort can end this request while the test runs
+        { id: 'cfg', type: 'proficloud-config', service: 'io', environment: 'custom', urls: url, authMode: 'login', timeout: 120 },
         { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 'auto~flow', endpointIds: DEVICE, interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, wires: [[]] },
       ],
       { cfg: { username: 'me@example.com', password: 'io-secret-pw' } },
     );
-    await until(() => dataRequests === 1, 4000, 'the first data request');
-    const closing = performance.now();
+    await until(() => dataRequests === 1, 10_000, 'the first data request');
     await helper.unload();
-    const closeMs = performance.now() - closing;
-    await until(() => abortedAt !== undefined, 1000, 'the server to see the request aborted');
-    assert.ok((abortedAt as number) - closing < 1000, `request aborted ${Math.round((abortedAt as number) - closing)} ms after close`);
-    assert.ok(closeMs < 2000, `close took ${Math.round(closeMs)} ms`);
+    await until(() => abortedAt !== undefined, 10_000, 'the server to see the request aborted');
     assert.equal(dataRequests, 1, 'no retry after the abort');
   });
 });

@@ -255,17 +255,16 @@ describe('aggregators: range aggregators (recorded cases)', () => {
     assert.throws(() => run([{ name: 'avg' }], p), (e: unknown) => e instanceof ServerError && e.status === 500 && /^NaN or Infinity:NaN/.test(e.errors[0]));
   });
 
-  it('handles 200k points in one pass quickly', () => {
+  // One pass: a quadratic path would not finish 200k points within the test's timeout (speed itself is bench/'s job).
+  it('handles 200k points in one pass', () => {
     const n = 200_000;
     const p: Points = { ts: new Array<number>(n), vs: new Array<number>(n) };
     for (let i = 0; i < n; i++) {
       p.ts[i] = T0 + i * 1000;
       p.vs[i] = i % 100;
     }
-    const started = Date.now();
     const got = run([{ name: 'avg', sampling: { value: 1, unit: 'hours' } }], p, context({ queryStart: T0 }));
     assert.equal(got.length, Math.ceil(n / 3600));
-    assert.ok(Date.now() - started < 2000);
   });
 });
 
