@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_RED_CORE_NODES } from '../helpers/node-red-module';
-import { builtNodes, helper, readBack, until, useNodeRedAndKairos } from './harness';
+import { builtNodes, callsOf, helper, lastStatus, readBack, until, useNodeRedAndKairos } from './harness';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const CORE = NODE_RED_CORE_NODES;
@@ -30,6 +30,23 @@ function deployable(flow: FlowNode[], url: string): FlowNode[] {
   return out;
 }
 
+/**
+ * After a deploy: waits until each of our nodes has finished its connection check (its status left "connecting"),
+ * then fails on any node of the flow that showed a red status.
+ */
+async function assertNoRedStatus(file: string, flow: FlowNode[]): Promise<void> {
+  const ours = flow.filter((n) => n.type.startsWith('proficloud-') && n.type !== 'proficloud-config');
+  const settled = (n: FlowNode): boolean => {
+    const text = lastStatus(helper.getNode(n.id)).text;
+    return text !== undefined && !/status\.connecting$/.test(text);
+  };
+  await until(() => ours.every(settled), 15_000, `${file}: every node's connection check`);
+  const red = flow
+    .filter((n) => n.type !== 'tab')
+    .flatMap((n) => callsOf(helper.getNode(n.id), 'status').map((c) => c.args[0] as { fill?: string; text?: string }).filter((st) => st.fill === 'red').map((st) => `${n.id} (${n.type}): ${st.text}`));
+  assert.deepEqual(red, [], `${file}: red status after deploy`);
+}
+
 describe('examples', function () {
   const env = useNodeRedAndKairos();
 
@@ -40,7 +57,7 @@ describe('examples', function () {
   });
 
   for (const file of ['query.json', 'write.json', 'batch.json', 'stream.json', 'end-to-end.json']) {
-    it(`${file}: core nodes only, a comment, a credential-free config at 127.0.0.1:8080, and it deploys`, async function () {
+    it(`${file}: core nodes only, a comment, a credential-free config at 127.0.0.1:8080, and it deploys with no red status`, async function () {
       const flow = readExample(file);
       assert.ok(Array.isArray(flow));
       for (const n of flow) assert.ok(n.type.startsWith('proficloud-') || CORE_TYPES.has(n.type), `${file}: ${n.type} is not a core node`);
@@ -54,15 +71,18 @@ describe('examples', function () {
       for (const n of flow) for (const w of ((n.wires as string[][]) ?? []).flat()) assert.ok(ids.has(w), `${file}: wire to missing ${w}`);
       await helper.load([...builtNodes(), ...coreNodes], deployable(flow, env.server.url));
       for (const n of flow) if (n.type !== 'tab') assert.ok(helper.getNode(n.id), `${file}: ${n.id} (${n.type}) did not start`);
+      await assertNoRedStatus(file, flow);
     });
   }
 
   it('end-to-end moves simulated PLC values through write, the server and the stream', async function () {
-    this.timeout(15000);
-    await helper.load([...builtNodes(), ...coreNodes], deployable(readExample('end-to-end.json'), env.server.url));
+    this.timeout(60_000);
+    const flow = deployable(readExample('end-to-end.json'), env.server.url);
+    await helper.load([...builtNodes(), ...coreNodes], flow);
     const got: Array<Record<string, unknown>> = [];
     helper.getNode('e2e.ds').on('input', (msg: never) => got.push(msg));
-    await until(async () => (await readBack(env.server.url, 'plc.temperature', { line: ['1'] })).length > 0, 8000, 'written PLC values');
-    await until(() => got.some((m) => Array.isArray(m.payload) && (m.payload as Array<Record<string, unknown>>).some((r) => typeof r['plc.temperature'] === 'number')), 8000, 'streamed PLC values');
+    await until(async () => (await readBack(env.server.url, 'plc.temperature', { line: ['1'] })).length > 0, 20_000, 'written PLC values');
+    await until(() => got.some((m) => Array.isArray(m.payload) && (m.payload as Array<Record<string, unknown>>).some((r) => typeof r['plc.temperature'] === 'number')), 20_000, 'streamed PLC values');
+    await assertNoRedStatus('end-to-end.json', flow);
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { callsOf, collect, helper, until } from '../nodes/harness';
+import { within } from '../helpers/within';
 import { FaultProxy } from './fault-proxy';
 import { cfg, sleep, builtNodes, useRuntime } from './support';
 
@@ -102,15 +103,15 @@ describe('reliability: stream node across server restarts and outages', function
 
       // 1. Server restart on the same port and data directory.
       const port = server.port;
-      await server.close();
+      await within(server.close(), 30_000, 'closing the server');
       await sleep(300);
-      server = await startServer({ port, host: '127.0.0.1', dataDir, selfMetrics: false });
+      server = await within(startServer({ port, host: '127.0.0.1', dataDir, selfMetrics: false }), 30_000, 'restarting the server');
       await caughtUp('caught up after the restart');
 
       // 2. Unreachable for a second (the proxy refuses connections).
-      await proxy.refuse();
+      await within(proxy.refuse(), 30_000, 'proxy refusing');
       await sleep(1000);
-      await proxy.accept();
+      await within(proxy.accept(), 30_000, 'proxy accepting again');
       await caughtUp('caught up after the outage');
 
       // 3. Garbage answers: truncated and malformed JSON, a reset mid-body, a 503.
@@ -122,7 +123,7 @@ describe('reliability: stream node across server restarts and outages', function
     } finally {
       p.stop();
     }
-    await p.drain();
+    await within(p.drain(), 60_000, 'producer drain');
     const total = p.seq;
     await until(() => emitted(got, metric).length >= total, 30_000, `all ${total} points emitted`);
     await sleep(300);
