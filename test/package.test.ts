@@ -91,9 +91,10 @@ describe('the package as installed', function () {
     assert.match(help, /--data/);
   });
 
-  it('prepare builds (a git install works) and npm test builds, lints, then runs mocha', function () {
+  it('prepack builds (npm pack and publish) and npm test builds, lints, then runs mocha', function () {
     assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
-    assert.match(pkg.scripts.prepare, /scripts\/build\.mjs|npm run build/);
+    assert.match(pkg.scripts.prepack, /scripts\/build\.mjs|npm run build/);
+    assert.equal(pkg.scripts.prepare, undefined, 'no prepare: npm 11 flags it as an install script on every tarball install');
     assert.match(pkg.scripts.test, /^npm run build && npm run lint && mocha\b/);
     assert.match(pkg.scripts.lint, /^eslint\b/);
     for (const target of Object.values(pkg.exports)) {
