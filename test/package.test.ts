@@ -152,7 +152,7 @@ describe('the package as installed from its tarball', function () {
     assert.deepEqual(dangling, [], 'no shipped file points at a source map');
   });
 
-  it('installs as the palette manager installs it: no npm warning, dependencies only, the tarball recorded with ~', function () {
+  it('installs as the palette manager installs it: no npm warning, saved to the user directory, dependencies only', function () {
     assert.deepEqual(installOutput, [], 'npm warned during the install');
     const userPkg = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     assert.ok(userPkg.dependencies[PKG.name], 'saved to the user directory package.json');
