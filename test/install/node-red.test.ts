@@ -1,13 +1,15 @@
-// A real Node-RED (the major this run tests: 4 on Node 20, 5 on Node 22+) on a user directory whose
-// node_modules holds only our packed tarball, installed as the palette manager installs it. Checks the five
-// types through the admin API, lists the examples the way the editor's Import > Examples does, deploys the
-// end-to-end example against kairosdb-local started from the installed package's bin, sees points written
-// and read back, and fails on any error, warning or deprecation in Node-RED's output.
+// A real Node-RED (the major this run tests, chosen by test/helpers/node-red-module.ts: 4 on Node 20, 5 on
+// Node 22+) on a user directory whose node_modules holds only our packed tarball, installed as the palette
+// manager installs it. Checks the five types through the admin API, lists the examples the way the editor's
+// Import > Examples does, deploys the end-to-end example against kairosdb-local started from the installed
+// package's bin, sees points written and read back, and fails on any error, warning or deprecation in
+// Node-RED's output.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_TYPES, PKG, freshUserDir, nodeRedUnderTest, packOnce, paletteInstall, startUntil, stopChild, userEnv, type NodeRedUnderTest } from './packed';
+import { NODE_RED_CLI, NODE_RED_MAJOR, NODE_RED_VERSION } from '../helpers/node-red-module';
+import { NODE_TYPES, PKG, freshUserDir, packOnce, paletteInstall, startUntil, stopChild, userEnv } from './packed';
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -38,9 +40,8 @@ async function until<T>(what: string, deadlineMs: number, fn: () => Promise<T | 
   }
 }
 
-describe('Node-RED with the packed package installed from the palette', function () {
+describe(`Node-RED ${NODE_RED_MAJOR} with the packed package installed from the palette`, function () {
   this.timeout(240_000);
-  let red: NodeRedUnderTest;
   let userDir: string;
   let nodeRed: ChildProcess | undefined;
   let kairos: ChildProcess | undefined;
@@ -55,7 +56,6 @@ describe('Node-RED with the packed package installed from the palette', function
   };
 
   before(async function () {
-    red = nodeRedUnderTest();
     const { tgz } = await packOnce();
     userDir = freshUserDir('proficloud-nr-user-');
     await paletteInstall(userDir, tgz);
@@ -79,12 +79,12 @@ describe('Node-RED with the packed package installed from the palette', function
     );
     // NODE_OPTIONS from the test runner (tsx's loader) must not reach the runtime under test.
     const env = userEnv({ NODE_OPTIONS: '' });
-    const started = await startUntil(process.execPath, [join(red.dir, 'red.js'), '--settings', settings, '--userDir', userDir, '--port', '0'], {
+    const started = await startUntil(process.execPath, [NODE_RED_CLI, '--settings', settings, '--userDir', userDir, '--port', '0'], {
       cwd: userDir,
       env,
       ready: /Server now running at http:\/\/127\.0\.0\.1:(\d+)\//,
       timeoutMs: 90_000,
-      what: `Node-RED ${red.version}`,
+      what: `Node-RED ${NODE_RED_VERSION}`,
     });
     nodeRed = started.child;
     log = started.output;
@@ -103,8 +103,9 @@ describe('Node-RED with the packed package installed from the palette', function
   });
 
   it('runs the Node-RED this run tests', function () {
-    console.log(`      Node-RED ${red.version} on Node ${process.versions.node}`);
-    assert.match(log(), new RegExp(`Node-RED version: v${red.version.replace(/\./g, '\\.')}`));
+    console.log(`      Node-RED ${NODE_RED_VERSION} on Node ${process.versions.node}`);
+    assert.equal(Number(NODE_RED_VERSION.split('.')[0]), NODE_RED_MAJOR);
+    assert.match(log(), new RegExp(`Node-RED version: v${NODE_RED_VERSION.replace(/\./g, '\\.')}`));
     assert.match(log(), new RegExp(`Node.js\\s+version: v${process.versions.node.replace(/\./g, '\\.')}`));
   });
 

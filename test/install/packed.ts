@@ -179,32 +179,3 @@ export function startUntil(
     });
   });
 }
-
-export interface NodeRedUnderTest {
-  major: number;
-  version: string;
-  /** Directory of the node-red package (holds red.js). */
-  dir: string;
-}
-
-/**
- * The Node-RED this run tests: NODE_RED_MAJOR if set, else 5 on Node 22 or later and 4 before (Node-RED 5
- * needs Node 22.9). Major 4 is the `node-red` devDependency, major 5 the `node-red-5` alias. Missing or
- * mismatched is an error, never a skip.
- */
-export function nodeRedUnderTest(): NodeRedUnderTest {
-  const nodeMajor = Number(process.versions.node.split('.')[0]);
-  const raw = process.env.NODE_RED_MAJOR;
-  const major = raw ? Number(raw) : nodeMajor >= 22 ? 5 : 4;
-  if (major !== 4 && major !== 5) throw new Error(`NODE_RED_MAJOR: expected 4 or 5 (got ${JSON.stringify(raw)})`);
-  const name = major === 5 ? 'node-red-5' : 'node-red';
-  let pkgFile: string;
-  try {
-    pkgFile = require.resolve(`${name}/package.json`, { paths: [ROOT] });
-  } catch {
-    throw new Error(`Node-RED ${major} is not installed as ${name} in ${ROOT}/node_modules (npm ci installs the devDependencies)`);
-  }
-  const version = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version;
-  if (Number(version.split('.')[0]) !== major) throw new Error(`${name} is ${version}, expected Node-RED ${major}`);
-  return { major, version, dir: join(pkgFile, '..') };
-}
