@@ -7,21 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PUBLIC_RUNTIME_EXPORTS } from './install/public-api';
+import { PUBLIC_RUNTIME_EXPORTS, SEED_NAMES } from './install/public-api';
 import { PKG, ROOT, freshUserDir, npmProblems, packOnce, paletteInstall, run, type Packed } from './install/packed';
-
-const SEED_NAMES = [
-  'KairosConnector',
-  'generateToken',
-  'generateMetricsCsv',
-  'datetimeToTimestampMs',
-  'timestampMsToDatetime',
-  'getTimeOffsetToUtc',
-  'rowsFromQueryResponse',
-  'ProficloudIOMetrics',
-  'MetricsStream',
-  'MetricsStreamIO',
-];
 
 // Runs in a separate node process from the user directory, which only sees the package through node_modules.
 const CJS_SCRIPT = `
