@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Compiles src/ and nodes/ to CommonJS in dist/, then copies what Node-RED loads beside the .js files
 // (editor HTML, message catalogues) so package.json's node-red.nodes can point into dist/nodes.
+// No source maps (tsconfig.build.json): tsc's CommonJS output is readable as it is, and a map without its
+// sources would only point a debugger at .ts files the package does not ship.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';

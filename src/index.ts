@@ -1,21 +1,102 @@
 /**
  * Public entry of the connector library (package `exports["."]`): usable from a Node-RED function node
  * (via functionExternalModules) or any Node script. Nothing here imports Node-RED.
+ *
+ * Every name is listed on purpose: the seed's names, the helpers README's "connector library" sections
+ * document, the error classes and the types their signatures use. Everything else in src/ is internal
+ * (the nodes import those modules directly) and may change without notice. test/install/public-api.ts holds
+ * the runtime list that the tests check: adding or removing a name here is an API change and must update that
+ * list and README.
  */
-export * from './types';
-export * from './errors';
-export * from './time';
-export * from './sntp';
-export * from './table';
-export * from './query';
-export * from './push';
-export * from './connector';
-export * from './paging';
-export * from './stream';
-export * from './outbox';
-export { HttpClient, DEFAULT_TIMEOUT_MS, DEFAULT_GZIP_THRESHOLD } from './http/client';
-export type { HttpClientOptions } from './http/client';
-export * from './proficloud/metrics';
-export * from './proficloud/token';
-export * from './proficloud/csv';
-export * from './proficloud/io';
+
+// KairosDB client (README §1, §2) and the aggregator catalogue the queries are checked against.
+export { KairosConnector } from './connector';
+export type { KairosConnectorOptions, AddMetricsOptions, AddMetricsBatchOptions, TagsResult, HealthResult } from './connector';
+export { AGGREGATORS } from './query';
+export type { AggregatorSpec } from './query';
+export type { TlsOptions, ProxySetting } from './http/dispatcher';
+// Types only: KairosConnector exposes them (its `http` property, `booleans` option, queryColumnar's result).
+export type { HttpClient } from './http/client';
+export type { BooleanMode } from './push';
+
+// Tables from responses (§3).
+export { rowsFromQueryResponse, tableFromQueryResponse, seriesFromQueryResponse, seriesToChart } from './table';
+export type { ColumnarTable, TableColumn, SeriesInfo } from './table';
+
+// Time (§4) and clock offset (§5).
+export { datetimeToTimestampMs, timestampMsToDatetime, DEFAULT_FORMAT } from './time';
+export type { ParseTimeOptions, FormatTimeOptions } from './time';
+export { getTimeOffsetToUtc } from './sntp';
+export type { SntpOptions } from './sntp';
+
+// Proficloud services (§6).
+export { generateToken, readTokenFile } from './proficloud/token';
+export { createTsdConnector, createEwimaConnector, ProficloudMetrics } from './proficloud/metrics';
+export type { ProficloudEnvironment, ProficloudConnectorOptions } from './proficloud/metrics';
+export { generateMetricsCsv, writeMetricsCsv } from './proficloud/csv';
+export type { MetricsCsvEntry } from './proficloud/csv';
+export { ProficloudIOMetrics } from './proficloud/io';
+export type { ProficloudIOOptions, ProficloudIOQuery } from './proficloud/io';
+
+// Errors (§8): one class per `code`, all extending KairosError.
+export {
+  KairosError,
+  ValidationError,
+  HttpStatusError,
+  TimeoutError,
+  NetworkError,
+  AuthenticationError,
+  ReadOnlyError,
+  ParseError,
+} from './errors';
+export type { ErrorCode } from './errors';
+
+// Streams (§9): the seed's MetricsStream / MetricsStreamIO and the two parts they are made of.
+export { MetricsStream, MetricsStreamIO, IncrementalPoller, PollLoop } from './stream';
+export type {
+  MetricsStreamBaseOptions,
+  MetricsStreamOptions,
+  MetricsStreamIOOptions,
+  SeriesQuerySource,
+  IOSeriesSource,
+  IncrementalPollerOptions,
+  PollLoopOptions,
+  PollResult,
+  StreamMode,
+  StreamPosition,
+  SeriesPosition,
+  SeriesFetch,
+  TimeRange,
+} from './stream';
+
+// Shared data shapes.
+export type {
+  TimeUnit,
+  RelativeTime,
+  DateTimeLike,
+  TimeInput,
+  Tags,
+  TagFilter,
+  PointValue,
+  CellValue,
+  KairosDataType,
+  Aggregator,
+  GroupBy,
+  KairosPushMetric,
+  KairosGroupByResult,
+  KairosResult,
+  KairosQueryResponse,
+  QueryOptions,
+  MetricQuery,
+  FillNaMethod,
+  TimestampFormat,
+  TableOptions,
+  Row,
+  Series,
+  WriteResult,
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  DebugEvent,
+  Logger,
+} from './types';

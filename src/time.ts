@@ -11,7 +11,7 @@
  */
 import { DateTime } from 'luxon';
 import { ValidationError } from './errors';
-import type { RelativeTime, TimeInput, TimeUnit, TimestampFormat } from './types';
+import type { DateTimeLike, RelativeTime, TimeInput, TimeUnit, TimestampFormat } from './types';
 
 /** The seed's '%Y-%m-%d %H:%M:%S.%f' in luxon tokens; SSSSSS (microseconds) is handled by this module. */
 export const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSSSSS';
@@ -212,7 +212,7 @@ export interface FormatTimeOptions {
  * format 'iso' gives an ISO-8601 string with the zone's offset ('Z' in UTC), 'date' a Date, 'datetime' a
  * luxon DateTime in the zone; any other string is used as a format.
  */
-export function timestampMsToDatetime(ms: number, options?: FormatTimeOptions): string | Date | DateTime {
+export function timestampMsToDatetime(ms: number, options?: FormatTimeOptions): string | Date | DateTimeLike {
   const opts = options ?? {};
   if (typeof ms !== 'number') throw new ValidationError('timestamp', ms, 'expected epoch milliseconds (a number)');
   checkRange(ms, 'timestamp', ms);

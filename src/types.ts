@@ -2,8 +2,6 @@
  * Shared types of the connector library. Every module in src/ (and the nodes) builds on these,
  * so changes here are API changes: keep them additive.
  */
-import type { DateTime } from 'luxon';
-
 /** KairosDB's time units, lowercase as KairosDB documents them (it accepts any case). */
 export type TimeUnit = 'milliseconds' | 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
 
@@ -13,8 +11,23 @@ export interface RelativeTime {
   unit: TimeUnit;
 }
 
-/** Anything the library turns into epoch milliseconds (see time.ts). */
-export type TimeInput = number | Date | DateTime | string;
+/**
+ * The part of a luxon DateTime that the library reads and that callers use most. Structural on purpose: the
+ * public declarations do not import luxon's types (luxon ships none, so a TypeScript user of this package
+ * would need @types/luxon just to compile). A luxon DateTime is assignable to it; cast the result of
+ * `timestampMsToDatetime(ms, { format: 'datetime' })` to luxon's DateTime for the rest of its API.
+ */
+export interface DateTimeLike {
+  readonly isValid: boolean;
+  readonly invalidReason: string | null;
+  readonly zoneName: string | null;
+  toMillis(): number;
+  toISO(): string | null;
+  toFormat(format: string): string;
+}
+
+/** Anything the library turns into epoch milliseconds (see time.ts); DateTimeLike means a luxon DateTime. */
+export type TimeInput = number | Date | DateTimeLike | string;
 
 /** Tags on a written point: exactly one value per tag name. */
 export type Tags = Record<string, string>;

@@ -171,6 +171,14 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
       await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) }).click();
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
       await page.locator('#red-ui-clipboard-dialog-ok').click();
+      if (example !== EXAMPLES[0]) {
+        // All examples share one config node, already imported with the first: Node-RED says so, and
+        // "View nodes..." > "Import selected" imports the rest with their ids, leaving the existing config
+        // node (unselected by default) in place, as the examples' comment tells users.
+        const notice = page.locator('.red-ui-notification', { hasText: 'already exist in your workspace' });
+        await notice.locator('button', { hasText: 'View nodes' }).click();
+        await page.locator('#red-ui-clipboard-dialog-import-conflict').click();
+      }
       await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
       // Nodes without a tab of their own follow the mouse until dropped on the canvas; the drop only
       // takes once the editor has attached them to the pointer, so click until they are in the workspace.
@@ -196,6 +204,14 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
       await nodeGroup(page, nodeId).waitFor({ state: 'visible' });
     }
     assert.equal(new Set(Object.values(tabs)).size, EXAMPLES.length, 'every example has its own flow');
+    const configs = await page.evaluate(() => {
+      const out: string[] = [];
+      RED.nodes.eachConfig((n) => {
+        if (n.type === 'proficloud-config') out.push(n.id);
+      });
+      return out;
+    });
+    assert.deepEqual(configs, ['proficloud.example.server'], 'five examples, one shared server config node');
   });
 
   /** Opens the config node from the node dialog's pencil button, points it at the local server, and tests it. */
@@ -321,8 +337,8 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
     await openNode(page, 'e2e.s');
     await fixConfig('e2e.s');
     await closeDialog();
-    // The query example and the end-to-end flow share no config nodes; all five point at the local server now.
-    assert.equal(configsFixed.size, 5);
+    // The examples share one config node: fixing it once pointed all five at the local server.
+    assert.equal(configsFixed.size, 1);
   });
 
   it('deploys; status dots and debug messages show data flowing', async function () {
@@ -391,7 +407,11 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
 // The editor's globals, only as far as these tests use them.
 declare const RED: {
   workspaces: { show(id: string): void; active(): string };
-  nodes: { node(id: string): { id: string; z?: string } | null; eachNode(cb: (n: { id: string }) => void): void };
+  nodes: {
+    node(id: string): { id: string; z?: string } | null;
+    eachNode(cb: (n: { id: string }) => void): void;
+    eachConfig(cb: (n: { id: string; type: string }) => void): void;
+  };
   sidebar: { show(id: string): void };
   actions: { invoke(name: string): void };
 };

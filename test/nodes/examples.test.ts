@@ -15,6 +15,9 @@ const CORE_TYPES = new Set(['tab', 'inject', 'debug', 'comment', 'function', 'ch
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
+/** The one config node every example uses: same id and content, so importing several adds it once. */
+const SHARED_CONFIG_ID = 'proficloud.example.server';
+
 function readExample(file: string): FlowNode[] {
   return JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as FlowNode[];
 }
@@ -56,17 +59,45 @@ describe('examples', function () {
     assert.deepEqual(files.sort(), ['batch.json', 'end-to-end.json', 'query.json', 'stream.json', 'write.json']);
   });
 
+  it('all examples share one config node: the same id and the same settings, credential-free, at 127.0.0.1:8080', function () {
+    const configs = files.map((f) => readExample(f).filter((n) => n.type === 'proficloud-config'));
+    for (const [i, list] of configs.entries()) assert.equal(list.length, 1, `${files[i]}: one config node`);
+    const first = configs[0][0];
+    assert.equal(first.id, SHARED_CONFIG_ID);
+    assert.equal(first.service, 'kairosdb');
+    assert.equal(first.urls, 'http://127.0.0.1:8080');
+    assert.equal(first.authMode, 'none');
+    assert.equal(first.z, undefined, 'a global config node (no flow of its own), so every example finds it');
+    assert.ok(!('credentials' in first), 'no credentials in an example');
+    for (const [i, list] of configs.entries()) assert.deepEqual(list[0], first, `${files[i]}: the config node is identical to ${files[0]}'s`);
+    for (const f of files) {
+      for (const n of readExample(f)) {
+        if (typeof n.server === 'string') assert.equal(n.server, SHARED_CONFIG_ID, `${f}: ${n.id} uses the shared config node`);
+      }
+    }
+  });
+
+  it("each example's comment tells palette users how to start a local server and where to change the URL", function () {
+    for (const f of files) {
+      const text = readExample(f)
+        .filter((n) => n.type === 'comment')
+        .map((n) => `${String(n.name)}\n${String(n.info)}`)
+        .join('\n');
+      assert.match(text, /npx kairosdb-local/, `${f}: how to start the local server`);
+      assert.match(text, /~\/\.node-red/, `${f}: where to run it (the user directory that holds the package)`);
+      assert.match(text, /http:\/\/127\.0\.0\.1:8080/, `${f}: the URL the config node expects`);
+      assert.match(text, /pencil beside Server and change the URL/, `${f}: where to change the URL`);
+      assert.doesNotMatch(text, /npm start/, `${f}: npm start only exists in a clone of the repository`);
+    }
+  });
+
   for (const file of ['query.json', 'write.json', 'batch.json', 'stream.json', 'end-to-end.json']) {
-    it(`${file}: core nodes only, a comment, a credential-free config at 127.0.0.1:8080, and it deploys with no red status`, async function () {
+    it(`${file}: core nodes only, a comment, the shared config, and it deploys with no red status`, async function () {
       const flow = readExample(file);
       assert.ok(Array.isArray(flow));
       for (const n of flow) assert.ok(n.type.startsWith('proficloud-') || CORE_TYPES.has(n.type), `${file}: ${n.type} is not a core node`);
       assert.ok(flow.some((n) => n.type === 'comment'), 'has a comment node');
-      const configs = flow.filter((n) => n.type === 'proficloud-config');
-      assert.equal(configs.length, 1);
-      assert.equal(configs[0].service, 'kairosdb');
-      assert.equal(configs[0].urls, 'http://127.0.0.1:8080');
-      assert.ok(!('credentials' in configs[0]), 'no credentials in an example');
+      assert.deepEqual(flow.filter((n) => n.type === 'proficloud-config').map((n) => n.id), [SHARED_CONFIG_ID]);
       const ids = new Set(flow.map((n) => n.id));
       for (const n of flow) for (const w of ((n.wires as string[][]) ?? []).flat()) assert.ok(ids.has(w), `${file}: wire to missing ${w}`);
       await helper.load([...builtNodes(), ...coreNodes], deployable(flow, env.server.url));
