@@ -15,8 +15,9 @@
  *   is dropped; the others are delivered (resending any the server already stored is harmless).
  * - an error without a retryable flag (a bug in the send function, say): kept and retried; losing
  *   data to a programming error is worse than retrying it.
- * A resolved WriteResult with rejected > 0 (KairosDB stored the valid points and named the bad ones)
- * is reported, not retried.
+ * A resolved WriteResult with rejected > 0 is how KairosConnector.push answers a 400 (KairosDB stored
+ * the metrics it did not name). On a request coalesced from several batches it is narrowed down like
+ * a thrown 400; for a single batch it is reported through onResult, not retried.
  *
  * Delivery is at-least-once: a batch whose request was cut off by close() or a crash is sent again
  * after restart. KairosDB overwrites identical points, so a resend does not duplicate data.
@@ -255,13 +256,19 @@ export class WriteQueue {
       } finally {
         this.inFlight = null;
       }
-      if (ok) {
+      const r = ok ? normaliseResult(result, batch.points) : undefined;
+      if (r && r.rejected > 0 && batch.records > 1 && !this.halted) {
+        // The connector answers a 400 with a result (KairosDB stored what it did not name): narrow it
+        // down like a thrown 400 so only the refused message is dropped and reported.
+        this.narrow(batch);
+        continue;
+      }
+      if (r) {
         await this.store.ack(batch.id);
         this.probeSucceeded();
         const attempt = this.attempt;
         this.attempt = 0;
         this.failing = false;
-        const r = normaliseResult(result, batch.points);
         this.safely(() => this.onResult?.({ ...r, attempt }));
         this.settleFlushWaiters();
         if (this.shouldPause()) return;
@@ -271,14 +278,7 @@ export class WriteQueue {
       const verdict = classify(error);
       const message = errorMessage(error);
       if (verdict === 'isolate' && batch.records > 1) {
-        // One bad message must not take the good ones of its coalesced request down with it:
-        // send smaller prefixes until the refused request is a single appended batch.
-        const removed = this.store.stats().removedBatches;
-        this.probe = {
-          limit: Math.max(1, Math.floor(batch.points / 2)),
-          untilRemoved: Math.max(this.probe?.untilRemoved ?? 0, removed + batch.records),
-        };
-        this.attempt = 0;
+        this.narrow(batch);
         continue;
       }
       if (verdict === 'reject' || verdict === 'isolate') {
@@ -313,6 +313,19 @@ export class WriteQueue {
     if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
     this.emitStatus('idle');
     return true;
+  }
+
+  /**
+   * One bad message must not take the good ones of its coalesced request down with it: send smaller
+   * prefixes until the refused request is a single appended batch.
+   */
+  private narrow(batch: { points: number; records: number }): void {
+    const removed = this.store.stats().removedBatches;
+    this.probe = {
+      limit: Math.max(1, Math.floor(batch.points / 2)),
+      untilRemoved: Math.max(this.probe?.untilRemoved ?? 0, removed + batch.records),
+    };
+    this.attempt = 0;
   }
 
   /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
