@@ -3,6 +3,7 @@
  * push(), backed by a durable Outbox under <userDir>/proficloud-outbox/<node id> or by memory.
  */
 import { join } from 'node:path';
+import { Episodes, formatRecovery } from '../../src/episodes';
 import { KairosError, ReadOnlyError } from '../../src/errors';
 import { Outbox } from '../../src/outbox/outbox';
 import type { OverflowPolicy } from '../../src/outbox/store';
@@ -43,21 +44,23 @@ export function outboxDir(RED: NodeAPI, node: Node): string {
 }
 
 /**
- * Retry pacing from settings.js (`proficloudRetry: { initialMs, maxMs }`): gateways on metered links
- * may want slower retries, and tests faster ones. Bad values are ignored with a warning, never fatal.
+ * Retry pacing from settings.js (`proficloudRetry: { initialMs, maxMs, quietMs }`): gateways on metered
+ * links may want slower retries, and tests faster ones. quietMs: how long delivery must go without a
+ * failure before an outage counts as over (one warning per cause per outage). Bad values are ignored
+ * with a warning, never fatal.
  */
-export function retrySettings(RED: NodeAPI, node: Node): RetryOptions | undefined {
+export function retrySettings(RED: NodeAPI, node: Node): (RetryOptions & { quietMs?: number }) | undefined {
   const raw = RED.settings.proficloudRetry;
   if (raw === undefined || raw === null) return undefined;
-  const out: RetryOptions = {};
+  const out: RetryOptions & { quietMs?: number } = {};
   const given = typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  for (const key of ['initialMs', 'maxMs'] as const) {
+  for (const key of ['initialMs', 'maxMs', 'quietMs'] as const) {
     const v = given[key];
     if (v === undefined) continue;
     if (typeof v === 'number' && Number.isFinite(v) && v >= 10) out[key] = v;
     else node.warn(`settings.proficloudRetry.${key} ignored: must be a number of milliseconds >= 10 (got ${JSON.stringify(v)})`);
   }
-  if (typeof raw !== 'object') node.warn(`settings.proficloudRetry ignored: must be an object { initialMs, maxMs }`);
+  if (typeof raw !== 'object') node.warn(`settings.proficloudRetry ignored: must be an object { initialMs, maxMs, quietMs }`);
   if (out.initialMs !== undefined && out.maxMs !== undefined && out.maxMs < out.initialMs) out.maxMs = out.initialMs;
   return out;
 }
@@ -67,7 +70,9 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   const connector = service.connector!;
   // Retry chatter goes to debug level: a gateway offline for a day must not flood the log.
   const logger = { warn: (m: string) => node.warn(m), debug: (m: string) => node.debug(m) };
-  let warned: string | undefined;
+  const { quietMs, ...retry } = retrySettings(RED, node) ?? {};
+  // One warning per distinct cause per outage (not per retry, nor per flap of the link), and a summary when it is over.
+  const episodes = new Episodes({ quietMs, onRecovered: (s) => node.warn(`delivery ${formatRecovery(s)}`) });
   const onDrop = (info: { points: number; reason: string }) => opts.onDrop(info.points, info.reason);
   // Without the outbox the queue keeps its backlog in memory (lost on restart), bounded the same way.
   const store = opts.durable
@@ -79,25 +84,23 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     maxBatchPoints: opts.maxBatchPoints,
     maxDelayMs: opts.maxDelayMs,
     maxBufferedPoints: opts.maxBufferedPoints,
-    retry: retrySettings(RED, node),
+    retry,
     logger,
-    onResult: (result) => opts.onResult(result),
-    onStatus: (status) => {
-      // One warning per distinct cause of an outage (not per retry), so the log says what happened.
-      if (status.state === 'buffering' && status.lastError && status.lastError !== warned) {
-        warned = status.lastError;
-        node.warn(`delivery failed, ${status.buffered} points kept for retry: ${status.lastError}`);
-      } else if (status.state === 'idle') {
-        warned = undefined;
-      }
-      opts.onStatus(status);
+    onResult: (result) => {
+      episodes.success();
+      opts.onResult(result);
     },
+    onRetry: (r) => {
+      if (episodes.failure(r.message)) node.warn(`delivery failed, ${r.buffered} points kept for retry: ${r.message}`);
+    },
+    onStatus: (status) => opts.onStatus(status),
     onRejected: (err) => opts.onFailure(err),
     onDrop,
   });
   return {
     enqueue: (metrics) => queue.enqueue(metrics),
     async close(timeoutMs) {
+      episodes.close();
       try {
         await queue.close(timeoutMs);
       } finally {

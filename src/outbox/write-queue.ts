@@ -63,8 +63,23 @@ export interface WriteQueueOptions {
   onStatus?: (s: WriteQueueStatus) => void;
   /** A batch removed without being stored: the error carries the server's reason. */
   onRejected?: (err: unknown, metrics: KairosPushMetric[]) => void;
+  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/episodes.ts). */
+  onRetry?: (r: RetryInfo) => void;
   /** In-memory queue overflow (an Outbox reports its own drops through its options). */
   onDrop?: (info: DropInfo) => void;
+}
+
+export interface RetryInfo {
+  error: unknown;
+  message: string;
+  /** Attempts of this request so far. */
+  attempt: number;
+  /** Until the next attempt. */
+  delayMs: number;
+  /** Points waiting. */
+  buffered: number;
+  /** Credentials refused (retried at the slow pace). */
+  auth: boolean;
 }
 
 type Verdict = 'retry' | 'auth' | 'reject' | 'isolate';
@@ -90,6 +105,7 @@ export class WriteQueue {
   private readonly onResult?: WriteQueueOptions['onResult'];
   private readonly onStatus?: WriteQueueOptions['onStatus'];
   private readonly onRejected?: WriteQueueOptions['onRejected'];
+  private readonly onRetry?: WriteQueueOptions['onRetry'];
 
   private windowTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -125,6 +141,7 @@ export class WriteQueue {
     this.onResult = opts.onResult;
     this.onStatus = opts.onStatus;
     this.onRejected = opts.onRejected;
+    this.onRetry = opts.onRetry;
     this.store =
       opts.outbox ??
       new MemoryStore({ maxPoints: positiveInt('maxBufferedPoints', opts.maxBufferedPoints, 100_000), logger: opts.logger, onDrop: opts.onDrop });
@@ -297,6 +314,8 @@ export class WriteQueue {
       const delay = verdict === 'auth' ? this.backoff.slowDelay() : this.backoff.delay(this.attempt, retryAfterOf(error));
       this.emitStatus(verdict === 'auth' ? 'error' : 'buffering', message);
       this.logger?.debug?.(`write queue: attempt ${this.attempt} failed (${message}); retrying in ${delay} ms`);
+      const info: RetryInfo = { error, message, attempt: this.attempt, delayMs: delay, buffered: this.store.stats().points, auth: verdict === 'auth' };
+      this.safely(() => this.onRetry?.(info));
       this.settleFlushWaiters(error);
       this.retryLater(delay);
       return;

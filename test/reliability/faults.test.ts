@@ -144,6 +144,32 @@ describe('reliability: faults between the write nodes and the server', function 
     });
   }
 
+  it('a flapping link (every second push fails) gives one warning per cause for the episode and one summary when it ends', async function () {
+    const name = `f${caseNo + 1}`;
+    const f = await load(proxy.url);
+    const start = proxy.count(PUSH);
+    let pushes = 0;
+    proxy.rule = (req) => (PUSH.test(req.path) && ++pushes <= 24 && pushes % 2 === 1 ? { kind: 'status', status: 503 } : undefined);
+    const ts: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      ts.push(TS + i * 1000);
+      f.w.receive({ topic: `${name}.w`, payload: i, timestamp: TS + i * 1000 });
+      await sleep(25); // several requests, each window a few messages
+    }
+    await until(async () => (await tally(server.url, `${name}.w`, ts)).missing.length === 0, 15000, 'all stored');
+    assert.ok(proxy.count(PUSH) - start >= 20, `the link flapped over ${proxy.count(PUSH) - start} pushes`);
+    const warns = (): string[] => callsOf(f.w, 'warn').map((c) => String(c.args[0]));
+    // The episode ends after proficloudRetry.quietMs (support.ts) without failures.
+    await until(() => warns().some((m) => /recovered after/.test(m)), 8000, 'the recovery summary');
+    const failed = warns().filter((m) => /delivery failed/.test(m));
+    assert.equal(failed.length, 1, failed.join('\n'));
+    assert.match(failed[0], /HTTP 503/);
+    const summary = warns().filter((m) => /recovered after/.test(m));
+    assert.equal(summary.length, 1, summary.join('\n'));
+    assert.match(summary[0], /^delivery recovered after (\d+) failures in [\d.]+ s$/);
+    assert.ok(Number(/after (\d+)/.exec(summary[0])?.[1]) >= 2);
+  });
+
   it('connection refused for a while, then accepted: everything delivered', async function () {
     const name = `f${caseNo + 1}`;
     const f = await load(proxy.url);

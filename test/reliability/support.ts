@@ -18,7 +18,7 @@ export function sourceNodes(): unknown[] {
 /** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
 export function useSettings(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'proficloud-rel-'));
-  helper.settings({ userDir: dir, proficloudRetry: { initialMs: 50, maxMs: 400 }, ...extra });
+  helper.settings({ userDir: dir, proficloudRetry: { initialMs: 50, maxMs: 400, quietMs: 1000 }, ...extra });
   return dir;
 }
 
