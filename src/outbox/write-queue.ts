@@ -109,6 +109,8 @@ export class WriteQueue {
 
   private windowTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** A rate-limited status update, sent at the end of the interval so the last count is never stale. */
+  private statusTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> | null = null;
   private inFlight: AbortController | null = null;
   private attempt = 0;
@@ -165,7 +167,8 @@ export class WriteQueue {
     const appended = Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
     const done = appended.then(() => {
       this.schedule();
-      if (this.failing) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
+      // While a request is out (hung, say) or failing, the status keeps counting the backlog.
+      if (this.failing || this.inFlight) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
     });
     const tracked = done.catch(() => undefined);
     this.enqueues.add(tracked);
@@ -396,8 +399,10 @@ export class WriteQueue {
   private clearTimers(): void {
     if (this.windowTimer) clearTimeout(this.windowTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     this.windowTimer = null;
     this.retryTimer = null;
+    this.statusTimer = null;
   }
 
   /** Resolves waiters whose batches are all gone; with an error, rejects every waiter. */
@@ -419,7 +424,17 @@ export class WriteQueue {
     const same = prev.state === state && prev.buffered === buffered && prev.lastError === lastError;
     if (same) return;
     const now = this.now();
-    if (!force && prev.state === state && prev.lastError === lastError && now - this.lastStatusAt < STATUS_INTERVAL_MS) return;
+    if (!force && prev.state === state && prev.lastError === lastError && now - this.lastStatusAt < STATUS_INTERVAL_MS) {
+      if (!this.statusTimer && !this.closed) {
+        this.statusTimer = setTimeout(() => {
+          this.statusTimer = null;
+          if (!this.closed && (this.failing || this.inFlight)) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError);
+        }, STATUS_INTERVAL_MS - (now - this.lastStatusAt));
+      }
+      return;
+    }
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
     this.lastStatus = lastError === undefined ? { state, buffered } : { state, buffered, lastError };
     this.lastStatusAt = now;
     this.safely(() => this.onStatus?.({ ...this.lastStatus }));
