@@ -80,6 +80,12 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     : undefined;
   const queue = new WriteQueue({
     send: (metrics, signal) => connector.push(metrics, signal),
+    // After a link failure, a GET of the version every ~2 s notices the link returning long before a
+    // grown backoff would; any answer but 5xx/429/408 means the server is there again.
+    probe: async (signal) => {
+      const resp = await connector.http.request({ method: 'GET', path: '/api/v1/version', signal });
+      return resp.status < 500 && resp.status !== 429 && resp.status !== 408;
+    },
     outbox: store,
     maxBatchPoints: opts.maxBatchPoints,
     maxDelayMs: opts.maxDelayMs,

@@ -6,6 +6,8 @@
  * Error policy, by the error the send function throws:
  * - retryable (err.retryable true: network, timeout, 5xx, 429, 408): the batch stays; retried with
  *   exponential backoff and jitter, never sooner than the server's Retry-After. Status 'buffering'.
+ *   After a link failure (no answer, or 502/504 from a gateway) without Retry-After, the optional
+ *   probe checks the link on a short cycle and brings the next attempt forward once it answers.
  * - EAUTH (or HTTP 401/403): the batch stays and is retried at the slow pace (retry.maxMs), status
  *   'error'. Credentials get fixed (token refresh, edited config) and the data must survive that.
  * - any other error with retryable false (400 validation, EVALIDATION, EREADONLY, EPARSE, 413...):
@@ -63,6 +65,15 @@ export interface WriteQueueOptions {
   onStatus?: (s: WriteQueueStatus) => void;
   /** A batch removed without being stored: the error carries the server's reason. */
   onRejected?: (err: unknown, metrics: KairosPushMetric[]) => void;
+  /**
+   * A light check of the link (GET /api/v1/version, say): true when the server answers. Used while
+   * data waits out a retry backoff after the link failed (refused, reset, timeout, 502/504), so
+   * delivery resumes soon after the link returns instead of after the whole backoff. Never after a
+   * Retry-After, a 429 or another answer of the server itself: those are left to the backoff.
+   */
+  probe?: (signal: AbortSignal) => Promise<boolean>;
+  /** Probe cycle (jittered to 50..100 %). Default 2000 ms; 0 disables probing. */
+  probeIntervalMs?: number;
   /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/episodes.ts). */
   onRetry?: (r: RetryInfo) => void;
   /** In-memory queue overflow (an Outbox reports its own drops through its options). */
@@ -106,6 +117,9 @@ export class WriteQueue {
   private readonly onStatus?: WriteQueueOptions['onStatus'];
   private readonly onRejected?: WriteQueueOptions['onRejected'];
   private readonly onRetry?: WriteQueueOptions['onRetry'];
+  private readonly probe?: WriteQueueOptions['probe'];
+  private readonly probeIntervalMs: number;
+  private readonly random: () => number;
 
   private windowTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -115,7 +129,11 @@ export class WriteQueue {
   private inFlight: AbortController | null = null;
   private attempt = 0;
   /** Set while narrowing down which message of a refused coalesced request the server objects to. */
-  private probe: { limit: number; untilRemoved: number } | null = null;
+  private narrowing: { limit: number; untilRemoved: number } | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeInFlight: AbortController | null = null;
+  /** A probe already brought one attempt forward in this backoff wait: the rest of the wait is left alone. */
+  private probeSpent = false;
   private failing = false;
   private closed = false;
   private halted = false;
@@ -144,6 +162,10 @@ export class WriteQueue {
     this.onStatus = opts.onStatus;
     this.onRejected = opts.onRejected;
     this.onRetry = opts.onRetry;
+    if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new ValidationError('probe', opts.probe, 'must be a function (signal) => Promise<boolean>');
+    this.probe = opts.probe;
+    this.probeIntervalMs = nonNegative('probeIntervalMs', opts.probeIntervalMs, 2000);
+    this.random = opts.random ?? Math.random;
     this.store =
       opts.outbox ??
       new MemoryStore({ maxPoints: positiveInt('maxBufferedPoints', opts.maxBufferedPoints, 100_000), logger: opts.logger, onDrop: opts.onDrop });
@@ -254,7 +276,7 @@ export class WriteQueue {
   /** Delivers until the backlog is empty, a send fails, or close() halts it. */
   private async pump(): Promise<void> {
     while (!this.halted) {
-      const batch = await this.store.peek(this.probe?.limit ?? this.maxBatchPoints);
+      const batch = await this.store.peek(this.narrowing?.limit ?? this.maxBatchPoints);
       if (!batch) {
         this.failing = false;
         this.emitStatus('idle');
@@ -285,10 +307,11 @@ export class WriteQueue {
       }
       if (r) {
         await this.store.ack(batch.id);
-        this.probeSucceeded();
+        this.narrowingStep();
         const attempt = this.attempt;
         this.attempt = 0;
         this.failing = false;
+        this.probeSpent = false;
         this.safely(() => this.onResult?.({ ...r, attempt }));
         this.settleFlushWaiters();
         if (this.shouldPause()) return;
@@ -303,7 +326,7 @@ export class WriteQueue {
       }
       if (verdict === 'reject' || verdict === 'isolate') {
         await this.store.ack(batch.id);
-        this.probeSucceeded();
+        this.narrowingStep();
         const attempt = this.attempt;
         this.attempt = 0;
         this.emitStatus('error', message);
@@ -321,6 +344,7 @@ export class WriteQueue {
       this.safely(() => this.onRetry?.(info));
       this.settleFlushWaiters(error);
       this.retryLater(delay);
+      if (verdict === 'retry' && isLinkFailure(error) && retryAfterOf(error) === undefined) this.startProbing(delay);
       return;
     }
   }
@@ -343,18 +367,18 @@ export class WriteQueue {
    */
   private narrow(batch: { points: number; records: number }): void {
     const removed = this.store.stats().removedBatches;
-    this.probe = {
+    this.narrowing = {
       limit: Math.max(1, Math.floor(batch.points / 2)),
-      untilRemoved: Math.max(this.probe?.untilRemoved ?? 0, removed + batch.records),
+      untilRemoved: Math.max(this.narrowing?.untilRemoved ?? 0, removed + batch.records),
     };
     this.attempt = 0;
   }
 
   /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
-  private probeSucceeded(): void {
-    if (!this.probe) return;
-    if (this.store.stats().removedBatches >= this.probe.untilRemoved) this.probe = null;
-    else this.probe.limit = Math.min(this.maxBatchPoints, this.probe.limit * 2);
+  private narrowingStep(): void {
+    if (!this.narrowing) return;
+    if (this.store.stats().removedBatches >= this.narrowing.untilRemoved) this.narrowing = null;
+    else this.narrowing.limit = Math.min(this.maxBatchPoints, this.narrowing.limit * 2);
   }
 
   private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
@@ -392,8 +416,65 @@ export class WriteQueue {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
+      this.probeSpent = false;
+      this.stopProbing();
       this.startPump();
     }, delay);
+  }
+
+  /** Probes the link on a short cycle while the retry timer runs (see the probe option). */
+  private startProbing(delay: number): void {
+    this.stopProbing();
+    if (!this.probe || !this.probeIntervalMs || this.probeSpent || delay <= this.probeIntervalMs) return;
+    const next = (): void => {
+      const wait = Math.round(this.probeIntervalMs * (0.5 + 0.5 * this.random()));
+      this.probeTimer = setTimeout(() => {
+        this.probeTimer = null;
+        void this.runProbe().then((up) => {
+          if (this.halted || !this.retryTimer) return;
+          if (!up) return next();
+          // The link is back: the attempt the backoff planned for later goes out now, once.
+          this.probeSpent = true;
+          clearTimeout(this.retryTimer);
+          this.retryTimer = null;
+          this.startPump();
+        });
+      }, wait);
+    };
+    next();
+  }
+
+  /** One probe, cut off after a cycle and a half (a hung probe says nothing); any failure means "not up". */
+  private async runProbe(): Promise<boolean> {
+    const probe = this.probe;
+    if (!probe) return false;
+    const controller = new AbortController();
+    this.probeInFlight = controller;
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error('probe timed out'));
+        resolve(false);
+      }, Math.max(1000, this.probeIntervalMs * 1.5));
+    });
+    try {
+      const answer = Promise.resolve().then(() => probe(controller.signal));
+      answer.catch(() => undefined); // it may still reject after the cut-off
+      return (await Promise.race([answer, cutOff])) === true;
+    } catch (err) {
+      this.logger?.debug?.(`write queue: probe failed (${errorMessage(err)})`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      if (this.probeInFlight === controller) this.probeInFlight = null;
+    }
+  }
+
+  private stopProbing(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.probeInFlight?.abort(new Error('probe no longer needed'));
+    this.probeInFlight = null;
   }
 
   private clearTimers(): void {
@@ -403,6 +484,7 @@ export class WriteQueue {
     this.windowTimer = null;
     this.retryTimer = null;
     this.statusTimer = null;
+    this.stopProbing();
   }
 
   /** Resolves waiters whose batches are all gone; with an error, rejects every waiter. */
@@ -457,6 +539,12 @@ function classify(err: unknown): Verdict {
   if (e.code === 'EHTTP' && (e.status === 400 || e.status === 413 || e.status === 422)) return 'isolate';
   if (e.retryable === false) return 'reject';
   return 'retry';
+}
+
+/** No answer from the server itself: refused, reset, DNS, timeout, or a gateway that could not reach it. */
+function isLinkFailure(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: unknown; status?: unknown };
+  return e.code === 'ENETWORK' || e.code === 'ETIMEOUT' || (e.code === 'EHTTP' && (e.status === 502 || e.status === 504));
 }
 
 function retryAfterOf(err: unknown): number | undefined {

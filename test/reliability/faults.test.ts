@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { callsOf, collect, errorsOf, helper, kairos, until, type TestNode } from '../nodes/harness';
 import { FaultProxy, type Fault } from './fault-proxy';
-import { cfg, sleep, sourceNodes, statusTexts, tally, useRuntime } from './support';
+import { cfg, sleep, sourceNodes, statusTexts, tally, TEST_RETRY, useRuntime } from './support';
 
 const PUSH = /^\/api\/v1\/datapoints(\?|$)/;
 const QUERY = /^\/api\/v1\/datapoints\/query/;
@@ -168,6 +168,28 @@ describe('reliability: faults between the write nodes and the server', function 
     assert.equal(summary.length, 1, summary.join('\n'));
     assert.match(summary[0], /^delivery recovered after (\d+) failures in [\d.]+ s$/);
     assert.ok(Number(/after (\d+)/.exec(summary[0])?.[1]) >= 2);
+  });
+
+  it('after a long outage delivery resumes soon after the link returns, not after the grown backoff (light probes meanwhile)', async function () {
+    // An hour of backoff after the first failure: only the recovery probe can deliver within this test.
+    helper.settings({ proficloudRetry: { initialMs: 3_600_000, maxMs: 3_600_000, quietMs: 1000 } });
+    try {
+      const name = `f${caseNo + 1}`;
+      const f = await load(proxy.url);
+      const start = proxy.log.length;
+      await proxy.refuse();
+      const sent = sendAll(f, name);
+      await until(() => /delivery failed/.test(said(f)), 8000, 'the first failure');
+      await sleep(3000);
+      const probesDown = proxy.count(/^\/api\/v1\/version/);
+      await proxy.accept();
+      await assertAllStored(server.url, name, sent, 20000);
+      assert.ok(proxy.count(/^\/api\/v1\/version/) > probesDown, 'the link was found back by a probe');
+      const pushes = proxy.log.slice(start).filter((l) => PUSH.test(l.path));
+      assert.ok(pushes.length <= 12, `${pushes.length} pushes: no hammering`);
+    } finally {
+      helper.settings({ proficloudRetry: TEST_RETRY });
+    }
   });
 
   it('connection refused for a while, then accepted: everything delivered', async function () {

@@ -15,10 +15,13 @@ export function sourceNodes(): unknown[] {
   return NODE_TYPES.map((t) => require(join(__dirname, '..', '..', 'nodes', `${t}.ts`)));
 }
 
+/** Retry pacing of the reliability suites (settings.proficloudRetry): fast retries, a 1 s quiet period ending an outage. */
+export const TEST_RETRY = { initialMs: 50, maxMs: 400, quietMs: 1000 };
+
 /** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
 export function useSettings(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'proficloud-rel-'));
-  helper.settings({ userDir: dir, proficloudRetry: { initialMs: 50, maxMs: 400, quietMs: 1000 }, ...extra });
+  helper.settings({ userDir: dir, proficloudRetry: TEST_RETRY, ...extra });
   return dir;
 }
 
