@@ -152,9 +152,9 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     );
   });
 
-  node.on('close', (_removed: boolean, done: () => void) => {
+  node.on('close', (removed: boolean, done: () => void) => {
     config?.deregister(node);
-    const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS)) : Promise.resolve();
+    const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS, removed)) : Promise.resolve();
     closing.catch((err: unknown) => node.warn(asError(err).message)).finally(() => done());
   });
 }

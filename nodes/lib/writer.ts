@@ -2,6 +2,7 @@
  * The write path shared by proficloud-write and proficloud-batch: a WriteQueue over the connector's
  * push(), backed by a durable Outbox under <userDir>/proficloud-outbox/<node id> or by memory.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Episodes, formatRecovery } from '../../src/episodes';
 import { KairosError, ReadOnlyError } from '../../src/errors';
@@ -29,7 +30,8 @@ export interface WriterOptions {
 
 export interface Writer {
   enqueue(metrics: Parameters<WriteQueue['enqueue']>[0]): Promise<void>;
-  close(timeoutMs: number): Promise<void>;
+  /** removed: the node was deleted (or got a new id); its outbox is delivered, deleted or reported. */
+  close(timeoutMs: number, removed?: boolean): Promise<void>;
 }
 
 export function assertWritable(service: Service): void {
@@ -75,9 +77,8 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   const episodes = new Episodes({ quietMs, onRecovered: (s) => node.warn(`delivery ${formatRecovery(s)}`) });
   const onDrop = (info: { points: number; reason: string }) => opts.onDrop(info.points, info.reason);
   // Without the outbox the queue keeps its backlog in memory (lost on restart), bounded the same way.
-  const store = opts.durable
-    ? await Outbox.open({ dir: outboxDir(RED, node), maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop })
-    : undefined;
+  const dir = outboxDir(RED, node);
+  const store = opts.durable ? await Outbox.open({ dir, maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop }) : undefined;
   const queue = new WriteQueue({
     send: (metrics, signal) => connector.push(metrics, signal),
     // After a link failure, a GET of the version every ~2 s notices the link returning long before a
@@ -103,17 +104,42 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     onRejected: (err) => opts.onFailure(err),
     onDrop,
   });
+  let closing: Promise<void> | undefined;
+  async function close(timeoutMs: number, removed: boolean): Promise<void> {
+    episodes.close();
+    const start = Date.now();
+    // A removed node gets no restart to deliver its backlog: try now, within half the time.
+    if (removed && store && store.stats().points > 0) await settleWithin(queue.flush(), timeoutMs / 2);
+    let left = 0;
+    try {
+      await queue.close(Math.max(0, timeoutMs - (Date.now() - start)));
+    } finally {
+      left = store?.stats().points ?? 0;
+      await store?.close();
+    }
+    if (!removed || !store) return;
+    if (left === 0) {
+      await rm(dir, { recursive: true, force: true });
+      return;
+    }
+    node.warn(
+      `node removed with ${left} undelivered points in its outbox ${dir}; they stay there. To deliver them, stop Node-RED and ` +
+        `move them into the outbox of a write or batch node on the same connection with moveOutbox (README: "Recovering the outbox of a removed node")`,
+    );
+  }
   return {
     enqueue: (metrics) => queue.enqueue(metrics),
-    async close(timeoutMs) {
-      episodes.close();
-      try {
-        await queue.close(timeoutMs);
-      } finally {
-        await store?.close();
-      }
-    },
+    close: (timeoutMs, removed = false) => (closing ??= close(timeoutMs, removed)),
   };
+}
+
+/** Waits for p (its failure included) at most ms. */
+function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p.then(() => undefined, () => undefined), t]).finally(() => clearTimeout(timer));
 }
 
 /** One Error per problem the push builders reported, so each reaches Catch nodes with its own text. */
