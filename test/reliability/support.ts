@@ -15,8 +15,11 @@ export function sourceNodes(): unknown[] {
   return NODE_TYPES.map((t) => require(join(__dirname, '..', '..', 'nodes', `${t}.ts`)));
 }
 
-/** Retry pacing of the reliability suites (settings.proficloudRetry): fast retries, a 1 s quiet period ending an outage. */
-export const TEST_RETRY = { initialMs: 50, maxMs: 400, quietMs: 1000 };
+/**
+ * Retry pacing of the reliability suites (settings.proficloudRetry): fast retries; an outage ends after
+ * 3 s without failures (long enough that a stalled test machine does not split a flapping link's outage).
+ */
+export const TEST_RETRY = { initialMs: 50, maxMs: 400, quietMs: 3000 };
 
 /** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
 export function useSettings(extra: Record<string, unknown> = {}): string {
