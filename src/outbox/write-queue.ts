@@ -129,7 +129,12 @@ export class WriteQueue {
   private inFlight: AbortController | null = null;
   private attempt = 0;
   /** Set while narrowing down which message of a refused coalesced request the server objects to. */
-  private narrowing: { limit: number; untilRemoved: number } | null = null;
+  private narrowing: {
+    limit: number;
+    untilRemoved: number;
+    /** Points of the shortest prefix (from the head) known to be refused; unknown once its bad batch is dropped. */
+    refused?: number;
+  } | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private probeInFlight: AbortController | null = null;
   /** A probe already brought one attempt forward in this backoff wait: the rest of the wait is left alone. */
@@ -307,7 +312,7 @@ export class WriteQueue {
       }
       if (r) {
         await this.store.ack(batch.id);
-        this.narrowingStep();
+        this.narrowingStep(batch.points, r.rejected > 0);
         const attempt = this.attempt;
         this.attempt = 0;
         this.failing = false;
@@ -326,7 +331,7 @@ export class WriteQueue {
       }
       if (verdict === 'reject' || verdict === 'isolate') {
         await this.store.ack(batch.id);
-        this.narrowingStep();
+        this.narrowingStep(batch.points, true);
         const attempt = this.attempt;
         this.attempt = 0;
         this.emitStatus('error', message);
@@ -356,29 +361,46 @@ export class WriteQueue {
    */
   private shouldPause(): boolean {
     const waiting = this.store.stats().points;
-    if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
+    // While narrowing, the rest of the refused request was already due: no new window for it.
+    if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints || this.narrowing) return false;
     this.emitStatus('idle');
     return true;
   }
 
   /**
-   * One bad message must not take the good ones of its coalesced request down with it: send smaller
-   * prefixes until the refused request is a single appended batch.
+   * One bad message must not take the good ones of its coalesced request down with it: a binary
+   * search over prefixes of the refused range until the refused request is a single appended batch.
    */
   private narrow(batch: { points: number; records: number }): void {
     const removed = this.store.stats().removedBatches;
     this.narrowing = {
       limit: Math.max(1, Math.floor(batch.points / 2)),
       untilRemoved: Math.max(this.narrowing?.untilRemoved ?? 0, removed + batch.records),
+      refused: batch.points,
     };
     this.attempt = 0;
   }
 
-  /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
-  private narrowingStep(): void {
-    if (!this.narrowing) return;
-    if (this.store.stats().removedBatches >= this.narrowing.untilRemoved) this.narrowing = null;
-    else this.narrowing.limit = Math.min(this.maxBatchPoints, this.narrowing.limit * 2);
+  /**
+   * After a request is settled while narrowing. Delivered: the refused range starts after it, so try
+   * half of what is left of it. Dropped (or past the known range): grow the prefix again. Narrowing
+   * ends past the range of the first refusal.
+   */
+  private narrowingStep(points: number, dropped: boolean): void {
+    const n = this.narrowing;
+    if (!n) return;
+    if (this.store.stats().removedBatches >= n.untilRemoved) {
+      this.narrowing = null;
+      return;
+    }
+    const left = n.refused === undefined || dropped ? 0 : n.refused - points;
+    if (left > 0) {
+      n.refused = left;
+      n.limit = Math.max(1, Math.floor(left / 2));
+    } else {
+      n.refused = undefined;
+      n.limit = Math.min(this.maxBatchPoints, n.limit * 2);
+    }
   }
 
   private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {

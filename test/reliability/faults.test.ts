@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { callsOf, collect, errorsOf, helper, kairos, until, type TestNode } from '../nodes/harness';
+import { callsOf, collect, errorsOf, helper, kairos, readBack, until, type TestNode } from '../nodes/harness';
 import { FaultProxy, type Fault } from './fault-proxy';
 import { cfg, sleep, sourceNodes, statusTexts, tally, TEST_RETRY, useRuntime } from './support';
 
@@ -193,6 +193,46 @@ describe('reliability: faults between the write nodes and the server', function 
       helper.settings({ proficloudRetry: TEST_RETRY });
     }
   });
+
+  for (const named of [false, true]) {
+    it(`one refused message among 32 (a 400 ${named ? 'naming metric[i]' : 'naming no metric index'}): only it is dropped and reported, the other 31 are stored`, async function () {
+      const name = `f${caseNo + 1}`;
+      const bad = `${name}.bad`;
+      const startLog = proxy.log.length;
+      // Any request carrying the bad metric is refused, in KairosDB's words (and, unlike KairosDB, nothing of it is stored).
+      proxy.rule = (req) => {
+        if (!PUSH.test(req.path)) return undefined;
+        const metrics = JSON.parse(req.text()) as Array<{ name: string }>;
+        const i = metrics.findIndex((m) => m.name === bad);
+        if (i < 0) return undefined;
+        const error = named ? `metric[${i}](name=${bad}).tag[site].value may not be empty.` : 'java.io.EOFException: End of input at line 1 column 50 path $[0].datapoints[1]';
+        return { kind: 'status', status: 400, body: JSON.stringify({ errors: [error] }) };
+      };
+      // 32 points make a full request, which goes out at once; the long window keeps them together until then.
+      await helper.load(sourceNodes(), [cfg(proxy.url), { id: `w-${name}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 32, maxDelay: 60, outbox: true, report: false, wires: [] }]);
+      const w = helper.getNode(`w-${name}`);
+      const good: number[] = [];
+      for (let i = 0; i < 32; i++) {
+        if (i === 11) {
+          w.receive({ topic: bad, payload: i, timestamp: TS + i * 1000 });
+        } else {
+          w.receive({ topic: `${name}.w`, payload: i, timestamp: TS + i * 1000 });
+          good.push(TS + i * 1000);
+        }
+      }
+      await until(async () => (await tally(server.url, `${name}.w`, good)).missing.length === 0, 15000, 'the 31 good points stored');
+      const t = await tally(server.url, `${name}.w`, good);
+      assert.equal(t.stored, 31);
+      assert.equal(t.duplicates, 0);
+      assert.deepEqual(await readBack(server.url, bad), []);
+      await until(() => errorsOf(w).length > 0, 4000, 'the refusal reported');
+      const errs = errorsOf(w);
+      assert.equal(errs.length, 1, errs.join('\n'));
+      assert.match(errs[0], named ? /metric\[0\]\(name=.*bad\)/ : /EOFException/);
+      const refusals = proxy.log.slice(startLog).filter((l) => PUSH.test(l.path) && l.fault === 'status').length;
+      assert.ok(refusals >= 2 && refusals <= 2 * Math.log2(32), `${refusals} refused requests to narrow 32 messages down to one`);
+    });
+  }
 
   it('connection refused for a while, then accepted: everything delivered', async function () {
     const name = `f${caseNo + 1}`;
