@@ -4,7 +4,7 @@
  * with its path and point count, and moveOutbox() hands the points to another node, which delivers them.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { moveOutbox } from '../../src/outbox';
 import { startServer } from '../../src/server/index';
@@ -39,6 +39,21 @@ describe('write/batch node removed (deleted, or cut and pasted)', function () {
       assert.deepEqual(callsOf(n, 'warn').map((c) => String(c.args[0])).filter((m) => /outbox/.test(m)), []);
     });
   }
+
+  it('points still waiting for their window are delivered on removal (the link works), then the outbox is deleted', async function () {
+    const id = 'rm-flush';
+    await loadWithOutput(env.server.url, { id, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 100, maxDelay: 60, outbox: true, report: false, wires: [] });
+    const w = helper.getNode(id);
+    for (let i = 0; i < 3; i++) w.receive({ topic: 'rm.flush', payload: i, timestamp: TS + i });
+    const dir = join(userDir, 'proficloud-outbox', id);
+    // All three messages are on disk (a record's payload is plain JSON); the 60 s window holds them.
+    const onDisk = (): number => readdirSync(dir).filter((f) => f.startsWith('seg-')).reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('rm.flush').length - 1, 0);
+    await until(() => existsSync(dir) && onDisk() === 3, 8000, 'three messages in the outbox');
+    assert.deepEqual(await readBack(env.server.url, 'rm.flush'), []);
+    await closeRemoved(w);
+    assert.equal((await readBack(env.server.url, 'rm.flush')).length, 3);
+    assert.ok(!existsSync(dir));
+  });
 
   it('an outbox still holding points is kept, the warning names its path and point count, and moveOutbox hands them to another node that delivers them', async function () {
     const down = await kairos();
