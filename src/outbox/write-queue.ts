@@ -13,7 +13,7 @@
  * - any other error with retryable false (400 validation, EVALIDATION, EREADONLY, EPARSE, 413...):
  *   resending cannot help, so the batch is removed and reported through onRejected and onResult.
  *   When an HTTP 400/413/422 refuses a request coalesced from several enqueued batches, the queue
- *   first narrows it down (halving prefixes, then growing again) so only the batch the server refuses
+ *   first narrows it down (a binary search over prefixes of the refused range) so only the batch the server refuses
  *   is dropped; the others are delivered (resending any the server already stored is harmless).
  * - an error without a retryable flag (a bug in the send function, say): kept and retried; losing
  *   data to a programming error is worse than retrying it.
