@@ -196,7 +196,7 @@ describe('reliability: faults between the write nodes and the server', function 
 
   for (const named of [false, true]) {
     it(`one refused message among 32 (a 400 ${named ? 'naming metric[i]' : 'naming no metric index'}): only it is dropped and reported, the other 31 are stored`, async function () {
-      const name = `f${caseNo + 1}`;
+      const name = `f${++caseNo}`; // this test loads its own flow (load() counts the others)
       const bad = `${name}.bad`;
       const startLog = proxy.log.length;
       // Any request carrying the bad metric is refused, in KairosDB's words (and, unlike KairosDB, nothing of it is stored).
