@@ -120,8 +120,9 @@ describe('proficloud-write node', function () {
         w.receive({ topic: 'w8.hung', payload: i, timestamp: TS + i });
         await new Promise((r) => setTimeout(r, 50));
       }
-      await until(() => lastStatus(w).text === 'sending 12', 8000, `status "sending 12" (last: ${JSON.stringify(lastStatus(w))})`);
-      assert.equal(lastStatus(w).fill, 'blue');
+      const statuses = (): Array<{ fill?: string; text?: string }> => callsOf(w, 'status').map((c) => c.args[0] as { fill?: string; text?: string });
+      await until(() => statuses().some((st) => st.text === 'sending 12'), 8000, `status "sending 12" (last: ${JSON.stringify(lastStatus(w))})`);
+      assert.equal(statuses().find((st) => st.text === 'sending 12')?.fill, 'blue');
       const yellow = callsOf(w, 'status').map((c) => c.args[0] as { fill?: string; text?: string }).filter((f) => f.fill === 'yellow' && !/status\.connecting$/.test(String(f.text)));
       assert.deepEqual(yellow, [], 'no yellow without a failure');
     } finally {
