@@ -25,7 +25,7 @@ describe('reliability: faults between the write nodes and the server', function 
   let proxy: FaultProxy;
   let caseNo = 0;
 
-  useRuntime({
+  const runtime = useRuntime({
     setup: async () => {
       server = await kairos();
       proxy = await FaultProxy.start(server.url);
@@ -174,7 +174,8 @@ describe('reliability: faults between the write nodes and the server', function 
 
   it('after a long outage delivery resumes soon after the link returns, not after the grown backoff (light probes meanwhile)', async function () {
     // An hour of backoff after the first failure: only the recovery probe can deliver within this test.
-    helper.settings({ proficloudRetry: { initialMs: 3_600_000, maxMs: 3_600_000, quietMs: 1000 } });
+    // helper.settings replaces the settings: the suite's userDir must be given again (else outboxes land in the cwd).
+    helper.settings({ userDir: runtime.userDir, proficloudRetry: { initialMs: 3_600_000, maxMs: 3_600_000, quietMs: 1000 } });
     try {
       const name = `f${caseNo + 1}`;
       const f = await load(proxy.url);
@@ -190,7 +191,7 @@ describe('reliability: faults between the write nodes and the server', function 
       const pushes = proxy.log.slice(start).filter((l) => PUSH.test(l.path));
       assert.ok(pushes.length <= 12, `${pushes.length} pushes: no hammering`);
     } finally {
-      helper.settings({ proficloudRetry: TEST_RETRY });
+      helper.settings({ userDir: runtime.userDir, proficloudRetry: TEST_RETRY });
     }
   });
 
