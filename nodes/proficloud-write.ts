@@ -42,6 +42,7 @@ function build(msg: NodeMessage, service: Service): PushBuildResult {
   }
   if (Object.keys(values).length === 0) throw new ValidationError('msg.payload', payload, 'has no metrics to write');
   const timestamp = msg.timestamp !== undefined && msg.timestamp !== null ? datetimeToTimestampMs(msg.timestamp as TimeInput, { zone: service.timeZone, field: 'msg.timestamp' }) : Date.now();
+  if (timestamp <= 0) throw new ValidationError('msg.timestamp', msg.timestamp, 'must be after 1970-01-01T00:00:00Z');
   return metricsFromValues(values, { timestamp, tags: messageTags(msg, service) });
 }
 

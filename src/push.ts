@@ -43,7 +43,7 @@ export function metricsFromValues(values: Record<string, unknown>, opts: ValuesO
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
   for (const [name, value] of Object.entries(values)) {
-    b.add(name, tags, ts, value, types[name], 'value');
+    b.add(name, tags, ts, value, own(types, name), 'value');
   }
   return b.result();
 }
@@ -74,7 +74,7 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
   const column = (name: string): ColumnSink => {
     let c = columns.get(name);
     if (!c) {
-      c = { name, declared: types[name], valid: name.trim() !== '' };
+      c = { name, declared: own(types, name), valid: name.trim() !== '' };
       columns.set(name, c);
     }
     return c;
@@ -89,7 +89,7 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
       b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
       continue;
     }
-    const raw = row[tsCol];
+    const raw = own(row, tsCol);
     let ts: number;
     if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
       ts = raw;
@@ -213,12 +213,14 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
         }
         pointType = p.type as KairosDataType;
       }
-      const ts = timestampProblem(p.ts);
+      // Fractional milliseconds are rounded, as datetimeToTimestampMs (the write node, table rows) does.
+      const t = typeof p.ts === 'number' && Number.isFinite(p.ts) ? Math.round(p.ts) : p.ts;
+      const ts = timestampProblem(t);
       if (ts) {
         b.reject(`${label} ${p.tsField}: ${ts} (got ${describeValue(p.ts)})`, 1);
         return;
       }
-      b.add(name, tags, p.ts as number, p.value, pointType, p.valueField, ttl);
+      b.add(name, tags, t as number, p.value, pointType, p.valueField, ttl);
     };
     // Plain [timestamp, number] points of a double (or untyped) metric skip the per-point checks'
     // objects and strings; the series is looked up once, in the order the general path would create it.
@@ -526,7 +528,12 @@ function requireTags(tags: unknown, field: string): Tags {
     throw new ValidationError(field, tags, 'every metric needs at least one tag, e.g. {"host": "plc1"}');
   }
   const problem = tagError(tags, field);
-  if (problem) throw new ValidationError(field, tags, problem.slice(field.length + 2));
+  if (problem) {
+    // The problem text already names the tag and its value; a second "(got object)" would only confuse.
+    const err = new ValidationError(field, tags, problem);
+    err.message = problem;
+    throw err;
+  }
   return coerceTags(tags);
 }
 
@@ -535,17 +542,26 @@ function tagError(tags: unknown, label: string): string | undefined {
   if (!isPlainObject(tags)) return `${label}: must be an object of tag names to values (got ${describeValue(tags)})`;
   if (Object.keys(tags).length === 0) return `${label}: every metric needs at least one tag (got object)`;
   for (const [k, v] of Object.entries(tags)) {
-    if (k.trim() === '') return `${label}: tag names must be non-empty (got ${describeValue(k)})`;
+    if (k.trim() === '') return emptyTagName(label, k, v);
     const ok = (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) return `${label}: tag "${k}" needs a non-empty string value (got ${describeValue(v)})`;
   }
   return undefined;
 }
 
+/** "tags: tag name must not be empty (got "" for the value "v")": one message naming the empty name. */
+export function emptyTagName(label: string, name: string, value: unknown): string {
+  return `${label}: tag name must not be empty (got ${describeValue(name)} for the value ${describeValue(value)})`;
+}
+
+/** Object.fromEntries defines own keys, so "__proto__" stays a tag instead of replacing the prototype. */
 function coerceTags(tags: Record<string, unknown>): Tags {
-  const out: Tags = {};
-  for (const [k, v] of Object.entries(tags)) out[k] = String(v);
-  return out;
+  return Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)]));
+}
+
+/** An own property only: a metric named "constructor" must not find Object's constructor in a plain object. */
+function own<T>(obj: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
 function tagKey(tags: Tags): string {

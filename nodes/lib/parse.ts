@@ -3,6 +3,7 @@
  * Every failure is a ValidationError naming the field and the value, so a Catch node can show it.
  */
 import { ValidationError } from '../../src/errors';
+import { emptyTagName } from '../../src/push';
 import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../../src/types';
 import { MAX_NAME_LENGTH } from './limits';
 
@@ -123,23 +124,24 @@ export function parseTags(raw: unknown, field: string): Tags {
     if (text.startsWith('{')) {
       obj = parseJson(text, field, raw);
     } else {
-      const tags: Tags = {};
-      for (const pair of splitPairs(text)) {
-        const [k, v] = keyValue(pair, field, 'expected key=value');
-        tags[k] = v;
-      }
-      return tags;
+      // Object.fromEntries keeps "__proto__" an own key (an assignment would set the prototype).
+      return Object.fromEntries(splitPairs(text).map((pair) => keyValue(pair, field, 'expected key=value')));
     }
   }
   if (!isRecord(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
-  const tags: Tags = {};
+  const tags: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(obj)) {
+    if (!k.trim()) {
+      const err = new ValidationError(field, k, 'tag name must not be empty');
+      err.message = emptyTagName(field, k, v);
+      throw err;
+    }
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ValidationError(`${field}.${k}`, v, 'tag value must be a string, number or boolean');
     const s = String(v);
     if (!s) throw new ValidationError(`${field}.${k}`, v, 'tag value must not be empty');
-    tags[k] = s;
+    tags.push([k, s]);
   }
-  return tags;
+  return Object.fromEntries(tags) as Tags;
 }
 
 /** Query tag filter: like parseTags but a value may list alternatives ("site=a|b") or be an array. */

@@ -104,8 +104,10 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
         maxBufferedPoints: memoryQueuePoints(maxBytes),
         onResult,
         onStatus: (s) => {
+          // Yellow only while delivery waits on a failure; a request under way is blue and counts the backlog.
           if (s.state === 'error') node.status(failed({ message: s.lastError ?? 'write failed' }));
-          else if (s.buffered > 0) node.status(buffering(translate(RED, `${type}.status.buffered`, 'buffered __count__', { count: s.buffered }), s.lastError));
+          else if (s.state === 'buffering') node.status(buffering(translate(RED, `${type}.status.buffered`, 'buffered __count__', { count: s.buffered }), s.lastError));
+          else if (s.state === 'sending' && s.buffered > 0) node.status(busy(translate(RED, `${type}.status.sending`, 'sending __count__', { count: s.buffered })));
         },
         onFailure: (err) => {
           const e = asError(err);
@@ -150,9 +152,9 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     );
   });
 
-  node.on('close', (_removed: boolean, done: () => void) => {
+  node.on('close', (removed: boolean, done: () => void) => {
     config?.deregister(node);
-    const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS)) : Promise.resolve();
+    const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS, removed)) : Promise.resolve();
     closing.catch((err: unknown) => node.warn(asError(err).message)).finally(() => done());
   });
 }

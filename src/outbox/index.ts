@@ -1,8 +1,9 @@
 /** Store-and-forward for the write nodes: durable outbox, in-memory fallback and the coalescing write queue. */
 export { Outbox, type OutboxOptions } from './outbox';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
-export { WriteQueue, type WriteQueueOptions, type WriteQueueStatus, type WriteQueueState, type SendFunction } from './write-queue';
+export { WriteQueue, type WriteQueueOptions, type WriteQueueStatus, type WriteQueueState, type SendFunction, type RetryInfo } from './write-queue';
 export { OutboxError, type OutboxErrorCode } from './errors';
 export type { BatchStore, OutboxBatch, OutboxStats, DropInfo, OverflowPolicy } from './store';
 export type { RetryOptions } from './backoff';
+export { moveOutbox, type MoveOutboxOptions, type MoveOutboxResult } from './move';
 export { coalesceMetrics, splitByPoints, countBatchPoints } from './points';

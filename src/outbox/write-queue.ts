@@ -6,17 +6,20 @@
  * Error policy, by the error the send function throws:
  * - retryable (err.retryable true: network, timeout, 5xx, 429, 408): the batch stays; retried with
  *   exponential backoff and jitter, never sooner than the server's Retry-After. Status 'buffering'.
+ *   After a link failure (no answer, or 502/504 from a gateway) without Retry-After, the optional
+ *   probe checks the link on a short cycle and brings the next attempt forward once it answers.
  * - EAUTH (or HTTP 401/403): the batch stays and is retried at the slow pace (retry.maxMs), status
  *   'error'. Credentials get fixed (token refresh, edited config) and the data must survive that.
  * - any other error with retryable false (400 validation, EVALIDATION, EREADONLY, EPARSE, 413...):
  *   resending cannot help, so the batch is removed and reported through onRejected and onResult.
  *   When an HTTP 400/413/422 refuses a request coalesced from several enqueued batches, the queue
- *   first narrows it down (halving prefixes, then growing again) so only the batch the server refuses
+ *   first narrows it down (a binary search over prefixes of the refused range) so only the batch the server refuses
  *   is dropped; the others are delivered (resending any the server already stored is harmless).
  * - an error without a retryable flag (a bug in the send function, say): kept and retried; losing
  *   data to a programming error is worse than retrying it.
- * A resolved WriteResult with rejected > 0 (KairosDB stored the valid points and named the bad ones)
- * is reported, not retried.
+ * A resolved WriteResult with rejected > 0 is how KairosConnector.push answers a 400 (KairosDB stored
+ * the metrics it did not name). On a request coalesced from several batches it is narrowed down like
+ * a thrown 400; for a single batch it is reported through onResult, not retried.
  *
  * Delivery is at-least-once: a batch whose request was cut off by close() or a crash is sent again
  * after restart. KairosDB overwrites identical points, so a resend does not duplicate data.
@@ -62,8 +65,32 @@ export interface WriteQueueOptions {
   onStatus?: (s: WriteQueueStatus) => void;
   /** A batch removed without being stored: the error carries the server's reason. */
   onRejected?: (err: unknown, metrics: KairosPushMetric[]) => void;
+  /**
+   * A light check of the link (GET /api/v1/version, say): true when the server answers. Used while
+   * data waits out a retry backoff after the link failed (refused, reset, timeout, 502/504), so
+   * delivery resumes soon after the link returns instead of after the whole backoff. Never after a
+   * Retry-After, a 429 or another answer of the server itself: those are left to the backoff.
+   */
+  probe?: (signal: AbortSignal) => Promise<boolean>;
+  /** Probe cycle (jittered to 50..100 %). Default 2000 ms; 0 disables probing. */
+  probeIntervalMs?: number;
+  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/episodes.ts). */
+  onRetry?: (r: RetryInfo) => void;
   /** In-memory queue overflow (an Outbox reports its own drops through its options). */
   onDrop?: (info: DropInfo) => void;
+}
+
+export interface RetryInfo {
+  error: unknown;
+  message: string;
+  /** Attempts of this request so far. */
+  attempt: number;
+  /** Until the next attempt. */
+  delayMs: number;
+  /** Points waiting. */
+  buffered: number;
+  /** Credentials refused (retried at the slow pace). */
+  auth: boolean;
 }
 
 type Verdict = 'retry' | 'auth' | 'reject' | 'isolate';
@@ -89,14 +116,29 @@ export class WriteQueue {
   private readonly onResult?: WriteQueueOptions['onResult'];
   private readonly onStatus?: WriteQueueOptions['onStatus'];
   private readonly onRejected?: WriteQueueOptions['onRejected'];
+  private readonly onRetry?: WriteQueueOptions['onRetry'];
+  private readonly probe?: WriteQueueOptions['probe'];
+  private readonly probeIntervalMs: number;
+  private readonly random: () => number;
 
   private windowTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** A rate-limited status update, sent at the end of the interval so the last count is never stale. */
+  private statusTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> | null = null;
   private inFlight: AbortController | null = null;
   private attempt = 0;
   /** Set while narrowing down which message of a refused coalesced request the server objects to. */
-  private probe: { limit: number; untilRemoved: number } | null = null;
+  private narrowing: {
+    limit: number;
+    untilRemoved: number;
+    /** Points of the shortest prefix (from the head) known to be refused; unknown once its bad batch is dropped. */
+    refused?: number;
+  } | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeInFlight: AbortController | null = null;
+  /** A probe already brought one attempt forward in this backoff wait: the rest of the wait is left alone. */
+  private probeSpent = false;
   private failing = false;
   private closed = false;
   private halted = false;
@@ -124,6 +166,11 @@ export class WriteQueue {
     this.onResult = opts.onResult;
     this.onStatus = opts.onStatus;
     this.onRejected = opts.onRejected;
+    this.onRetry = opts.onRetry;
+    if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new ValidationError('probe', opts.probe, 'must be a function (signal) => Promise<boolean>');
+    this.probe = opts.probe;
+    this.probeIntervalMs = nonNegative('probeIntervalMs', opts.probeIntervalMs, 2000);
+    this.random = opts.random ?? Math.random;
     this.store =
       opts.outbox ??
       new MemoryStore({ maxPoints: positiveInt('maxBufferedPoints', opts.maxBufferedPoints, 100_000), logger: opts.logger, onDrop: opts.onDrop });
@@ -147,7 +194,8 @@ export class WriteQueue {
     const appended = Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
     const done = appended.then(() => {
       this.schedule();
-      if (this.failing) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
+      // While a request is out (hung, say) or failing, the status keeps counting the backlog.
+      if (this.failing || this.inFlight) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
     });
     const tracked = done.catch(() => undefined);
     this.enqueues.add(tracked);
@@ -233,7 +281,7 @@ export class WriteQueue {
   /** Delivers until the backlog is empty, a send fails, or close() halts it. */
   private async pump(): Promise<void> {
     while (!this.halted) {
-      const batch = await this.store.peek(this.probe?.limit ?? this.maxBatchPoints);
+      const batch = await this.store.peek(this.narrowing?.limit ?? this.maxBatchPoints);
       if (!batch) {
         this.failing = false;
         this.emitStatus('idle');
@@ -255,13 +303,20 @@ export class WriteQueue {
       } finally {
         this.inFlight = null;
       }
-      if (ok) {
+      const r = ok ? normaliseResult(result, batch.points) : undefined;
+      if (r && r.rejected > 0 && batch.records > 1 && !this.halted) {
+        // The connector answers a 400 with a result (KairosDB stored what it did not name): narrow it
+        // down like a thrown 400 so only the refused message is dropped and reported.
+        this.narrow(batch);
+        continue;
+      }
+      if (r) {
         await this.store.ack(batch.id);
-        this.probeSucceeded();
+        this.narrowingStep(batch.points, r.rejected > 0);
         const attempt = this.attempt;
         this.attempt = 0;
         this.failing = false;
-        const r = normaliseResult(result, batch.points);
+        this.probeSpent = false;
         this.safely(() => this.onResult?.({ ...r, attempt }));
         this.settleFlushWaiters();
         if (this.shouldPause()) return;
@@ -271,19 +326,12 @@ export class WriteQueue {
       const verdict = classify(error);
       const message = errorMessage(error);
       if (verdict === 'isolate' && batch.records > 1) {
-        // One bad message must not take the good ones of its coalesced request down with it:
-        // send smaller prefixes until the refused request is a single appended batch.
-        const removed = this.store.stats().removedBatches;
-        this.probe = {
-          limit: Math.max(1, Math.floor(batch.points / 2)),
-          untilRemoved: Math.max(this.probe?.untilRemoved ?? 0, removed + batch.records),
-        };
-        this.attempt = 0;
+        this.narrow(batch);
         continue;
       }
       if (verdict === 'reject' || verdict === 'isolate') {
         await this.store.ack(batch.id);
-        this.probeSucceeded();
+        this.narrowingStep(batch.points, true);
         const attempt = this.attempt;
         this.attempt = 0;
         this.emitStatus('error', message);
@@ -297,8 +345,11 @@ export class WriteQueue {
       const delay = verdict === 'auth' ? this.backoff.slowDelay() : this.backoff.delay(this.attempt, retryAfterOf(error));
       this.emitStatus(verdict === 'auth' ? 'error' : 'buffering', message);
       this.logger?.debug?.(`write queue: attempt ${this.attempt} failed (${message}); retrying in ${delay} ms`);
+      const info: RetryInfo = { error, message, attempt: this.attempt, delayMs: delay, buffered: this.store.stats().points, auth: verdict === 'auth' };
+      this.safely(() => this.onRetry?.(info));
       this.settleFlushWaiters(error);
       this.retryLater(delay);
+      if (verdict === 'retry' && isLinkFailure(error) && retryAfterOf(error) === undefined) this.startProbing(delay);
       return;
     }
   }
@@ -310,16 +361,46 @@ export class WriteQueue {
    */
   private shouldPause(): boolean {
     const waiting = this.store.stats().points;
-    if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
+    // While narrowing, the rest of the refused request was already due: no new window for it.
+    if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints || this.narrowing) return false;
     this.emitStatus('idle');
     return true;
   }
 
-  /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
-  private probeSucceeded(): void {
-    if (!this.probe) return;
-    if (this.store.stats().removedBatches >= this.probe.untilRemoved) this.probe = null;
-    else this.probe.limit = Math.min(this.maxBatchPoints, this.probe.limit * 2);
+  /**
+   * One bad message must not take the good ones of its coalesced request down with it: a binary
+   * search over prefixes of the refused range until the refused request is a single appended batch.
+   */
+  private narrow(batch: { points: number; records: number }): void {
+    const removed = this.store.stats().removedBatches;
+    this.narrowing = {
+      limit: Math.max(1, Math.floor(batch.points / 2)),
+      untilRemoved: Math.max(this.narrowing?.untilRemoved ?? 0, removed + batch.records),
+      refused: batch.points,
+    };
+    this.attempt = 0;
+  }
+
+  /**
+   * After a request is settled while narrowing. Delivered: the refused range starts after it, so try
+   * half of what is left of it. Dropped (or past the known range): grow the prefix again. Narrowing
+   * ends past the range of the first refusal.
+   */
+  private narrowingStep(points: number, dropped: boolean): void {
+    const n = this.narrowing;
+    if (!n) return;
+    if (this.store.stats().removedBatches >= n.untilRemoved) {
+      this.narrowing = null;
+      return;
+    }
+    const left = n.refused === undefined || dropped ? 0 : n.refused - points;
+    if (left > 0) {
+      n.refused = left;
+      n.limit = Math.max(1, Math.floor(left / 2));
+    } else {
+      n.refused = undefined;
+      n.limit = Math.min(this.maxBatchPoints, n.limit * 2);
+    }
   }
 
   private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
@@ -363,15 +444,75 @@ export class WriteQueue {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
+      this.probeSpent = false;
+      this.stopProbing();
       this.startPump();
     }, delay);
+  }
+
+  /** Probes the link on a short cycle while the retry timer runs (see the probe option). */
+  private startProbing(delay: number): void {
+    this.stopProbing();
+    if (!this.probe || !this.probeIntervalMs || this.probeSpent || delay <= this.probeIntervalMs) return;
+    const next = (): void => {
+      const wait = Math.round(this.probeIntervalMs * (0.5 + 0.5 * this.random()));
+      this.probeTimer = setTimeout(() => {
+        this.probeTimer = null;
+        void this.runProbe().then((up) => {
+          if (this.halted || !this.retryTimer) return;
+          if (!up) return next();
+          // The link is back: the attempt the backoff planned for later goes out now, once.
+          this.probeSpent = true;
+          clearTimeout(this.retryTimer);
+          this.retryTimer = null;
+          this.startPump();
+        });
+      }, wait);
+    };
+    next();
+  }
+
+  /** One probe, cut off after a cycle and a half (a hung probe says nothing); any failure means "not up". */
+  private async runProbe(): Promise<boolean> {
+    const probe = this.probe;
+    if (!probe) return false;
+    const controller = new AbortController();
+    this.probeInFlight = controller;
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error('probe timed out'));
+        resolve(false);
+      }, Math.max(1000, this.probeIntervalMs * 1.5));
+    });
+    try {
+      const answer = Promise.resolve().then(() => probe(controller.signal));
+      answer.catch(() => undefined); // it may still reject after the cut-off
+      return (await Promise.race([answer, cutOff])) === true;
+    } catch (err) {
+      this.logger?.debug?.(`write queue: probe failed (${errorMessage(err)})`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      if (this.probeInFlight === controller) this.probeInFlight = null;
+    }
+  }
+
+  private stopProbing(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.probeInFlight?.abort(new Error('probe no longer needed'));
+    this.probeInFlight = null;
   }
 
   private clearTimers(): void {
     if (this.windowTimer) clearTimeout(this.windowTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     this.windowTimer = null;
     this.retryTimer = null;
+    this.statusTimer = null;
+    this.stopProbing();
   }
 
   /** Resolves waiters whose batches are all gone; with an error, rejects every waiter. */
@@ -393,7 +534,17 @@ export class WriteQueue {
     const same = prev.state === state && prev.buffered === buffered && prev.lastError === lastError;
     if (same) return;
     const now = this.now();
-    if (!force && prev.state === state && prev.lastError === lastError && now - this.lastStatusAt < STATUS_INTERVAL_MS) return;
+    if (!force && prev.state === state && prev.lastError === lastError && now - this.lastStatusAt < STATUS_INTERVAL_MS) {
+      if (!this.statusTimer && !this.closed) {
+        this.statusTimer = setTimeout(() => {
+          this.statusTimer = null;
+          if (!this.closed && (this.failing || this.inFlight)) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError);
+        }, STATUS_INTERVAL_MS - (now - this.lastStatusAt));
+      }
+      return;
+    }
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
     this.lastStatus = lastError === undefined ? { state, buffered } : { state, buffered, lastError };
     this.lastStatusAt = now;
     this.safely(() => this.onStatus?.({ ...this.lastStatus }));
@@ -416,6 +567,12 @@ function classify(err: unknown): Verdict {
   if (e.code === 'EHTTP' && (e.status === 400 || e.status === 413 || e.status === 422)) return 'isolate';
   if (e.retryable === false) return 'reject';
   return 'retry';
+}
+
+/** No answer from the server itself: refused, reset, DNS, timeout, or a gateway that could not reach it. */
+function isLinkFailure(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: unknown; status?: unknown };
+  return e.code === 'ENETWORK' || e.code === 'ETIMEOUT' || (e.code === 'EHTTP' && (e.status === 502 || e.status === 504));
 }
 
 function retryAfterOf(err: unknown): number | undefined {

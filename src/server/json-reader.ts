@@ -532,14 +532,15 @@ export class JsonReader {
       return out;
     }
     if (p === 'BEGIN_OBJECT') {
-      const out: Record<string, unknown> = {};
+      const entries: Array<[string, unknown]> = [];
       this.beginObject();
       while (this.hasNext()) {
         const k = this.nextName();
-        out[k] = this.readTree();
+        entries.push([k, this.readTree()]);
       }
       this.endObject();
-      return out;
+      // Own keys for every name, "__proto__" included (an assignment would set the prototype).
+      return Object.fromEntries(entries);
     }
     if (p === 'END_DOCUMENT') throw this.eof();
     const v = this.nextPrimitive();

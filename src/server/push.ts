@@ -309,8 +309,8 @@ function validateMetric(m: RawMetric, index: number, errors: string[], out: Seri
   }
   if (errors.length > before || !m.name) return;
 
-  const tags: TagMap = {};
-  for (const [k, v] of m.tags ?? []) tags[k] = v ?? '';
+  // Object.fromEntries keeps a tag named "__proto__" an own key (an assignment would set the prototype).
+  const tags: TagMap = Object.fromEntries((m.tags ?? []).map(([k, v]) => [k, v ?? '']));
   // Points of this metric grouped by stored type, in arrival order.
   const byType = new Map<StoredType, SeriesWrite>();
   const add = (type: string, t: number, v: Element): boolean => {

@@ -287,8 +287,7 @@ export function runMetric(q: MetricQuery, timeZone: string, ctx: ExecContext, st
     }
 
     for (const sub of subs) {
-      const groupTags: Record<string, string[]> = {};
-      for (const [k, set] of tags) groupTags[k] = [...set].sort();
+      const groupTags: Record<string, string[]> = Object.fromEntries([...tags].map(([k, set]) => [k, [...set].sort()]));
       let points: Points = { ts: sub.ts, vs: sub.vs };
       if (q.aggregators.length > 0) {
         const actx: AggregatorContext = {

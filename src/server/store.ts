@@ -39,10 +39,7 @@ export interface SeriesWrite {
 }
 
 export function sortedTags(tags: TagMap): TagMap {
-  const names = Object.keys(tags).sort();
-  const out: TagMap = {};
-  for (const n of names) out[n] = tags[n];
-  return out;
+  return Object.fromEntries(Object.keys(tags).sort().map((n) => [n, tags[n]]));
 }
 
 export function tagKey(sorted: TagMap): string {

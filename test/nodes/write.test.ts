@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../../src/server/index';
-import { builtNodes, callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, readBack, until, useNodeRedAndKairos, userDir } from './harness';
+import { FaultProxy } from '../reliability/fault-proxy';
+import { builtNodes, callsOf, configNode, errorsOf, helper, kairos, lastStatus, loadWithOutput, readBack, until, useNodeRedAndKairos, userDir } from './harness';
 
 const TS = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -26,7 +27,8 @@ describe('proficloud-write node', function () {
     assert.equal(r.rejected, 0);
     assert.deepEqual(await readBack(env.server.url, 'w1.temp', { site: ['plant1'], line: ['2'] }), [[TS, 21.5]]);
     assert.deepEqual(await readBack(env.server.url, 'w1.on'), [[TS, 1]]);
-    assert.match(String(lastStatus(helper.getNode('w')).text), /wrote 2/);
+    // Not necessarily the last status: the config node's first "connected" may land after the write.
+    assert.ok(callsOf(helper.getNode('w'), 'status').some((c) => /^wrote 2$/.test(String((c.args[0] as { text?: string }).text))));
   });
 
   it('writes a single value named by msg.topic, timestamp in the config time zone', async function () {
@@ -88,6 +90,45 @@ describe('proficloud-write node', function () {
     w.receive({ topic: 'x', payload: 1 });
     await until(() => callsOf(w, 'error').length === 1);
     assert.equal((callsOf(w, 'error')[0].args[0] as { code: string }).code, 'EREADONLY');
+  });
+
+  it('status in normal operation: green "wrote N" and blue "sending N", never the yellow of a failure', async function () {
+    const reports = await load(writeNode({ outbox: true, maxDelay: 0.03 }));
+    const w = helper.getNode('w');
+    for (let i = 0; i < 30; i++) {
+      w.receive({ topic: 'w7.ok', payload: i, timestamp: TS + i });
+      if (i % 3 === 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => reports.reduce((n, m) => n + (m.payload as { written: number }).written, 0) === 30, 8000, 'all written');
+    const fills = callsOf(w, 'status').map((c) => c.args[0] as { fill?: string; text?: string });
+    const trouble = fills.filter((f) => (f.fill === 'yellow' || f.fill === 'red') && !/status\.connecting$/.test(String(f.text)));
+    assert.deepEqual(trouble, [], 'yellow or red without a failure');
+    assert.ok(fills.some((f) => f.fill === 'green' && /^wrote \d+$/.test(String(f.text))));
+    for (const f of fills.filter((x) => x.fill === 'blue')) assert.match(String(f.text), /^sending \d+$/);
+    assert.equal(lastStatus(w).fill, 'green');
+  });
+
+  it('status during a hung request keeps counting the backlog (no failure yet, so not yellow)', async function () {
+    const proxy = await FaultProxy.start(env.server.url);
+    try {
+      proxy.next({ kind: 'hang' }, 1, /^\/api\/v1\/datapoints$/);
+      await helper.load(builtNodes(), [configNode(proxy.url, { timeout: 60 }), writeNode({ outbox: true, maxDelay: 0.02, report: false })]);
+      const w = helper.getNode('w');
+      w.receive({ topic: 'w8.hung', payload: 0, timestamp: TS });
+      await until(() => proxy.count(/datapoints$/) === 1, 4000, 'the hanging request');
+      for (let i = 1; i < 12; i++) {
+        w.receive({ topic: 'w8.hung', payload: i, timestamp: TS + i });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const statuses = (): Array<{ fill?: string; text?: string }> => callsOf(w, 'status').map((c) => c.args[0] as { fill?: string; text?: string });
+      await until(() => statuses().some((st) => st.text === 'sending 12'), 8000, `status "sending 12" (last: ${JSON.stringify(lastStatus(w))})`);
+      assert.equal(statuses().find((st) => st.text === 'sending 12')?.fill, 'blue');
+      const yellow = callsOf(w, 'status').map((c) => c.args[0] as { fill?: string; text?: string }).filter((f) => f.fill === 'yellow' && !/status\.connecting$/.test(String(f.text)));
+      assert.deepEqual(yellow, [], 'no yellow without a failure');
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
   });
 
   it('store and forward: buffers on disk while the server is down and delivers when it is back', async function () {

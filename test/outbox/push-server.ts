@@ -1,10 +1,11 @@
 /**
- * A scriptable KairosDB push endpoint on 127.0.0.1 for the write queue tests, and a tiny fetch-based
- * send function that maps failures to the shared typed errors the way the connector does.
+ * A scriptable KairosDB push endpoint on 127.0.0.1 for the write queue tests (answering a 400 like
+ * KairosDB 1.3.0: the metrics it does not name as metric[i] are stored anyway), and the send function
+ * the write nodes use, KairosConnector.push.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { HttpStatusError, NetworkError, TimeoutError } from '../../src/errors';
+import { KairosConnector } from '../../src/connector';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 
 /** What the server does with one request. */
@@ -12,7 +13,8 @@ export type Reply = 'ok' | { status: number; retryAfterS?: number; errors?: stri
 
 export interface Received {
   metrics: KairosPushMetric[];
-  stored: boolean;
+  /** What the server kept: all on 2xx; on a 400 naming metric[i], every metric it did not name; else none. */
+  stored: KairosPushMetric[];
   at: number;
 }
 
@@ -55,12 +57,11 @@ export class PushServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
-  /** Every stored (metric, timestamp) with the values it was stored with, to check "exactly once or identical resend". */
+    /** Every stored (metric, timestamp) with the values it was stored with, to check "exactly once or identical resend". */
   storedPoints(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
     for (const r of this.requests) {
-      if (!r.stored) continue;
-      for (const m of r.metrics) {
+      for (const m of r.stored) {
         for (const [ts, v] of m.datapoints ?? []) {
           const key = `${m.name}|${JSON.stringify(m.tags)}|${ts}`;
           const vals = out.get(key) ?? new Set<string>();
@@ -78,7 +79,7 @@ export class PushServer {
     req.on('end', () => {
       const metrics = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KairosPushMetric[];
       const reply = this.replyFor?.(metrics) ?? this.script.shift() ?? 'ok';
-      this.requests.push({ metrics, stored: reply === 'ok', at: Date.now() });
+      this.requests.push({ metrics, stored: storedBy(reply, metrics), at: Date.now() });
       if (reply === 'hang') {
         req.socket.once('close', () => this.abortedHung++);
         return;
@@ -94,36 +95,36 @@ export class PushServer {
   }
 }
 
-/** POSTs with fetch, maps failures like the connector: retryable network/timeout/5xx/429, HttpStatusError 400. */
-export function fetchSender(url: () => string, timeoutMs = 2000): (metrics: KairosPushMetric[], signal: AbortSignal) => Promise<WriteResult> {
-  return async (metrics, signal) => {
-    const points = metrics.reduce((n, m) => n + (m.datapoints?.length ?? 0), 0);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(url(), {
-        method: 'POST',
-        body: JSON.stringify(metrics),
-        headers: { 'content-type': 'application/json' },
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      text = await res.text();
-    } catch (err) {
-      if (signal.aborted) throw err;
-      if (timeout.aborted) throw new TimeoutError(`no answer from ${url()} within ${timeoutMs} ms`);
-      throw new NetworkError(`cannot reach ${url()}: ${(err as Error).message}`, { cause: err });
+/** KairosDB 1.3.0 stores the valid metrics of a refused push (FINDINGS: partial pushes are not atomic). */
+function storedBy(reply: Reply, metrics: KairosPushMetric[]): KairosPushMetric[] {
+  if (reply === 'ok') return metrics;
+  if (reply === 'hang' || reply.status !== 400) return [];
+  const named = new Set<number>();
+  for (const e of reply.errors ?? []) for (const m of e.matchAll(/metric\[(\d+)\]/g)) named.add(Number(m[1]));
+  return named.size ? metrics.filter((_m, i) => !named.has(i)) : [];
+}
+
+const senders = new Map<string, KairosConnector>();
+
+/**
+ * The write queue's send function as the nodes build it: KairosConnector.push against `url`'s origin
+ * (so a 400 comes back as a WriteResult with rejected points, not as a thrown error). One connector
+ * per origin and timeout; closeSenders() closes them.
+ */
+export function connectorSender(url: () => string, timeoutMs = 2000): (metrics: KairosPushMetric[], signal: AbortSignal) => Promise<WriteResult> {
+  return (metrics, signal) => {
+    const key = `${new URL(url()).origin} ${timeoutMs}`;
+    let connector = senders.get(key);
+    if (!connector) {
+      connector = new KairosConnector({ baseUrl: new URL(url()).origin, timeoutMs });
+      senders.set(key, connector);
     }
-    if (res.status === 204) return { written: points, rejected: 0, errors: [], requests: 1 };
-    let body: { errors?: string[] } = {};
-    try {
-      body = JSON.parse(text) as { errors?: string[] };
-    } catch {
-      // not JSON: the status alone has to do
-    }
-    const err = new HttpStatusError(res.status, url(), body.errors ?? []);
-    const ra = res.headers.get('retry-after');
-    if (ra !== null) err.retryAfterMs = Number(ra) * 1000;
-    throw err;
+    return connector.push(metrics, signal);
   };
+}
+
+export async function closeSenders(): Promise<void> {
+  const all = [...senders.values()];
+  senders.clear();
+  await Promise.all(all.map((c) => c.close()));
 }

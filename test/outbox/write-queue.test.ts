@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sinon from 'sinon';
 import { KairosConnector } from '../../src/connector';
-import { AuthenticationError, HttpStatusError } from '../../src/errors';
+import { AuthenticationError } from '../../src/errors';
 import { Outbox } from '../../src/outbox/outbox';
 import { WriteQueue, type WriteQueueOptions, type WriteQueueStatus } from '../../src/outbox/write-queue';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
-import { fetchSender, PushServer } from './push-server';
+import { closeSenders, connectorSender, PushServer } from './push-server';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +37,7 @@ describe('WriteQueue', function () {
   };
 
   const makeQueue = (opts: Partial<WriteQueueOptions> = {}): WriteQueue => {
-    const q = new WriteQueue({ send: fetchSender(() => server.url), maxDelayMs: 50, retry: fastRetry, ...opts });
+    const q = new WriteQueue({ send: connectorSender(() => server.url), maxDelayMs: 50, retry: fastRetry, ...opts });
     queues.push(q);
     return q;
   };
@@ -59,6 +59,7 @@ describe('WriteQueue', function () {
     for (const q of queues.splice(0)) await q.close(500);
     for (const b of boxes.splice(0)) await b.close();
     for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true });
+    await closeSenders();
     await server.stop();
     assert.deepEqual(unhandled, [], 'no unhandled promise rejections');
   });
@@ -85,7 +86,7 @@ describe('WriteQueue', function () {
     let n = 0;
     // ~500 messages over ~500 ms (one every millisecond or so); bounded by count and time.
     while (n < 500 && Date.now() - t0 < 1500) {
-      await q.enqueue(point('stream', n++));
+      await q.enqueue(point('stream', ++n));
       if (n % 5 === 0) await sleep(1);
     }
     await q.flush();
@@ -96,7 +97,7 @@ describe('WriteQueue', function () {
 
   it('splits at maxBatchPoints and sends full batches without waiting for the window', async () => {
     const q = makeQueue({ maxBatchPoints: 1000, maxDelayMs: 60_000 });
-    const big: KairosPushMetric[] = [{ name: 'big', tags: { host: 'h1' }, datapoints: Array.from({ length: 2500 }, (_, i) => [i, i] as [number, number]) }];
+    const big: KairosPushMetric[] = [{ name: 'big', tags: { host: 'h1' }, datapoints: Array.from({ length: 2500 }, (_, i) => [i + 1, i] as [number, number]) }];
     await q.enqueue(big);
     await until(() => server.requests.length >= 2, 'two full requests');
     assert.deepEqual(
@@ -112,10 +113,10 @@ describe('WriteQueue', function () {
     this.timeout(15_000);
     const box = await makeOutbox();
     const statuses: WriteQueueStatus[] = [];
-    const q = makeQueue({ outbox: box, send: fetchSender(() => server.url, 150), onStatus: (s) => statuses.push(s) });
+    const q = makeQueue({ outbox: box, send: connectorSender(() => server.url, 150), onStatus: (s) => statuses.push(s) });
     server.script = [{ status: 503 }, { status: 429 }, 'hang', { status: 500 }];
     const expected = new Set<string>();
-    let ts = 0;
+    let ts = 1;
     const burst = async (k: number): Promise<void> => {
       for (let i = 0; i < k; i++) {
         const t = ts++;
@@ -156,22 +157,17 @@ describe('WriteQueue', function () {
     assert.ok(gap >= 950, `retried after ${gap} ms despite Retry-After: 1`);
   });
 
-  it('does not retry a 400: removes the batch and reports the server reason, then carries on', async () => {
+  it('does not retry a 400: reports the server reason, removes the batch, then carries on', async () => {
     const box = await makeOutbox();
-    const rejected: Array<{ err: unknown; metrics: KairosPushMetric[] }> = [];
     const results: Array<WriteResult & { attempt: number }> = [];
-    const q = makeQueue({ outbox: box, onRejected: (err, metrics) => rejected.push({ err, metrics }), onResult: (r) => results.push(r) });
-    const reason = 'metric[0](name=bad).tags count must be greater than or equal to 1.';
+    const q = makeQueue({ outbox: box, onResult: (r) => results.push(r) });
+    const reason = 'java.io.EOFException: End of input at line 1 column 50 path $[0].datapoints[1]';
     server.script = [{ status: 400, errors: [reason] }];
     await q.enqueue(point('bad', 1));
     await q.flush();
     await sleep(100); // a retry would come within initialMs (20 ms)
     assert.equal(server.requests.length, 1);
-    assert.equal(rejected.length, 1);
-    assert.ok(rejected[0].err instanceof HttpStatusError);
-    assert.ok((rejected[0].err as Error).message.includes(reason));
-    assert.deepEqual(rejected[0].metrics, point('bad', 1));
-    assert.deepEqual(results[0], { written: 0, rejected: 1, errors: [(rejected[0].err as Error).message], requests: 1, attempt: 1 });
+    assert.deepEqual(results, [{ written: 0, rejected: 1, errors: [reason], requests: 1, attempt: 1 }]);
     assert.equal(box.stats().points, 0);
 
     await q.enqueue(point('good', 2));
@@ -179,24 +175,72 @@ describe('WriteQueue', function () {
     assert.equal(server.storedPoints().size, 1);
   });
 
-  it('narrows a 400 on a coalesced request down to the one refused message and delivers the rest', async () => {
-    const box = await makeOutbox();
-    const rejected: KairosPushMetric[][] = [];
-    // Sends happen at flush() only (the window is longer than the test), so the request count does not depend on speed.
-    const q = makeQueue({ outbox: box, maxDelayMs: 60_000, onRejected: (_err, metrics) => rejected.push(metrics) });
-    // This server refuses a whole request if it contains the bad metric (a strict proxy, say).
-    server.replyFor = (metrics) => (metrics.some((m) => m.name === 'bad') ? { status: 400, errors: ['metric[0](name=bad) refused'] } : undefined);
-    for (let i = 0; i < 32; i++) await q.enqueue(i === 11 ? point('bad', i) : point('good', i));
-    await q.flush();
-    assert.equal(server.storedPoints().size, 31);
-    assert.deepEqual(rejected, [point('bad', 11)]);
-    assert.ok(server.requests.length <= 16, `${server.requests.length} requests to isolate one bad message out of 32`);
-    assert.equal(box.stats().points, 0);
-    // Back to full-size requests afterwards.
-    const before = server.requests.length;
-    for (let i = 100; i < 140; i++) await q.enqueue(point('good', i));
-    await q.flush();
-    assert.equal(server.requests.length, before + 1);
+  // KairosDB 1.3.0 answers a refused push with 400; a message naming metric[i] means it stored the rest
+  // (FINDINGS: partial pushes are not atomic), one naming no index (malformed JSON, a proxy) stored nothing.
+  for (const kind of ['names no metric index', 'names metric[i]'] as const) {
+    it(`narrows a 400 that ${kind} through KairosConnector down to the one refused message and delivers the rest`, async () => {
+      const box = await makeOutbox();
+      const results: Array<WriteResult & { attempt: number }> = [];
+      // flush() drives delivery; the long window keeps a slow machine from splitting requests by time.
+      const q = makeQueue({ outbox: box, maxDelayMs: 60_000, onResult: (r) => results.push(r) });
+      server.replyFor = (metrics) => {
+        const i = metrics.findIndex((m) => m.name === 'bad');
+        if (i < 0) return undefined;
+        const errors = kind === 'names metric[i]' ? [`metric[${i}](name=bad).tag[host].value may not be empty.`] : ['Use JsonReader.setLenient(true) to accept malformed JSON at line 1 column 1 path $'];
+        return { status: 400, errors };
+      };
+      for (let i = 1; i <= 32; i++) await q.enqueue(i === 11 ? point('bad', i) : point('good', i));
+      await q.flush();
+      const stored = server.storedPoints();
+      assert.equal(stored.size, 31, [...stored.keys()].join());
+      assert.ok(!stored.has('bad|{"host":"h1"}|11'));
+      const refused = results.filter((r) => r.rejected > 0);
+      assert.equal(refused.length, 1, JSON.stringify(results));
+      assert.equal(refused[0].rejected, 1);
+      assert.equal(refused[0].written, 0);
+      assert.equal(results.reduce((n, r) => n + r.written, 0), 31);
+      assert.ok(server.requests.length <= 16, `${server.requests.length} requests to isolate one bad message out of 32`);
+      assert.equal(box.stats().points, 0);
+      // Back to full-size requests afterwards.
+      const before = server.requests.length;
+      for (let i = 100; i < 140; i++) await q.enqueue(point('good', i));
+      await q.flush();
+      assert.equal(server.requests.length, before + 1);
+    });
+  }
+
+  it('narrows randomly placed bad messages (fixed seeds): exactly the refused ones are dropped', async () => {
+    for (const seed of [1, 7, 42]) {
+      let x = seed;
+      const rand = (): number => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const s = new PushServer();
+      await s.start();
+      try {
+        const box = await makeOutbox();
+        const results: Array<WriteResult & { attempt: number }> = [];
+        const q = new WriteQueue({ outbox: box, send: connectorSender(() => s.url), maxDelayMs: 60_000, retry: fastRetry, onResult: (r) => results.push(r) });
+        queues.push(q);
+        s.replyFor = (metrics) => {
+          const named = metrics.flatMap((m, i) => (m.name === 'bad' ? [i] : []));
+          if (!named.length) return undefined;
+          return { status: 400, errors: rand() < 0.5 ? named.map((i) => `metric[${i}](name=bad).value may not be null.`) : ['Invalid json. No content due to end of input.'] };
+        };
+        const n = 20 + Math.floor(rand() * 40);
+        const bad = new Set<number>();
+        for (let i = 1; i <= n; i++) {
+          const isBad = rand() < 0.1;
+          if (isBad) bad.add(i);
+          await q.enqueue(point(isBad ? 'bad' : 'good', i));
+        }
+        await q.flush();
+        const stored = s.storedPoints();
+        assert.equal(stored.size, n - bad.size, `seed ${seed}: ${n} messages, ${bad.size} bad`);
+        assert.equal(results.reduce((k, r) => k + r.rejected, 0), bad.size, `seed ${seed}`);
+        assert.equal(box.stats().points, 0);
+      } finally {
+        await s.stop();
+      }
+    }
   });
 
   it('reports a partial result (some points rejected) without retrying', async () => {
@@ -218,7 +262,7 @@ describe('WriteQueue', function () {
 
   it('keeps retrying slowly on EAUTH with an error status, and delivers once the credentials work', async () => {
     let authOk = false;
-    const send = fetchSender(() => server.url);
+    const send = connectorSender(() => server.url);
     const statuses: WriteQueueStatus[] = [];
     let calls = 0;
     const q = makeQueue({
@@ -246,7 +290,7 @@ describe('WriteQueue', function () {
     dirs.push(dir);
     let box = await Outbox.open({ dir });
     server.script = ['hang'];
-    const q = new WriteQueue({ outbox: box, send: fetchSender(() => server.url, 30_000), maxDelayMs: 10, retry: fastRetry });
+    const q = new WriteQueue({ outbox: box, send: connectorSender(() => server.url, 30_000), maxDelayMs: 10, retry: fastRetry });
     await q.enqueue(point('kept', 1));
     await until(() => server.requests.length === 1, 'the hanging request');
     // The request would give up after 30 s, beyond the test's timeout: close() returning at all shows it did not wait.
@@ -293,7 +337,7 @@ describe('WriteQueue', function () {
 
   it('a send that never settles is cut off by sendTimeoutMs and retried', async () => {
     let calls = 0;
-    const send = fetchSender(() => server.url);
+    const send = connectorSender(() => server.url);
     const q = makeQueue({
       sendTimeoutMs: 50,
       send: (metrics, signal) => {
@@ -332,8 +376,8 @@ describe('WriteQueue', function () {
   it('rejects bad input naming the field and value', async () => {
     const q = makeQueue();
     await assert.rejects(q.enqueue({} as unknown as KairosPushMetric[]), { code: 'EVALIDATION', message: /^metrics: must be an array.*got object/ });
-    assert.throws(() => new WriteQueue({ send: fetchSender(() => server.url), maxBatchPoints: 0 }), { code: 'EVALIDATION', message: /^maxBatchPoints: .*got 0/ });
-    assert.throws(() => new WriteQueue({ send: fetchSender(() => server.url), retry: { factor: 0.5 } }), { code: 'EVALIDATION', message: /^retry\.factor: .*got 0\.5/ });
+    assert.throws(() => new WriteQueue({ send: connectorSender(() => server.url), maxBatchPoints: 0 }), { code: 'EVALIDATION', message: /^maxBatchPoints: .*got 0/ });
+    assert.throws(() => new WriteQueue({ send: connectorSender(() => server.url), retry: { factor: 0.5 } }), { code: 'EVALIDATION', message: /^retry\.factor: .*got 0\.5/ });
     assert.throws(() => new WriteQueue({ send: 'x' as unknown as WriteQueueOptions['send'] }), { code: 'EVALIDATION', message: /^send: / });
   });
 });

@@ -79,6 +79,8 @@ describe('reliability: bad input catalogue', function () {
       { title: 'out-of-range timestamp', msg: { topic: 'bw.t3', payload: 1, timestamp: 1e20 }, expect: [/msg\.timestamp.*100000000000000000000/] },
       { title: 'invalid Date timestamp', msg: { topic: 'bw.t4', payload: 1, timestamp: new Date('nope') }, expect: [/msg\.timestamp.*Invalid Date/] },
       { title: 'object timestamp', msg: { topic: 'bw.t5', payload: 1, timestamp: { when: 'now' } }, expect: [/msg\.timestamp.*object/] },
+      { title: 'timestamp 0', msg: { topic: 'bw.t6', payload: 1, timestamp: 0 }, expect: [/^msg\.timestamp: must be after 1970-01-01T00:00:00Z \(got 0\)$/] },
+      { title: 'timestamp -1', msg: { topic: 'bw.t7', payload: 1, timestamp: -1 }, expect: [/^msg\.timestamp: must be after 1970-01-01T00:00:00Z \(got -1\)$/] },
       { title: 'payload array', msg: { payload: [1, 2] }, expect: [/msg\.payload.*array\(2\)/] },
       { title: 'huge payload array', msg: { payload: new Array(200000).fill(1) }, expect: [/msg\.payload.*array\(200000\)/] },
       { title: 'payload null', msg: { payload: null }, expect: [/msg\.payload.*null/] },
@@ -87,6 +89,8 @@ describe('reliability: bad input catalogue', function () {
       { title: 'tags not an object', msg: { topic: 'bw.x', payload: 1, tags: 42 }, expect: [/msg\.tags.*42/] },
       { title: 'tag with an empty value', msg: { topic: 'bw.x', payload: 1, tags: { host: '' } }, expect: [/msg\.tags.*host/] },
       { title: 'tag with a nested object value', msg: { topic: 'bw.x', payload: 1, tags: { host: { a: 1 } } }, expect: [/msg\.tags.*host/] },
+      { title: 'tag with an empty name', msg: { topic: 'bw.x', payload: 1, tags: { '': 'v' } }, expect: [/^msg\.tags: tag name must not be empty \(got "" for the value "v"\)$/] },
+      { title: 'tag with a blank name', msg: { topic: 'bw.x', payload: 1, tags: { ' ': 'v' } }, expect: [/^msg\.tags: tag name must not be empty \(got " " for the value "v"\)$/] },
     ];
     for (const c of cases) it(`${c.title}: clear error naming field and value; valid data still written`, async () => check(w, c));
 
@@ -124,6 +128,7 @@ describe('reliability: bad input catalogue', function () {
       { title: 'huge string cell next to good cells', msg: { payload: [{ Timestamp: TS, 'bb.g8': 1, 'bb.s': HUGE }, { Timestamp: TS + 1, 'bb.g8': 2 }] }, expect: [/bb\.s at \d+: string value: longer than 65536/], good: { metric: 'bb.g8', points: 2 } },
       { title: 'payload a number', msg: { payload: 42 }, expect: [/msg\.payload.*42/] },
       { title: 'empty array', msg: { payload: [] }, expect: [/msg\.payload.*no rows/] },
+      { title: 'tag with an empty name', msg: { payload: [{ Timestamp: TS, 'bb.x': 1 }], tags: { '': 'v' } }, expect: [/^msg\.tags: tag name must not be empty \(got "" for the value "v"\)$/] },
     ];
     for (const c of cases) it(`${c.title}: clear error naming field and value; valid data still written`, async () => check(b, c));
 
@@ -210,5 +215,51 @@ describe('reliability: bad input catalogue', function () {
         assert.match(errorsFor(w, msg)[0], c.expect);
       });
     }
+  });
+  describe('write and batch alike', function () {
+    beforeEach(async function () {
+      await helper.load(builtNodes(), [
+        cfg(server.url),
+        { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 100, maxDelay: 0.01, outbox: true, report: false, wires: [] },
+        { id: 'b', type: 'proficloud-batch', server: 'cfg', batchSize: 100, outbox: true, report: false, wires: [] },
+      ]);
+    });
+
+    it('a fractional millisecond timestamp (1.5) is rounded to the nearest millisecond by both nodes, in every input form', async function () {
+      const w = helper.getNode('w');
+      const b = helper.getNode('b');
+      w.receive({ topic: 'fr.w', payload: 1, timestamp: TS + 1.5 });
+      b.receive({ payload: [{ Timestamp: TS + 1.5, 'fr.rows': 1 }] });
+      b.receive({ payload: [{ name: 'fr.push', tags: { a: 'b' }, datapoints: [[TS + 1.5, 1]] }, { name: 'fr.single', tags: { a: 'b' }, timestamp: TS + 1.5, value: 1 }] });
+      b.receive({ payload: `Timestamp,fr.csv\n${TS + 1.5},1\n` });
+      for (const metric of ['fr.w', 'fr.rows', 'fr.push', 'fr.single', 'fr.csv']) {
+        await until(async () => (await readBack(server.url, metric)).length === 1, 5000, `${metric} stored`);
+        assert.deepEqual(await readBack(server.url, metric), [[TS + 2, 1]], metric);
+      }
+      assert.deepEqual([...callsOf(w, 'error'), ...callsOf(b, 'error')].map((c) => String((c.args[0] as Error).message)), []);
+    });
+
+    it('__proto__, constructor and toString work as tag names and metric names (JSON input), end to end', async function () {
+      const w = helper.getNode('w');
+      const b = helper.getNode('b');
+      const names = ['__proto__', 'constructor', 'toString'];
+      // JSON.parse makes "__proto__" an own key, as a msg from an HTTP or MQTT node has it.
+      const tags = JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}') as Record<string, string>;
+      w.receive({ payload: JSON.parse('{"__proto__": 1, "constructor": 2, "toString": 3}'), tags, timestamp: TS });
+      b.receive({ payload: JSON.parse(`[{"Timestamp": ${TS + 1}, "__proto__": 4, "constructor": 5, "toString": 6}]`), tags });
+      b.receive({ payload: JSON.parse(`[{"name": "__proto__", "tags": {"__proto__": "x", "constructor": "y", "toString": "z"}, "datapoints": [[${TS + 2}, 7]]}]`) });
+      const filter = JSON.parse('{"__proto__": ["x"], "constructor": ["y"], "toString": ["z"]}') as Record<string, string[]>;
+      const expected = new Map<string, Array<[number, number]>>([
+        ['__proto__', [[TS, 1], [TS + 1, 4], [TS + 2, 7]]],
+        ['constructor', [[TS, 2], [TS + 1, 5]]],
+        ['toString', [[TS, 3], [TS + 1, 6]]],
+      ]);
+      for (const name of names) {
+        const want = expected.get(name) ?? [];
+        await until(async () => (await readBack(server.url, name, filter)).length === want.length, 5000, `${name} stored with all three tags`);
+        assert.deepEqual(await readBack(server.url, name, filter), want, name);
+      }
+      assert.deepEqual([...callsOf(w, 'error'), ...callsOf(b, 'error')].map((c) => String((c.args[0] as Error).message)), []);
+    });
   });
 });

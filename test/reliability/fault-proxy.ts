@@ -4,6 +4,7 @@
  * It can also stop listening (connection refused) and come back on the same port.
  */
 import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
@@ -31,8 +32,8 @@ export interface ProxyRequestLog {
   bytes: number;
 }
 
-/** Chooses a fault for a request; undefined means pass. */
-export type FaultRule = (req: { method: string; path: string }, index: number) => Fault | undefined;
+/** Chooses a fault for a request; undefined means pass. `text()` is the request body, decompressed. */
+export type FaultRule = (req: { method: string; path: string; text(): string }, index: number) => Fault | undefined;
 
 export class FaultProxy {
   readonly log: ProxyRequestLog[] = [];
@@ -110,10 +111,10 @@ export class FaultProxy {
     return server;
   }
 
-  private pick(method: string, path: string): Fault {
+  private pick(method: string, path: string, text: () => string): Fault {
     const i = this.queue.findIndex((q) => !q.path || q.path.test(path));
     if (i >= 0) return this.queue.splice(i, 1)[0].fault;
-    return this.rule({ method, path }, this.log.length) ?? { kind: 'pass' };
+    return this.rule({ method, path, text }, this.log.length) ?? { kind: 'pass' };
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -123,7 +124,8 @@ export class FaultProxy {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const path = req.url ?? '/';
-      const fault = this.pick(req.method ?? 'GET', path);
+      const text = (): string => (req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8');
+      const fault = this.pick(req.method ?? 'GET', path, text);
       this.log.push({ method: req.method ?? 'GET', path, at: Date.now(), fault: fault.kind, bytes: body.length });
       this.apply(fault, req, res, body).catch(() => res.destroy());
     });

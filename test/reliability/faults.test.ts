@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { startServer, type LocalServer } from '../../src/server/index';
-import { callsOf, collect, errorsOf, helper, kairos, until, type TestNode } from '../nodes/harness';
+import { callsOf, collect, errorsOf, helper, kairos, readBack, until, type TestNode } from '../nodes/harness';
 import { FaultProxy, type Fault } from './fault-proxy';
-import { cfg, sleep, builtNodes, statusTexts, tally, useRuntime } from './support';
+import { cfg, sleep, builtNodes, statusTexts, tally, TEST_RETRY, useRuntime } from './support';
 
 const PUSH = /^\/api\/v1\/datapoints(\?|$)/;
 const QUERY = /^\/api\/v1\/datapoints\/query/;
@@ -25,7 +25,7 @@ describe('reliability: faults between the write nodes and the server', function 
   let proxy: FaultProxy;
   let caseNo = 0;
 
-  useRuntime({
+  const runtime = useRuntime({
     setup: async () => {
       server = await kairos();
       proxy = await FaultProxy.start(server.url);
@@ -141,6 +141,97 @@ describe('reliability: faults between the write nodes and the server', function 
       const gap = pushes[refused + 1].at - pushes[refused].at;
       assert.ok(gap >= 950, `retry came after ${gap} ms, Retry-After asked for 1000`);
       assert.match(said(f), new RegExp(`HTTP ${status}`));
+    });
+  }
+
+  it('a flapping link (every second push fails) gives one warning per cause for the episode and one summary when it ends', async function () {
+    const name = `f${caseNo + 1}`;
+    const f = await load(proxy.url);
+    const start = proxy.count(PUSH);
+    const startLog = proxy.log.length;
+    let pushes = 0;
+    proxy.rule = (req) => (PUSH.test(req.path) && ++pushes <= 24 && pushes % 2 === 1 ? { kind: 'status', status: 503 } : undefined);
+    const ts: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      ts.push(TS + i * 1000);
+      f.w.receive({ topic: `${name}.w`, payload: i, timestamp: TS + i * 1000 });
+      await sleep(25); // several requests, each window a few messages
+    }
+    await until(async () => (await tally(server.url, `${name}.w`, ts)).missing.length === 0, 15000, 'all stored');
+    const failedPushes = proxy.log.slice(startLog).filter((l) => PUSH.test(l.path) && l.fault === 'status').length;
+    assert.ok(failedPushes >= 3, `the link flapped (${failedPushes} failed pushes of ${proxy.count(PUSH) - start})`);
+    const warns = (): string[] => callsOf(f.w, 'warn').map((c) => String(c.args[0]));
+    // The episode ends after proficloudRetry.quietMs (support.ts) without failures.
+    await until(() => warns().some((m) => /recovered after/.test(m)), 15000, 'the recovery summary');
+    const failed = warns().filter((m) => /delivery failed/.test(m));
+    assert.equal(failed.length, 1, failed.join('\n'));
+    assert.match(failed[0], /HTTP 503/);
+    const summary = warns().filter((m) => /recovered after/.test(m));
+    assert.equal(summary.length, 1, summary.join('\n'));
+    assert.match(summary[0], /^delivery recovered after (\d+) failures in [\d.]+ s$/);
+    assert.equal(Number(/after (\d+)/.exec(summary[0])?.[1]), failedPushes, 'the summary counts every failure of the episode');
+  });
+
+  it('after a long outage delivery resumes soon after the link returns, not after the grown backoff (light probes meanwhile)', async function () {
+    // An hour of backoff after the first failure: only the recovery probe can deliver within this test.
+    // helper.settings replaces the settings: the suite's userDir must be given again (else outboxes land in the cwd).
+    helper.settings({ userDir: runtime.userDir, proficloudRetry: { initialMs: 3_600_000, maxMs: 3_600_000, quietMs: 1000 } });
+    try {
+      const name = `f${caseNo + 1}`;
+      const f = await load(proxy.url);
+      const start = proxy.log.length;
+      await proxy.refuse();
+      const sent = sendAll(f, name);
+      await until(() => /delivery failed/.test(said(f)), 8000, 'the first failure');
+      await sleep(3000);
+      const probesDown = proxy.count(/^\/api\/v1\/version/);
+      await proxy.accept();
+      await assertAllStored(server.url, name, sent, 20000);
+      assert.ok(proxy.count(/^\/api\/v1\/version/) > probesDown, 'the link was found back by a probe');
+      const pushes = proxy.log.slice(start).filter((l) => PUSH.test(l.path));
+      assert.ok(pushes.length <= 12, `${pushes.length} pushes: no hammering`);
+    } finally {
+      helper.settings({ userDir: runtime.userDir, proficloudRetry: TEST_RETRY });
+    }
+  });
+
+  for (const named of [false, true]) {
+    it(`one refused message among 32 (a 400 ${named ? 'naming metric[i]' : 'naming no metric index'}): only it is dropped and reported, the other 31 are stored`, async function () {
+      const name = `f${++caseNo}`; // this test loads its own flow (load() counts the others)
+      const bad = `${name}.bad`;
+      const startLog = proxy.log.length;
+      // Any request carrying the bad metric is refused, in KairosDB's words (and, unlike KairosDB, nothing of it is stored).
+      proxy.rule = (req) => {
+        if (!PUSH.test(req.path)) return undefined;
+        const metrics = JSON.parse(req.text()) as Array<{ name: string }>;
+        const i = metrics.findIndex((m) => m.name === bad);
+        if (i < 0) return undefined;
+        const error = named ? `metric[${i}](name=${bad}).tag[site].value may not be empty.` : 'java.io.EOFException: End of input at line 1 column 50 path $[0].datapoints[1]';
+        return { kind: 'status', status: 400, body: JSON.stringify({ errors: [error] }) };
+      };
+      // 32 points make a full request, which goes out at once; the long window keeps them together until then.
+      await helper.load(builtNodes(), [cfg(proxy.url), { id: `w-${name}`, type: 'proficloud-write', server: 'cfg', maxBatchPoints: 32, maxDelay: 60, outbox: true, report: false, wires: [] }]);
+      const w = helper.getNode(`w-${name}`);
+      const good: number[] = [];
+      for (let i = 0; i < 32; i++) {
+        if (i === 11) {
+          w.receive({ topic: bad, payload: i, timestamp: TS + i * 1000 });
+        } else {
+          w.receive({ topic: `${name}.w`, payload: i, timestamp: TS + i * 1000 });
+          good.push(TS + i * 1000);
+        }
+      }
+      await until(async () => (await tally(server.url, `${name}.w`, good)).missing.length === 0, 15000, 'the 31 good points stored');
+      const t = await tally(server.url, `${name}.w`, good);
+      assert.equal(t.stored, 31);
+      assert.equal(t.duplicates, 0);
+      assert.deepEqual(await readBack(server.url, bad), []);
+      await until(() => errorsOf(w).length > 0, 4000, 'the refusal reported');
+      const errs = errorsOf(w);
+      assert.equal(errs.length, 1, errs.join('\n'));
+      assert.match(errs[0], named ? /metric\[0\]\(name=.*bad\)/ : /EOFException/);
+      const refusals = proxy.log.slice(startLog).filter((l) => PUSH.test(l.path) && l.fault === 'status').length;
+      assert.ok(refusals >= 2 && refusals <= 2 * Math.log2(32), `${refusals} refused requests to narrow 32 messages down to one`);
     });
   }
 

@@ -10,10 +10,16 @@ import { configNode, helper, readBack, startHelper, stopHelper, userDir as harne
 /** The built node modules (dist/nodes), loaded like the node tests load them. */
 export { builtNodes } from '../nodes/harness';
 
+/**
+ * Retry pacing of the reliability suites (settings.proficloudRetry): fast retries; an outage ends after
+ * 3 s without failures (long enough that a stalled test machine does not split a flapping link's outage).
+ */
+export const TEST_RETRY = { initialMs: 50, maxMs: 400, quietMs: 3000 };
+
 /** A private userDir (outboxes live below it) and retries fast enough for tests; undo with restoreSettings(). */
 export function useSettings(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'proficloud-rel-'));
-  helper.settings({ userDir: dir, proficloudRetry: { initialMs: 50, maxMs: 400 }, ...extra });
+  helper.settings({ userDir: dir, proficloudRetry: TEST_RETRY, ...extra });
   return dir;
 }
 
