@@ -74,7 +74,8 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
   const column = (name: string): ColumnSink => {
     let c = columns.get(name);
     if (!c) {
-      c = { name, declared: types[name], valid: name.trim() !== '' };
+      // Own keys only: a column named "constructor" or "valueOf" has no declared type.
+      c = { name, declared: Object.hasOwn(types, name) ? types[name] : undefined, valid: name.trim() !== '' };
       columns.set(name, c);
     }
     return c;
