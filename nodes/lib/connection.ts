@@ -8,6 +8,7 @@ import { KairosConnector } from '../../src/connector';
 import { createEwimaConnector, createTsdConnector } from '../../src/proficloud/metrics';
 import { generateToken, readTokenFile } from '../../src/proficloud/token';
 import { ProficloudIOMetrics } from '../../src/proficloud/io';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
 import type { Logger, Tags } from '../../src/types';
 import { parseTags } from './parse';
 import type { Node, NodeAPI } from './red';
@@ -85,11 +86,14 @@ function tlsCa(RED: NodeAPI, tlsId: string | undefined): string | Buffer | undef
   return RED.nodes.getCredentials(tlsId)?.cadata || undefined;
 }
 
+/** The timeout setting in seconds, as milliseconds for a timer (at most about 24.8 days). */
 function timeoutMs(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const s = Number(raw);
   if (!Number.isFinite(s) || s <= 0) throw new ValidationError('timeout', raw, 'must be a positive number of seconds');
-  return Math.round(s * 1000);
+  const ms = Math.round(s * 1000);
+  if (ms > MAX_TIMER_MS) throw new ValidationError('timeout', raw, `must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (about 24.8 days), the longest a timer can wait`);
+  return checkTimerMs(ms, 'timeout');
 }
 
 async function basicToken(mode: AuthMode, creds: ConfigCredentials, logger: Logger): Promise<string | undefined> {
