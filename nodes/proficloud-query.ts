@@ -8,7 +8,7 @@ import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
 import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
-import { budgetedPageMs, PAGE_POINT_BUDGET } from './lib/page-budget';
+import { budgetedPages, PAGE_POINT_BUDGET } from './lib/page-budget';
 import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
 import { asError, evaluate } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -267,11 +267,11 @@ export = function register(RED: NodeAPI): void {
         const now = Date.now();
         const start = query.startAbsolute !== undefined ? Number(query.startAbsolute) : specToMs({ relative: query.startRelative! }, now);
         const end = query.endAbsolute !== undefined ? Number(query.endAbsolute) : query.endRelative ? specToMs({ relative: query.endRelative }, now) : now;
-        // The page size is a maximum: dense data gets shorter pages (see page-budget.ts).
-        const pageMs = service.connector && end >= start ? await budgetedPageMs(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, signal) : sizeMs;
+        // The page size is a maximum: pages are planned from the point counts of the range (see page-budget.ts).
+        const ranges = service.connector && end >= start ? await budgetedPages(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, signal) : undefined;
         // The pages' own controller: on demand, later pages are fetched after this message is done.
         const pageCtl = def.onDemand ? controller() : ctl;
-        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, pageCtl.signal, range) }), start, end, pageMs });
+        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, pageCtl.signal, range) }), start, end, ...(ranges ? { ranges } : { pageMs: sizeMs }) });
         const p: PendingPages = { id: RED.util.generateId(), pager, base: msg, ctl: pageCtl };
         if (def.onDemand) {
           if (pending) release(pending.ctl);
