@@ -26,6 +26,8 @@ export interface ConfigProps {
   defaultTags?: string;
   timeZone?: string;
   timeout?: string | number;
+  /** Largest response in MB (empty: the client's default, 512 MiB). */
+  maxResponseMB?: string | number;
   gzip?: boolean;
   proxyMode?: string;
   proxyUrl?: string;
@@ -96,6 +98,14 @@ function timeoutMs(raw: unknown): number | undefined {
   return checkTimerMs(ms, 'timeout');
 }
 
+/** The response size setting in MB as bytes; empty keeps the client's default (512 MiB). */
+function maxResponseBytes(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0 || mb > 8 * 1024 * 1024) throw new ValidationError('maxResponseMB', raw, 'must be a size in MB greater than 0');
+  return Math.max(1, Math.round(mb * 1024 * 1024));
+}
+
 async function basicToken(mode: AuthMode, creds: ConfigCredentials, logger: Logger): Promise<string | undefined> {
   if (mode === 'token') {
     if (!creds.token) throw new ValidationError('token', undefined, 'the token credential is empty');
@@ -129,6 +139,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
     proxy,
     tls: { rejectUnauthorized, ...(ca ? { ca } : {}) },
     timeoutMs: timeoutMs(props.timeout),
+    maxResponseBytes: maxResponseBytes(props.maxResponseMB),
     // Infinity = never compress; KairosDB accepts gzip bodies, but some proxies in front of it do not.
     gzipThresholdBytes: props.gzip === false ? Number.POSITIVE_INFINITY : 1024,
     timeZone,
@@ -145,6 +156,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
       username: creds.username,
       password: creds.password,
       timeoutMs: base.timeoutMs,
+      maxResponseBytes: base.maxResponseBytes,
       proxy,
       tls: base.tls,
       logger,

@@ -9,6 +9,8 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { KairosConnector } from '../../src/connector';
 import { ResponseTooLargeError, ValidationError } from '../../src/errors';
 import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from '../../src/http/client';
+import { createService } from '../../nodes/lib/connection';
+import type { NodeAPI } from '../../nodes/lib/red';
 
 const MIB = 1024 * 1024;
 
@@ -141,5 +143,20 @@ describe('HttpClient: response size limit', () => {
     closers.push(srv.close, () => k.close());
     await assert.rejects(k.query({ metrics: 'm', startRelative: { value: 1, unit: 'hours' } }), tooLarge(2 * MIB));
     assert.throws(() => new KairosConnector({ baseUrl: srv.url, maxResponseBytes: -5 }), /maxResponseBytes/);
+  });
+
+  it('the config node setting "Max. response" (MB) reaches the connector; a bad value names the field', async () => {
+    const bomb = gzipSync(Buffer.alloc(8 * MIB));
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    closers.push(srv.close);
+    const RED = { nodes: { getNode: () => null, getCredentials: () => undefined } } as unknown as NodeAPI;
+    const logger = { warn: () => undefined };
+    const service = await createService(RED, { service: 'kairosdb', urls: srv.url, maxResponseMB: 1 }, {}, logger);
+    closers.push(() => service.close());
+    await assert.rejects(service.connector!.query({ metrics: 'm', startRelative: { value: 1, unit: 'hours' } }), tooLarge(MIB));
+    await assert.rejects(createService(RED, { service: 'kairosdb', urls: srv.url, maxResponseMB: 'lots' }, {}, logger), (e: unknown) => e instanceof ValidationError && e.field === 'maxResponseMB');
   });
 });
