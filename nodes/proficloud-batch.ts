@@ -72,19 +72,26 @@ export = function register(RED: NodeAPI): void {
       if (count > maxRows) throw new ValidationError('msg.payload', `${count} rows`, `exceeds the limit of ${maxRows} rows per message; split it or raise "max. rows"`);
     }
 
-    async function build(msg: NodeMessage, service: Service): Promise<PushBuildResult> {
+    /**
+     * CSV text, read in slices with yields between them (src/csv.ts), each slice turned into points at
+     * once: a 100,000-row message neither stalls Node-RED nor holds all its rows as objects.
+     */
+    async function buildCsv(text: string, tags: Record<string, string>, service: Service): Promise<PushBuildResult> {
+      const merged = new SeriesMerger();
+      const opts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
+      const csv = await readCsv(text, { delimiter, timestampColumn: tsColumn, maxRows }, (rows, lines) => merged.add(metricsFromRows(rows, opts), lines));
+      if (csv.rows === 0 && csv.errors.length === 0) throw new ValidationError('msg.payload', text, 'has no rows');
+      return { metrics: merged.metrics(), errors: [...csv.errors, ...merged.errors], rejected: csv.rejected + merged.rejected };
+    }
+
+    /** Synchronous for row objects and push arrays; a Promise only for CSV text. */
+    function build(msg: NodeMessage, service: Service): PushBuildResult | Promise<PushBuildResult> {
       const tags = messageTags(msg, service);
       let payload = msg.payload;
       if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
       if (typeof payload === 'string') {
         if (!payload.trim()) throw new ValidationError('msg.payload', payload, 'CSV text is empty');
-        // Read in slices with yields between them (src/csv.ts), each slice turned into points at once:
-        // a 100,000-row message neither stalls Node-RED nor holds all its rows as objects.
-        const merged = new SeriesMerger();
-        const opts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
-        const csv = await readCsv(payload, { delimiter, timestampColumn: tsColumn, maxRows }, (rows, lines) => merged.add(metricsFromRows(rows, opts), lines));
-        if (csv.rows === 0 && csv.errors.length === 0) throw new ValidationError('msg.payload', payload, 'has no rows');
-        return { metrics: merged.metrics(), errors: [...csv.errors, ...merged.errors], rejected: csv.rejected + merged.rejected };
+        return buildCsv(payload, tags, service);
       }
       if (!Array.isArray(payload)) throw new ValidationError('msg.payload', payload, 'must be an array of rows, a KairosDB push array or CSV text');
       if (payload.length === 0) throw new ValidationError('msg.payload', payload, 'has no rows');

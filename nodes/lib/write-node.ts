@@ -36,7 +36,10 @@ export interface WriteNodeSpec {
   maxReported: number;
   /** Show "queued N" while a message's points go into the queue (large batches take a moment). */
   showQueued?: boolean;
-  /** The points of one message; throws ValidationError when the message as a whole is unusable. */
+  /**
+   * The points of one message; throws ValidationError when the message as a whole is unusable. A
+   * Promise only where the work is long and done in slices (the batch node's CSV text).
+   */
   build(msg: NodeMessage, service: Service): PushBuildResult | Promise<PushBuildResult>;
 }
 
