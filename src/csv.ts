@@ -18,6 +18,7 @@
  * (also "constructor" or "toString") is a plain column name.
  */
 import { ValidationError } from './errors';
+import { setOwn } from './own';
 import type { Row } from './types';
 
 export interface CsvRowsOptions {
@@ -186,12 +187,6 @@ class CsvScanner {
   }
 }
 
-/** Defines a cell as an own, enumerable property (a "__proto__" column must not set the prototype). */
-function setCell(row: Row, name: string, value: string | number): void {
-  if (name === '__proto__') Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
-  else row[name] = value;
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -310,9 +305,9 @@ export async function readCsv(text: string, opts: CsvRowsOptions, onRows: (rows:
     for (let c = 0; c < width; c++) {
       const v = f[c];
       if (v === '') continue;
-      if (c === tsIndex) setCell(row, columns[c], NUMERIC.test(v) ? Number(v) : v);
-      else if (!numeric[c]) setCell(row, columns[c], v);
-      else if (NUMERIC.test(v)) setCell(row, columns[c], Number(v));
+      if (c === tsIndex) setOwn(row, columns[c], NUMERIC.test(v) ? Number(v) : v);
+      else if (!numeric[c]) setOwn(row, columns[c], v);
+      else if (NUMERIC.test(v)) setOwn(row, columns[c], Number(v));
     }
     rows.push(row);
     lines.push(rec.line);

@@ -32,6 +32,7 @@ import { nameQueryResults, rowColumnNames, type GroupInfo } from './table/naming
 import { pointsFromValues, type PointColumns } from './table/points';
 import { ascending, checkTableOptions, type CheckedTableOptions } from './table/options';
 import { checkResponse, parseResponse } from './table/response';
+import { setOwn } from './own';
 import { formatTimestamp } from './time';
 import type {
   CellValue,
@@ -239,12 +240,17 @@ export function rowsFromColumnarTable(table: ColumnarTable, convertTimestamp: Ti
   const rows: Row[] = new Array<Row>(n);
   const k = names.length;
   const { timestamps, cells } = table;
+  // A column named "__proto__" must become an own property (setOwn); the usual names take the plain path.
+  const special = table.columns.includes('__proto__');
   for (let i = 0; i < n; i++) {
     const row: Row = {};
-    row[tsName] = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
+    const t = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
+    if (special) setOwn(row, tsName, t);
+    else row[tsName] = t;
     for (let c = 0; c < k; c++) {
       const v = cells[c][i];
-      row[names[c]] = v !== v ? null : v;
+      if (special) setOwn(row, names[c], v !== v ? null : v);
+      else row[names[c]] = v !== v ? null : v;
     }
     rows[i] = row;
   }

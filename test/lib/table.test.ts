@@ -207,6 +207,18 @@ describe('table: rows', () => {
     }
   });
 
+  it('keeps metrics named __proto__, constructor and toString as plain own columns of the rows', () => {
+    const body = resp([res('__proto__', [[5, 1]])], [res('constructor', [[5, 2]])], [res('toString', [[5, 3]])]);
+    for (const rows of [rowsFromQueryResponse(body), rowsFromQueryResponse(JSON.stringify(body))]) {
+      const row = rows[0];
+      assert.deepEqual(Object.keys(row), ['Timestamp', '__proto__', 'constructor', 'toString']);
+      assert.equal(Object.getPrototypeOf(row), Object.prototype);
+      assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 1);
+      assert.equal(row.constructor, 2);
+      assert.equal(row.toString, 3);
+    }
+  });
+
   it('does not let a metric named like the timestamp column overwrite it', () => {
     const t = tableFromQueryResponse(resp([res('Timestamp', [[5, 1]])]));
     assert.deepEqual(t.columns, ['Timestamp', 'Timestamp#2']);
