@@ -219,6 +219,15 @@ describe('table: rows', () => {
     }
   });
 
+  it('keeps a group_by tag named __proto__ in the series group and column name', () => {
+    const body = JSON.parse('{"queries":[{"results":[{"name":"m","tags":{"__proto__":["x"]},"group_by":[{"name":"tag","tags":["__proto__"],"group":{"__proto__":"x"}}],"values":[[1,2]]}]}]}') as KairosQueryResponse;
+    for (const s of [seriesFromQueryResponse(body), seriesFromQueryResponse(Buffer.from(JSON.stringify(body)))]) {
+      assert.equal(s[0].column, 'm{__proto__=x}');
+      assert.deepEqual(Object.keys(s[0].group ?? {}), ['__proto__']);
+      assert.equal(Object.getOwnPropertyDescriptor(s[0].group, '__proto__')?.value, 'x');
+    }
+  });
+
   it('does not let a metric named like the timestamp column overwrite it', () => {
     const t = tableFromQueryResponse(resp([res('Timestamp', [[5, 1]])]));
     assert.deepEqual(t.columns, ['Timestamp', 'Timestamp#2']);
