@@ -3,8 +3,8 @@
  * fields, delimiters and line breaks in quotes), LF, CRLF or CR line ends, a leading BOM, blank lines
  * skipped, spaces around fields trimmed (inside quotes they are kept).
  *
- * Written for large messages (100,000 rows × 10 columns): the text is scanned with one pass of
- * charCodeAt/indexOf, and the work is cut into slices of `sliceRows` records with a yield to the event
+ * Written for large messages (100,000 rows × 10 columns): the text is scanned with charCodeAt/indexOf
+ * (twice, see readCsv), and the work is cut into slices of `sliceRows` records with a yield to the event
  * loop between them, so a big message never blocks Node-RED for long.
  *
  * Bad rows cost only themselves: a record with more or fewer fields than the header, or with broken
@@ -121,8 +121,9 @@ class CsvScanner {
           const q = t.indexOf('"', j);
           if (q < 0) {
             // Everything to the end is inside the open quote: the record is lost, nothing after it is read.
-            rec.error = `a quoted field opened on line ${openLine} is never closed`;
             this.countLines(i, n);
+            const last = this.text.charCodeAt(n - 1) === LF || this.text.charCodeAt(n - 1) === CR ? this.line - 1 : this.line;
+            rec.error = `a quoted field opened on line ${openLine} is never closed` + (last > openLine + 1 ? ` (lines ${openLine + 1}-${last} are inside it)` : last > openLine ? ` (line ${last} is inside it)` : '');
             this.pos = n;
             return rec;
           }

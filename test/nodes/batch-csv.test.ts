@@ -64,7 +64,7 @@ describe('proficloud-batch node: CSV input', function () {
     const b = helper.getNode('b');
     b.receive({ payload: `Timestamp,uq.v\n${T0},1\n${T0 + 1},"2\n${T0 + 2},3\n` });
     await until(() => written(reports) === 1 && callsOf(b, 'error').length >= 1, 8000);
-    assert.match(errorsOf(b).join('\n'), /line 3.*quote/);
+    assert.match(errorsOf(b).join('\n'), /line 3: a quoted field opened on line 3 is never closed \(line 4 is inside it\)/);
     assert.deepEqual(await readBack(env.server.url, 'uq.v'), [[T0, 1]]);
   });
 
