@@ -55,6 +55,58 @@ describe('csvToRows', () => {
     }
   });
 
+  it('loses no good row among random ragged rows, quoted fields and a text cell, and reports each bad one by its line (300 fixed seeds)', async () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const rnd = lcg(seed * 7919);
+      const width = 2 + Math.floor(rnd() * 4);
+      const header = ['Timestamp', ...Array.from({ length: width - 1 }, (_, c) => `m${c}`)];
+      const lines = [header.join(',')];
+      const good = new Map<number, string[]>(); // line -> fields
+      const ragged = new Map<number, number>(); // line -> field count
+      let textLine: number | undefined;
+      const rows = 1 + Math.floor(rnd() * 40);
+      for (let r = 0; r < rows; r++) {
+        const line = lines.length + 1;
+        const fields = [String(1700000000000 + r), ...Array.from({ length: width - 1 }, () => String(Math.floor(rnd() * 1000) / 10))];
+        const roll = rnd();
+        if (roll < 0.15) {
+          const n = rnd() < 0.5 ? width + 1 + Math.floor(rnd() * 2) : Math.max(1, width - 1 - Math.floor(rnd() * 2));
+          const f = Array.from({ length: n }, (_, i) => fields[i] ?? '9');
+          lines.push(f.join(','));
+          ragged.set(line, n);
+        } else if (roll < 0.2 && textLine === undefined && width > 1) {
+          // one text cell in the numeric column m0 (all other m0 cells are numbers)
+          fields[1] = 'n/a';
+          lines.push(fields.join(','));
+          good.set(line, fields);
+          textLine = line;
+        } else if (roll < 0.3) {
+          // quoted numbers are still numbers
+          lines.push(fields.map((f) => `"${f}"`).join(','));
+          good.set(line, fields);
+        } else {
+          lines.push(fields.join(','));
+          good.set(line, fields);
+        }
+      }
+      const text = lines.join(rnd() < 0.5 ? '\n' : '\r\n') + '\n';
+      const got = await csvToRows(text, { timestampColumn: 'Timestamp', sliceRows: 1 + Math.floor(rnd() * 7) });
+      assert.deepEqual(got.lines, [...good.keys()], `seed ${seed}: the good rows, in order`);
+      got.rows.forEach((row, i) => {
+        const fields = good.get(got.lines[i]) as string[];
+        header.forEach((h, c) => {
+          const want = fields[c] === 'n/a' ? undefined : Number(fields[c]);
+          assert.equal(row[h], want, `seed ${seed} line ${got.lines[i]} column ${h}`);
+        });
+      });
+      for (const [line, n] of ragged) {
+        assert.ok(got.errors.some((e) => e.includes(`CSV line ${line}: ${n} field${n === 1 ? '' : 's'} where the header has ${width}`)), `seed ${seed}: line ${line} reported\n${got.errors.join('\n')}`);
+      }
+      if (textLine !== undefined) assert.ok(got.errors.some((e) => e.includes(`column "m0": line ${textLine} has text "n/a"`)), `seed ${seed}: text cell reported`);
+      assert.equal(got.errors.length, ragged.size + (textLine !== undefined ? 1 : 0), `seed ${seed}: no other errors\n${got.errors.join('\n')}`);
+    }
+  });
+
   it('reports ragged rows with line and field counts and keeps the others', async () => {
     const got = await csvToRows('Timestamp,m\n1735689600000,1\n1735689600001,2,3\n\n1735689600002,4\n', { timestampColumn: 'Timestamp' });
     assert.deepEqual(
