@@ -49,6 +49,8 @@ interface Result {
   series: Series[];
   table?: ColumnarTable;
   raw: unknown;
+  /** A page before the last: the trailing cut (dropTrailingNa) belongs to the end of the whole range only. */
+  notLast?: boolean;
 }
 
 /**
@@ -158,7 +160,9 @@ export = function register(RED: NodeAPI): void {
       return { query, endpointIds };
     }
 
-    async function fetchRange(service: Service, query: QueryOptions, endpointIds: string[], signal: AbortSignal, range?: { start: number; end: number }): Promise<Result> {
+    /** `last` false for a page before the last one: its rows keep their tail (see Result.notLast). */
+    async function fetchRange(service: Service, query: QueryOptions, endpointIds: string[], signal: AbortSignal, range?: { start: number; end: number }, last = true): Promise<Result> {
+      const opts = last ? shape : { ...shape, dropTrailing: false };
       const q: QueryOptions = range ? { ...query, startAbsolute: range.start, endAbsolute: range.end, startRelative: undefined, endRelative: undefined } : query;
       if (service.io) {
         if (endpointIds.length === 0) throw new ValidationError('endpointIds', endpointIds, 'proficloud.io needs at least one device UUID');
@@ -167,10 +171,10 @@ export = function register(RED: NodeAPI): void {
         const to = range?.end ?? (q.endAbsolute !== undefined ? Number(q.endAbsolute) : q.endRelative ? specToMs({ relative: q.endRelative }, now) : now);
         const metrics = (Array.isArray(q.metrics) ? q.metrics : [q.metrics]).map((m) => (typeof m === 'string' ? m : m.name));
         const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' }, signal);
-        return { series, raw: series };
+        return { series, raw: series, notLast: !last };
       }
       const connector = service.connector!;
-      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(shape) }, signal), raw: undefined };
+      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(opts) }, signal), raw: undefined };
       if (mode === 'raw') {
         const resp = await connector.query(q, signal);
         return { series: seriesFromQueryResponse(resp), raw: resp };
@@ -180,7 +184,7 @@ export = function register(RED: NodeAPI): void {
 
     function messagesFor(result: Result, base: NodeMessage): NodeMessage[] {
       if (result.table) return shapeTable(result.table, shape, () => RED.util.cloneMessage(base));
-      return shapeSeries(result.series, result.raw, shape, () => RED.util.cloneMessage(base));
+      return shapeSeries(result.series, result.raw, result.notLast ? { ...shape, dropTrailing: false } : shape, () => RED.util.cloneMessage(base));
     }
 
     /** A query's answer: in series mode no series still gives one message (payload []), so request/response flows get a reply. */
@@ -271,7 +275,7 @@ export = function register(RED: NodeAPI): void {
         const ranges = service.connector && end >= start ? await budgetedPages(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, signal) : undefined;
         // The pages' own controller: on demand, later pages are fetched after this message is done.
         const pageCtl = def.onDemand ? controller() : ctl;
-        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, pageCtl.signal, range) }), start, end, ...(ranges ? { ranges } : { pageMs: sizeMs }) });
+        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, pageCtl.signal, range, range.end === end) }), start, end, ...(ranges ? { ranges } : { pageMs: sizeMs }) });
         const p: PendingPages = { id: RED.util.generateId(), pager, base: msg, ctl: pageCtl };
         if (def.onDemand) {
           if (pending) release(pending.ctl);

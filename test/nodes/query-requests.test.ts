@@ -71,4 +71,30 @@ describe('proficloud-query node: requests', function () {
     assert.deepEqual(got[0].payload, []);
     assert.equal(got[0].keep, 7);
   });
+
+  it('paged rows: dropTrailingNa cuts only the end of the whole range, not the end of every page', async function () {
+    // qr.fast every minute, qr.slow every 7 minutes: most pages end after qr.slow's last point in them.
+    const fast = Array.from({ length: 60 }, (_, i) => [T0 + i * MIN, i]);
+    const slow = Array.from({ length: 9 }, (_, i) => [T0 + i * 7 * MIN, 100 + i]);
+    await seed(env.server.url, [
+      { name: 'qr.fast', tags: { line: 'a' }, datapoints: fast },
+      { name: 'qr.slow', tags: { line: 'a' }, datapoints: slow },
+    ]);
+    const common = { metrics: 'qr.fast,qr.slow', end: String(T0 + 60 * MIN - 1), fill: 'ffill' };
+    const whole = await load(queryNode(common));
+    whole.send({});
+    await until(() => whole.got.length === 1, 4000, 'the unpaged table');
+    const expected = (whole.got[0].payload as Array<Record<string, unknown>>).map((r) => r.Timestamp);
+    // cut at qr.slow's last point (56 min): rows 0..56 min
+    assert.equal(expected.length, 57);
+    await helper.unload();
+    const paged = await load(queryNode({ ...common, paged: true, pageSize: '10m' }));
+    paged.send({});
+    await until(() => paged.got.length > 0 && paged.got.length === (paged.got[0].parts as { count: number }).count, 8000, 'all pages');
+    const rows = paged.got.flatMap((m) => m.payload as Array<Record<string, unknown>>);
+    assert.deepEqual(
+      rows.map((r) => r.Timestamp),
+      expected,
+    );
+  });
 });
