@@ -46,14 +46,15 @@ export function queryResponse(metrics, points) {
 }
 
 /**
- * What a correct table of queryResponse(metrics, points) holds, without building it:
- * rows before/after the trailing drop and per-column sums, both with no fill and with ffill.
+ * What a correct table of queryResponse(metrics, points) holds, without building it: all rows, the rows
+ * kept by the trailing cut (dropTrailingNa: rows up to the earliest of the metrics' last timestamps) and
+ * per-column sums of the kept rows, both with no fill and with ffill (applied after the cut).
  */
 export function expectedTable(metrics, points) {
   const allRows = points + Math.floor(points / 2);
-  // Last complete row (no fill): the last even j, where every metric has a point at j*1000.
-  const lastEven = (points - 1) % 2 === 0 ? points - 1 : points - 2;
-  const keptRows = metrics > 1 ? lastEven + 1 + lastEven / 2 : allRows;
+  // With an even points count the odd metrics end 500 ms after the even ones: that last row is cut.
+  const cut = metrics > 1 && (points - 1) % 2 === 1;
+  const keptRows = cut ? allRows - 1 : allRows;
   const sums = [];
   const ffillSums = [];
   for (let m = 0; m < metrics; m++) {
@@ -61,10 +62,17 @@ export function expectedTable(metrics, points) {
     let f = 0;
     for (let j = 0; j < points; j++) {
       const v = valueAt(m, j);
-      if (j <= lastEven || metrics === 1) s += v;
+      s += v;
       f += v;
       // the extra j*1000+500 row (odd j) repeats v for even metrics; odd metrics repeat v at j*1000 (odd j) from j-1
       if (j % 2 === 1) f += m % 2 === 0 ? v : valueAt(m, j - 1);
+    }
+    if (cut) {
+      // The cut row (the last j*1000+500) held the last value of every metric: its own point for odd
+      // metrics, the forward-filled one for even metrics.
+      const last = valueAt(m, points - 1);
+      if (m % 2 === 1) s -= last;
+      f -= last;
     }
     sums.push(s);
     ffillSums.push(f);

@@ -2,7 +2,7 @@
  * Targets 2 (end to end), 3 and 5: the Node-RED nodes, run by node-red-node-test-helper in this
  * process (the nodes are loaded from their TypeScript sources), the local server in a child process
  * behind a counting proxy. One scenario per process, one JSON line out:
- *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize>
+ *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize> [rows|csv]
  *   node --import tsx bench/nodes.ts write <msgPerSec> <seconds> <outbox:0|1>
  *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pushRows, START_MS, valueAt } from './gen.mjs';
 import { startKairosChild, type KairosChild } from './kairos-process';
 
@@ -88,9 +89,21 @@ async function countOnServer(url: string, names: string[], start: number, end: n
   return { points, sum };
 }
 
-/** Target 2, end to end: one message of row objects into the batch node, until the server holds every point. */
-async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number): Promise<Record<string, unknown>> {
+/** The same table as CSV text with a header line (numbers as JavaScript prints them, so they read back exactly). */
+function csvText(rows: Array<Record<string, number>>): string {
+  const names = Object.keys(rows[0]);
+  const lines = [names.join(',')];
+  for (const r of rows) lines.push(names.map((n) => String(r[n])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Target 2, end to end: one message of row objects (or the same table as CSV text) into the batch node,
+ * until the server holds every point; also the longest event-loop block meanwhile.
+ */
+async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number, format: 'rows' | 'csv' = 'rows'): Promise<Record<string, unknown>> {
   const rows = pushRows(rowCount, columns);
+  const payload = format === 'csv' ? csvText(rows) : rows;
   const points = rowCount * columns;
   let expectedSum = 0;
   for (let c = 0; c < columns; c++) for (let i = 0; i < rowCount; i++) expectedSum += valueAt(c, i);
@@ -109,17 +122,24 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
   });
   await sleep(200);
   await k.reset();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  // Let the monitor's timer run first: a block that starts in the same turn as enable() is not recorded.
+  await sleep(50);
   const cpu0 = cpuMs();
   const t0 = process.hrtime.bigint();
-  helper.getNode('b').receive({ payload: rows });
-  await until(() => written >= points, 20_000, `batch: ${points} points written (so far ${written})`);
+  helper.getNode('b').receive({ payload });
+  await until(() => written >= points, 60_000, `batch: ${points} points written (so far ${written})`);
+  delay.disable();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = cpuMs() - cpu0;
+  // The histogram's max is the longest delay a 10 ms timer saw: about the longest block.
+  const maxBlockMs = delay.max / 1e6;
   const check = await countOnServer(k.url, Array.from({ length: columns }, (_, c) => `c${c}`), START_MS, START_MS + rowCount * 1000);
   if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
   if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
   await helper.unload();
-  return { points, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests };
+  return { points, format, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests, maxBlockMs };
 }
 
 /** Target 3: msgPerSec one-point messages into the write node for `seconds`, then until all are stored. */
@@ -252,12 +272,12 @@ async function paged(k: KairosChild, pointsPerMetric: number, metrics: number, p
 }
 
 async function main(): Promise<void> {
-  const [scenario, a, b, c, d] = process.argv.slice(2);
+  const [scenario, a, b, c, d, e] = process.argv.slice(2);
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   const k = await startKairosChild();
   try {
     let out: Record<string, unknown>;
-    if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000));
+    if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000), e === 'csv' ? 'csv' : 'rows');
     else if (scenario === 'write') out = await write(k, Number(a), Number(b), c === '1');
     else if (scenario === 'paged') out = await paged(k, Number(a), Number(b), c);
     else throw new Error('usage: nodes.ts batch|write|paged ...');

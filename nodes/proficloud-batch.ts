@@ -2,12 +2,11 @@
  * proficloud-batch: many points per message — row objects, a native KairosDB push array, or CSV text —
  * split into requests of a fixed size through the same store-and-forward queue as proficloud-write.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
+import { readCsv } from '../src/csv';
 import { ValidationError } from '../src/errors';
 import { metricsFromRows, normalizePushArray, type PushBuildResult } from '../src/push';
-import type { Row } from '../src/types';
+import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
-import { asError } from './lib/props';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node';
 
@@ -25,7 +24,6 @@ interface BatchDef extends NodeDef {
 
 /** Individually reported invalid cells per message; the rest are summarised in one more error. */
 const MAX_REPORTED = 50;
-const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 function positiveInt(raw: unknown, fallback: number): number {
   const n = Number(raw);
@@ -36,10 +34,31 @@ function isPushArray(list: unknown[]): boolean {
   return list.length > 0 && list.every((m) => !!m && typeof m === 'object' && typeof (m as { name?: unknown }).name === 'string' && ('datapoints' in m || 'value' in m));
 }
 
-/** CSV cells arrive as text: numbers become numbers, empty cells are gaps (skipped), the rest stays text. */
-function csvCell(value: string): string | number | null {
-  if (value === '') return null;
-  return NUMERIC.test(value) ? Number(value) : value;
+/** Messages of metricsFromRows name rows[i] of a slice; for CSV input name the line the row is on instead. */
+function withLines(errors: string[], lines: number[]): string[] {
+  return errors.map((e) => e.replace(/\brows\[(\d+)\]/g, (m, i: string) => (lines[Number(i)] !== undefined ? `CSV line ${lines[Number(i)]}` : m)));
+}
+
+/** Collects the points of several metricsFromRows results into one series per name, type and tags. */
+class SeriesMerger {
+  private readonly byKey = new Map<string, KairosPushMetric>();
+  errors: string[] = [];
+  rejected = 0;
+
+  add(built: PushBuildResult, lines: number[]): void {
+    for (const m of built.metrics) {
+      const key = `${m.name}\u0000${m.type ?? ''}\u0000${m.ttl ?? ''}\u0000${JSON.stringify(m.tags)}`;
+      const have = this.byKey.get(key);
+      if (!have) this.byKey.set(key, m);
+      else if (have.datapoints && m.datapoints) for (const p of m.datapoints) have.datapoints.push(p);
+    }
+    if (built.errors.length) this.errors.push(...withLines(built.errors, lines));
+    this.rejected += built.rejected;
+  }
+
+  metrics(): KairosPushMetric[] {
+    return [...this.byKey.values()];
+  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -53,21 +72,26 @@ export = function register(RED: NodeAPI): void {
       if (count > maxRows) throw new ValidationError('msg.payload', `${count} rows`, `exceeds the limit of ${maxRows} rows per message; split it or raise "max. rows"`);
     }
 
-    function build(msg: NodeMessage, service: Service): PushBuildResult {
+    /**
+     * CSV text, read in slices with yields between them (src/csv.ts), each slice turned into points at
+     * once: a 100,000-row message neither stalls Node-RED nor holds all its rows as objects.
+     */
+    async function buildCsv(text: string, tags: Record<string, string>, service: Service): Promise<PushBuildResult> {
+      const merged = new SeriesMerger();
+      const opts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
+      const csv = await readCsv(text, { delimiter, timestampColumn: tsColumn, maxRows }, (rows, lines) => merged.add(metricsFromRows(rows, opts), lines));
+      if (csv.rows === 0 && csv.errors.length === 0) throw new ValidationError('msg.payload', text, 'has no rows');
+      return { metrics: merged.metrics(), errors: [...csv.errors, ...merged.errors], rejected: csv.rejected + merged.rejected };
+    }
+
+    /** Synchronous for row objects and push arrays; a Promise only for CSV text. */
+    function build(msg: NodeMessage, service: Service): PushBuildResult | Promise<PushBuildResult> {
       const tags = messageTags(msg, service);
       let payload = msg.payload;
       if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
       if (typeof payload === 'string') {
         if (!payload.trim()) throw new ValidationError('msg.payload', payload, 'CSV text is empty');
-        let rows: Row[];
-        try {
-          rows = parseCsv(payload, { columns: true, skip_empty_lines: true, trim: true, delimiter, cast: csvCell, to: maxRows + 1 }) as Row[];
-        } catch (err) {
-          throw new ValidationError('msg.payload', payload, `is not CSV with a header line: ${asError(err).message}`);
-        }
-        checkRows(rows.length);
-        if (rows.length && !(tsColumn in rows[0])) throw new ValidationError('msg.payload', Object.keys(rows[0]).join(','), `CSV header has no timestamp column "${tsColumn}"`);
-        return metricsFromRows(rows, { timestampColumnName: tsColumn, tags, zone: service.timeZone });
+        return buildCsv(payload, tags, service);
       }
       if (!Array.isArray(payload)) throw new ValidationError('msg.payload', payload, 'must be an array of rows, a KairosDB push array or CSV text');
       if (payload.length === 0) throw new ValidationError('msg.payload', payload, 'has no rows');

@@ -8,7 +8,7 @@ import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
 import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
-import { budgetedPageMs, PAGE_POINT_BUDGET } from './lib/page-budget';
+import { budgetedPages, PAGE_POINT_BUDGET } from './lib/page-budget';
 import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
 import { asError, evaluate } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -49,6 +49,8 @@ interface Result {
   series: Series[];
   table?: ColumnarTable;
   raw: unknown;
+  /** A page before the last: the trailing cut (dropTrailingNa) belongs to the end of the whole range only. */
+  notLast?: boolean;
 }
 
 /**
@@ -64,6 +66,8 @@ interface PendingPages {
   id: string;
   pager: RangePager<PageHolder>;
   base: NodeMessage;
+  /** Aborts this query's page requests (on close); released when its last page is out. */
+  ctl: AbortController;
 }
 
 const MODES: OutputMode[] = ['rows', 'series', 'chart', 'raw'];
@@ -114,8 +118,18 @@ export = function register(RED: NodeAPI): void {
     };
     let pending: PendingPages | undefined;
     let closed = false;
-    // Aborted on close so a redeploy does not wait for (or deliver) a slow query.
-    const inflight = new AbortController();
+    // One controller per query (a paged one keeps its own until its last page), all aborted on close so a
+    // redeploy does not wait for (or deliver) a slow query. One shared signal for the node's lifetime
+    // would collect an abort listener per concurrent request (MaxListenersExceededWarning at 11).
+    const controllers = new Set<AbortController>();
+    function controller(): AbortController {
+      const ctl = new AbortController();
+      controllers.add(ctl);
+      return ctl;
+    }
+    function release(ctl: AbortController): void {
+      controllers.delete(ctl);
+    }
 
     async function buildOptions(msg: NodeMessage, service: Service): Promise<{ query: QueryOptions; endpointIds: string[] }> {
       const zone = service.timeZone;
@@ -146,7 +160,9 @@ export = function register(RED: NodeAPI): void {
       return { query, endpointIds };
     }
 
-    async function fetchRange(service: Service, query: QueryOptions, endpointIds: string[], range?: { start: number; end: number }): Promise<Result> {
+    /** `last` false for a page before the last one: its rows keep their tail (see Result.notLast). */
+    async function fetchRange(service: Service, query: QueryOptions, endpointIds: string[], signal: AbortSignal, range?: { start: number; end: number }, last = true): Promise<Result> {
+      const opts = last ? shape : { ...shape, dropTrailing: false };
       const q: QueryOptions = range ? { ...query, startAbsolute: range.start, endAbsolute: range.end, startRelative: undefined, endRelative: undefined } : query;
       if (service.io) {
         if (endpointIds.length === 0) throw new ValidationError('endpointIds', endpointIds, 'proficloud.io needs at least one device UUID');
@@ -154,21 +170,30 @@ export = function register(RED: NodeAPI): void {
         const from = range?.start ?? (q.startAbsolute !== undefined ? Number(q.startAbsolute) : specToMs({ relative: q.startRelative! }, now));
         const to = range?.end ?? (q.endAbsolute !== undefined ? Number(q.endAbsolute) : q.endRelative ? specToMs({ relative: q.endRelative }, now) : now);
         const metrics = (Array.isArray(q.metrics) ? q.metrics : [q.metrics]).map((m) => (typeof m === 'string' ? m : m.name));
-        const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' }, inflight.signal);
-        return { series, raw: series };
+        const series = await service.io.querySeries({ endpointIds, metrics, from, to, sort: shape.orderDesc ? 'DESC' : 'ASC' }, signal);
+        return { series, raw: series, notLast: !last };
       }
       const connector = service.connector!;
-      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(shape) }, inflight.signal), raw: undefined };
+      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(opts) }, signal), raw: undefined };
       if (mode === 'raw') {
-        const resp = await connector.query(q, inflight.signal);
+        const resp = await connector.query(q, signal);
         return { series: seriesFromQueryResponse(resp), raw: resp };
       }
-      return { series: await connector.querySeries(q, inflight.signal), raw: undefined };
+      return { series: await connector.querySeries(q, signal), raw: undefined };
     }
 
     function messagesFor(result: Result, base: NodeMessage): NodeMessage[] {
       if (result.table) return shapeTable(result.table, shape, () => RED.util.cloneMessage(base));
-      return shapeSeries(result.series, result.raw, shape, () => RED.util.cloneMessage(base));
+      return shapeSeries(result.series, result.raw, result.notLast ? { ...shape, dropTrailing: false } : shape, () => RED.util.cloneMessage(base));
+    }
+
+    /** A query's answer: in series mode no series still gives one message (payload []), so request/response flows get a reply. */
+    function answerFor(result: Result, base: NodeMessage): NodeMessage[] {
+      const out = messagesFor(result, base);
+      if (out.length > 0 || mode !== 'series') return out;
+      const msg = RED.util.cloneMessage(base);
+      msg.payload = [];
+      return [msg];
     }
 
     function statusFor(result: Result): void {
@@ -201,13 +226,31 @@ export = function register(RED: NodeAPI): void {
       return page.done;
     }
 
+    /** Sends the next page of an on-demand paged query; once its last page is out it is forgotten. */
+    async function nextOnDemand(p: PendingPages, send: SendFn): Promise<void> {
+      if (await sendNextPage(p, send)) {
+        if (pending === p) pending = undefined;
+        release(p.ctl);
+      }
+    }
+
     async function handle(msg: NodeMessage, send: SendFn): Promise<void> {
-      if (msg.next === true || msg.topic === 'next') {
-        if (!pending) throw new ValidationError('msg.next', msg.next ?? msg.topic, 'no paged query is waiting for its next page');
-        const p = pending;
-        if (await sendNextPage(p, send)) pending = pending === p ? undefined : pending;
+      // Only msg.next === true asks for a page: a topic "next" is too common to steal ordinary queries.
+      if (msg.next === true) {
+        if (!pending) throw new ValidationError('msg.next', msg.next, 'no paged query is waiting for its next page');
+        await nextOnDemand(pending, send);
         return;
       }
+      const ctl = controller();
+      try {
+        await runQuery(msg, send, ctl);
+      } finally {
+        release(ctl);
+      }
+    }
+
+    async function runQuery(msg: NodeMessage, send: SendFn, ctl: AbortController): Promise<void> {
+      const signal = ctl.signal;
       if (!config) throw new ValidationError('server', def.server, 'no proficloud-config node is selected or it is not deployed');
       const service = await config.getService();
       node.status(busy(translate(RED, 'proficloud-query.status.querying', 'querying')));
@@ -215,9 +258,9 @@ export = function register(RED: NodeAPI): void {
       if (msg.query !== undefined) {
         if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');
         if (!msg.query || typeof msg.query !== 'object' || Array.isArray(msg.query)) throw new ValidationError('msg.query', msg.query, 'must be a KairosDB query object');
-        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, inflight.signal);
+        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, signal);
         const result = { series: mode === 'raw' ? [] : seriesFromQueryResponse(resp), raw: resp };
-        if (!closed) send([messagesFor(result, msg)]);
+        if (!closed) send([answerFor(result, msg)]);
         statusFor(result);
         return;
       }
@@ -228,13 +271,16 @@ export = function register(RED: NodeAPI): void {
         const now = Date.now();
         const start = query.startAbsolute !== undefined ? Number(query.startAbsolute) : specToMs({ relative: query.startRelative! }, now);
         const end = query.endAbsolute !== undefined ? Number(query.endAbsolute) : query.endRelative ? specToMs({ relative: query.endRelative }, now) : now;
-        // The page size is a maximum: dense data gets shorter pages (see page-budget.ts).
-        const pageMs = service.connector && end >= start ? await budgetedPageMs(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, inflight.signal) : sizeMs;
-        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, range) }), start, end, pageMs });
-        const p: PendingPages = { id: RED.util.generateId(), pager, base: msg };
+        // The page size is a maximum: pages are planned from the point counts of the range (see page-budget.ts).
+        const ranges = service.connector && end >= start ? await budgetedPages(service.connector, query, { start, end }, sizeMs, PAGE_POINT_BUDGET, signal) : undefined;
+        // The pages' own controller: on demand, later pages are fetched after this message is done.
+        const pageCtl = def.onDemand ? controller() : ctl;
+        const pager = new RangePager<PageHolder>({ fetch: async (range) => ({ result: await fetchRange(service, query, endpointIds, pageCtl.signal, range, range.end === end) }), start, end, ...(ranges ? { ranges } : { pageMs: sizeMs }) });
+        const p: PendingPages = { id: RED.util.generateId(), pager, base: msg, ctl: pageCtl };
         if (def.onDemand) {
+          if (pending) release(pending.ctl);
           pending = p;
-          if (await sendNextPage(p, send)) pending = pending === p ? undefined : pending;
+          await nextOnDemand(p, send);
           return;
         }
         // Pages one after another: parallel pages would hit the server with the load paging exists to avoid.
@@ -242,9 +288,9 @@ export = function register(RED: NodeAPI): void {
         return;
       }
 
-      const result = await fetchRange(service, query, endpointIds);
+      const result = await fetchRange(service, query, endpointIds, signal);
       if (closed) return;
-      send([messagesFor(result, msg)]);
+      send([answerFor(result, msg)]);
       statusFor(result);
     }
 
@@ -266,7 +312,8 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       pending = undefined;
-      inflight.abort();
+      for (const ctl of controllers) ctl.abort();
+      controllers.clear();
       config?.deregister(node);
       done();
     });

@@ -3,6 +3,7 @@
  * window), as rows, per-series messages or ui-chart points with action 'append'.
  */
 import { ValidationError } from '../src/errors';
+import { checkTimerMs } from '../src/timers';
 import { IncrementalPoller, PollLoop, type StreamPosition, type TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
@@ -33,7 +34,8 @@ const STOP_TIMEOUT_MS = 3000;
 function intervalMs(raw: unknown, field: string): number {
   const s = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof s !== 'number' || !Number.isFinite(s) || s < 100) throw new ValidationError(field, raw, 'must be a number of milliseconds, at least 100');
-  return Math.round(s);
+  // Also the upper bound: a timer longer than 2^31-1 ms would fire at once.
+  return Math.round(checkTimerMs(s, field, { min: 100 }));
 }
 
 export = function register(RED: NodeAPI): void {

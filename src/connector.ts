@@ -58,6 +58,8 @@ export interface KairosConnectorOptions {
   tls?: TlsOptions;
   timeoutMs?: number;
   gzipThresholdBytes?: number;
+  /** Largest response body in bytes, on the wire and decompressed; above it a ResponseTooLargeError (ETOOLARGE). Default 512 MiB. */
+  maxResponseBytes?: number;
   /** Basic token: base64 of "id:password" (Proficloud's login token). */
   token?: string;
   /** Bearer token source, asked before every request (it may refresh). */
@@ -149,6 +151,7 @@ export class KairosConnector {
       tls: opts.tls,
       timeoutMs: opts.timeoutMs,
       gzipThresholdBytes: opts.gzipThresholdBytes,
+      maxResponseBytes: opts.maxResponseBytes,
       authorization,
       secrets: () => this.secrets(),
       onDebug: opts.onDebug,

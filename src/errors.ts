@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'ENETWORK' // connection refused/reset, DNS failure, TLS failure
   | 'EAUTH' // 401/403 or a failed login / token
   | 'EREADONLY' // a write against a read-only service (TSD)
-  | 'EPARSE'; // a response body we cannot read
+  | 'EPARSE' // a response body we cannot read
+  | 'ETOOLARGE'; // a response body (or its decompressed form) above the configured limit
 
 export class KairosError extends Error {
   readonly code: ErrorCode;
@@ -83,6 +84,20 @@ export class ReadOnlyError extends KairosError {
 export class ParseError extends KairosError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EPARSE', message, false, options);
+  }
+}
+
+/**
+ * A response body, or what it decompresses to, above the client's limit (maxResponseBytes): reading
+ * stops there, so a broken or hostile server (or a gzip bomb) cannot exhaust memory. Not retried: the
+ * same request would get the same answer.
+ */
+export class ResponseTooLargeError extends KairosError {
+  /** The limit in bytes. */
+  readonly limit: number;
+  constructor(limit: number, what: string) {
+    super('ETOOLARGE', `${what} exceeds the limit of ${limit} bytes (maxResponseBytes); query a shorter range, use paging or aggregators, or raise the limit`, false);
+    this.limit = limit;
   }
 }
 

@@ -31,7 +31,10 @@ export interface RangePagerOptions<T> {
   fetch: (range: TimeRange, signal?: AbortSignal) => Promise<T>;
   start: number;
   end: number;
-  pageMs: number;
+  /** Pages of this length (the last may be shorter); or give `ranges`. */
+  pageMs?: number;
+  /** The pages themselves: contiguous, ascending, from start to end (e.g. planned by a point budget). */
+  ranges?: TimeRange[];
 }
 
 /**
@@ -43,6 +46,7 @@ export class RangePager<T> implements AsyncIterable<PageResult<T>> {
   private readonly start: number;
   private readonly end: number;
   private readonly pageMs: number;
+  private readonly ranges: TimeRange[] | undefined;
   readonly count: number;
   private nextIndex = 0;
   /** Serialises next() so concurrent callers get consecutive pages rather than the same one. */
@@ -52,12 +56,23 @@ export class RangePager<T> implements AsyncIterable<PageResult<T>> {
     if (opts === null || typeof opts !== 'object') throw new ValidationError('options', opts, 'must be an object');
     if (typeof opts.fetch !== 'function') throw new ValidationError('fetch', opts.fetch, 'must be a function');
     checkRange(opts.start, opts.end);
-    checkPositiveMs('pageMs', opts.pageMs);
     this.fetchPage = opts.fetch;
     this.start = opts.start;
     this.end = opts.end;
-    this.pageMs = opts.pageMs;
-    this.count = pageCount(opts.start, opts.end, opts.pageMs);
+    if (opts.ranges !== undefined) {
+      checkRanges(opts.ranges, opts.start, opts.end);
+      this.ranges = opts.ranges.map((r) => ({ start: r.start, end: r.end }));
+      this.pageMs = Math.max(...this.ranges.map((r) => r.end - r.start + 1));
+      this.count = this.ranges.length;
+    } else {
+      checkPositiveMs('pageMs', opts.pageMs);
+      this.pageMs = opts.pageMs as number;
+      this.count = pageCount(opts.start, opts.end, this.pageMs);
+    }
+  }
+
+  private page(index: number): TimeRange {
+    return this.ranges ? { ...this.ranges[index] } : pageAt(this.start, this.end, this.pageMs, index);
   }
 
   /** Index of the page the next call fetches. */
@@ -74,7 +89,7 @@ export class RangePager<T> implements AsyncIterable<PageResult<T>> {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) {
       throw new ValidationError('index', index, `must be an integer from 0 to ${this.count - 1}`);
     }
-    return pageAt(this.start, this.end, this.pageMs, index);
+    return this.page(index);
   }
 
   next(signal?: AbortSignal): Promise<PageResult<T>> {
@@ -92,7 +107,7 @@ export class RangePager<T> implements AsyncIterable<PageResult<T>> {
     if (index >= this.count) {
       throw new ValidationError('page', index + 1, `all ${this.count} page(s) were already fetched`);
     }
-    const value = await this.fetchPage(pageAt(this.start, this.end, this.pageMs, index), signal);
+    const value = await this.fetchPage(this.page(index), signal);
     this.nextIndex = index + 1;
     return { value, part: { index, count: this.count }, done: index + 1 >= this.count };
   }
@@ -170,6 +185,21 @@ function checkPositiveMs(field: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new ValidationError(field, value, 'must be a positive integer number of milliseconds');
   }
+}
+
+/** Given pages: at least one, at most MAX_PAGES, contiguous and ascending from start to end. */
+function checkRanges(ranges: unknown, start: number, end: number): asserts ranges is TimeRange[] {
+  if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > MAX_PAGES) {
+    throw new ValidationError('ranges', ranges, `must be an array of 1 to ${MAX_PAGES} pages`);
+  }
+  let from = start;
+  ranges.forEach((r: unknown, i) => {
+    const p = r as TimeRange;
+    const ok = r !== null && typeof r === 'object' && p.start === from && Number.isSafeInteger(p.end) && p.end >= p.start && p.end <= end;
+    if (!ok) throw new ValidationError(`ranges[${i}]`, r, `must be {start: ${from}, end} with start <= end <= ${end}`);
+    from = p.end + 1;
+  });
+  if (from !== end + 1) throw new ValidationError('ranges', ranges, `must end at ${end}`);
 }
 
 function pageCount(start: number, end: number, pageMs: number): number {

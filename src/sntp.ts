@@ -7,6 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { NetworkError, ParseError, TimeoutError, ValidationError } from './errors';
+import { checkTimerMs } from './timers';
 
 export const DEFAULT_SNTP_SERVER = 'pool.ntp.org';
 export const DEFAULT_SNTP_PORT = 123;
@@ -55,10 +56,7 @@ function checkOptions(opts: SntpOptions): Required<SntpOptions> {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ValidationError('port', port, 'must be an integer from 1 to 65535');
   }
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_SNTP_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new ValidationError('timeoutMs', timeoutMs, 'must be a positive number of milliseconds');
-  }
+  const timeoutMs = checkTimerMs(opts.timeoutMs ?? DEFAULT_SNTP_TIMEOUT_MS, 'timeoutMs');
   return { server: server.trim(), port, timeoutMs };
 }
 

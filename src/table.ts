@@ -13,8 +13,12 @@
  *
  * Tables: one row per distinct timestamp, one column per series (outer join), missing cells null.
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
+ * dropTrailingNa (default on), as the seed defines it: after the join the table is cut at the earliest
+ * of the series' last timestamps (newest point with a value), keeping rows up to and including it even
+ * where a series has no value there; only then are holes filled. A metric that arrives late therefore
+ * ends the table instead of having its stale value carried forward.
  *
- * Speed: the join, fills and trailing drop run on typed arrays (src/table/). Given the response bytes,
+ * Speed: the join, trailing cut and fills run on typed arrays (src/table/). Given the response bytes,
  * the values arrays are scanned straight into those arrays (src/fast-json/) instead of building the
  * parsed tree; row objects are then the only per-row allocation, and columnarTableFromBytes skips
  * those too. Numeric columns mark a missing cell with NaN, so a NaN value in a JS-object response
@@ -23,11 +27,12 @@
 import { ParseError, ValidationError } from './errors';
 import { scanQueryResponse, type ScannedResult } from './fast-json/query-response';
 import { NotScannable } from './fast-json/scanner';
-import { ascendingPoints, fillColumn, keptRowCount, mergeTimestamps, placeColumn, type Column } from './table/join';
+import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './table/join';
 import { nameQueryResults, rowColumnNames, type GroupInfo } from './table/naming';
 import { pointsFromValues, type PointColumns } from './table/points';
 import { ascending, checkTableOptions, type CheckedTableOptions } from './table/options';
 import { checkResponse, parseResponse } from './table/response';
+import { setOwn } from './own';
 import { formatTimestamp } from './time';
 import type {
   CellValue,
@@ -97,7 +102,7 @@ function emptyTable(): ColumnarTable {
   return { columns: [], timestamps: new Float64Array(0), cells: [], series: [], rowCount: 0, pointCount: 0 };
 }
 
-/** Join, fill, trailing drop and order on typed arrays. */
+/** Join, trailing cut, fill and order on typed arrays. */
 function joinSeries(list: SeriesPoints[], o: CheckedTableOptions): ColumnarTable {
   if (list.length === 0) return emptyTable();
   const names = rowColumnNames(
@@ -106,16 +111,11 @@ function joinSeries(list: SeriesPoints[], o: CheckedTableOptions): ColumnarTable
   );
   const points = list.map((s) => ascendingPoints(s.points));
   let timestamps = mergeTimestamps(points);
+  // Cut before filling (the seed's order): fills then never reach past the earliest series end.
+  if (o.dropTrailingNa) timestamps = timestamps.subarray(0, rowsUpTo(timestamps, trailingCut(points)));
+  const n = timestamps.length;
   const cells = points.map((p) => placeColumn(p, timestamps));
   for (const col of cells) fillColumn(col, o.fillNaMethod);
-  const n = o.dropTrailingNa ? keptRowCount(cells, timestamps.length) : timestamps.length;
-  if (n < timestamps.length) {
-    timestamps = timestamps.subarray(0, n);
-    for (let c = 0; c < cells.length; c++) {
-      const col = cells[c];
-      cells[c] = col instanceof Float64Array ? col.subarray(0, n) : col.slice(0, n);
-    }
-  }
   if (o.orderDesc) {
     timestamps.reverse();
     for (const col of cells) col.reverse();
@@ -240,12 +240,17 @@ export function rowsFromColumnarTable(table: ColumnarTable, convertTimestamp: Ti
   const rows: Row[] = new Array<Row>(n);
   const k = names.length;
   const { timestamps, cells } = table;
+  // A column named "__proto__" must become an own property (setOwn); the usual names take the plain path.
+  const special = table.columns.includes('__proto__');
   for (let i = 0; i < n; i++) {
     const row: Row = {};
-    row[tsName] = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
+    const t = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
+    if (special) setOwn(row, tsName, t);
+    else row[tsName] = t;
     for (let c = 0; c < k; c++) {
       const v = cells[c][i];
-      row[names[c]] = v !== v ? null : v;
+      if (special) setOwn(row, names[c], v !== v ? null : v);
+      else row[names[c]] = v !== v ? null : v;
     }
     rows[i] = row;
   }

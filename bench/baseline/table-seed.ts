@@ -1,6 +1,6 @@
 /**
- * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts): its join,
- * fill and drop are kept unchanged (response reading and column naming are shared with src/table) as the benchmark's "before" figure and as an independent reference in
+ * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts): its join
+ * and fill are kept unchanged (the trailing drop follows the seed's cut like the library) (response reading and column naming are shared with src/table) as the benchmark's "before" figure and as an independent reference in
  * test/lib/table-fast.test.ts.
  *
  * Series: one per non-empty result, in response order. Results without values (both of KairosDB's empty
@@ -123,20 +123,19 @@ function fillColumn(col: Array<PointValue | null>, method: FillNaMethod): void {
   }
 }
 
-/** Number of leading rows (ascending time) to keep: trailing rows with any null cell are dropped. */
-function keptRowCount(cells: Array<Array<PointValue | null>>, rows: number): number {
-  let n = rows;
-  while (n > 0) {
-    let complete = true;
-    for (let c = 0; c < cells.length; c++) {
-      if (cells[c][n - 1] === null) {
-        complete = false;
-        break;
-      }
-    }
-    if (complete) break;
-    n--;
+/**
+ * Rows to keep under dropTrailingNa: those at or before the earliest of the series' last timestamps with a
+ * value (the seed's cut, applied before filling; updated with the library when it adopted the seed's order).
+ */
+function keptRowCount(series: Series[], timestamps: number[]): number {
+  let cut = Infinity;
+  for (const s of series) {
+    let last = -Infinity;
+    for (const [t, v] of s.values) if (v !== null && t > last) last = t;
+    if (last > -Infinity) cut = Math.min(cut, last);
   }
+  let n = 0;
+  while (n < timestamps.length && timestamps[n] <= cut) n++;
   return n;
 }
 
@@ -160,8 +159,9 @@ export function tableFromSeries(series: Series[], opts: TableOptions = {}): { co
   if (series.length === 0) return { columns: [], rows: [] };
   const names = rowColumnNames(series, o.timestampColumnName);
   const { timestamps, cells } = mergeColumns(series);
+  const n = o.dropTrailingNa ? keptRowCount(series, timestamps) : timestamps.length;
+  for (const col of cells) col.length = n;
   if (o.fillNaMethod !== null) for (const col of cells) fillColumn(col, o.fillNaMethod);
-  const n = o.dropTrailingNa ? keptRowCount(cells, timestamps.length) : timestamps.length;
   const rows: Row[] = new Array<Row>(n);
   const k = names.length;
   for (let i = 0; i < n; i++) {

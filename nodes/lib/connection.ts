@@ -8,6 +8,7 @@ import { KairosConnector } from '../../src/connector';
 import { createEwimaConnector, createTsdConnector } from '../../src/proficloud/metrics';
 import { generateToken, readTokenFile } from '../../src/proficloud/token';
 import { ProficloudIOMetrics } from '../../src/proficloud/io';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
 import type { Logger, Tags } from '../../src/types';
 import { parseTags } from './parse';
 import type { Node, NodeAPI } from './red';
@@ -25,6 +26,8 @@ export interface ConfigProps {
   defaultTags?: string;
   timeZone?: string;
   timeout?: string | number;
+  /** Largest response in MB (empty: the client's default, 512 MiB). */
+  maxResponseMB?: string | number;
   gzip?: boolean;
   proxyMode?: string;
   proxyUrl?: string;
@@ -85,11 +88,22 @@ function tlsCa(RED: NodeAPI, tlsId: string | undefined): string | Buffer | undef
   return RED.nodes.getCredentials(tlsId)?.cadata || undefined;
 }
 
+/** The timeout setting in seconds, as milliseconds for a timer (at most about 24.8 days). */
 function timeoutMs(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const s = Number(raw);
   if (!Number.isFinite(s) || s <= 0) throw new ValidationError('timeout', raw, 'must be a positive number of seconds');
-  return Math.round(s * 1000);
+  const ms = Math.round(s * 1000);
+  if (ms > MAX_TIMER_MS) throw new ValidationError('timeout', raw, `must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (about 24.8 days), the longest a timer can wait`);
+  return checkTimerMs(ms, 'timeout');
+}
+
+/** The response size setting in MB as bytes; empty keeps the client's default (512 MiB). */
+function maxResponseBytes(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0 || mb > 8 * 1024 * 1024) throw new ValidationError('maxResponseMB', raw, 'must be a size in MB greater than 0');
+  return Math.max(1, Math.round(mb * 1024 * 1024));
 }
 
 async function basicToken(mode: AuthMode, creds: ConfigCredentials, logger: Logger): Promise<string | undefined> {
@@ -125,6 +139,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
     proxy,
     tls: { rejectUnauthorized, ...(ca ? { ca } : {}) },
     timeoutMs: timeoutMs(props.timeout),
+    maxResponseBytes: maxResponseBytes(props.maxResponseMB),
     // Infinity = never compress; KairosDB accepts gzip bodies, but some proxies in front of it do not.
     gzipThresholdBytes: props.gzip === false ? Number.POSITIVE_INFINITY : 1024,
     timeZone,
@@ -141,6 +156,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
       username: creds.username,
       password: creds.password,
       timeoutMs: base.timeoutMs,
+      maxResponseBytes: base.maxResponseBytes,
       proxy,
       tls: base.tls,
       logger,

@@ -36,8 +36,11 @@ export interface WriteNodeSpec {
   maxReported: number;
   /** Show "queued N" while a message's points go into the queue (large batches take a moment). */
   showQueued?: boolean;
-  /** The points of one message; throws ValidationError when the message as a whole is unusable. */
-  build(msg: NodeMessage, service: Service): PushBuildResult;
+  /**
+   * The points of one message; throws ValidationError when the message as a whole is unusable. A
+   * Promise only where the work is long and done in slices (the batch node's CSV text).
+   */
+  build(msg: NodeMessage, service: Service): PushBuildResult | Promise<PushBuildResult>;
 }
 
 const MIB = 1024 * 1024;
@@ -129,7 +132,7 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     if (!config || !writerPromise) throw new ValidationError('server', spec.server, 'no proficloud-config node is selected or it is not deployed');
     const service = await config.getService();
     assertWritable(service);
-    const built = enforceLimits(spec.build(msg, service));
+    const built = enforceLimits(await spec.build(msg, service));
     if (built.metrics.length) {
       const writer = await writerPromise;
       if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));

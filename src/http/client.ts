@@ -6,10 +6,11 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip, inflate, inflateRaw } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { KairosError, NetworkError, ParseError, TimeoutError, ValidationError, redact } from '../errors';
+import { KairosError, NetworkError, ParseError, ResponseTooLargeError, TimeoutError, ValidationError, redact } from '../errors';
 import type { DebugEvent, HttpRequest, HttpResponse, Logger } from '../types';
 import { debugBody, redactHeaders } from './debug';
 import { createDispatcher, proxySecrets, type ProxySetting, type TlsOptions } from './dispatcher';
+import { checkTimerMs } from '../timers';
 import { errorForStatus } from './status';
 import { hostOf, joinUrl, parseBaseUrl } from './url';
 
@@ -20,6 +21,11 @@ const inflateRawAsync = promisify(inflateRaw);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_GZIP_THRESHOLD = 16 * 1024;
+/**
+ * Largest response body read, counted both on the wire and after decompression: 512 MiB, well above
+ * the 100,000-point pages the query node asks for and far below what would take a gateway down.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 const GZIP_LEVEL = 1;
 
 export interface HttpClientOptions {
@@ -30,6 +36,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Request bodies above this size are gzipped when the request allows it; 0 or Infinity = never. */
   gzipThresholdBytes?: number;
+  /** Largest response body in bytes, on the wire and decompressed (ResponseTooLargeError above it). Default 512 MiB. */
+  maxResponseBytes?: number;
   /** The Authorization header value, asked for on every request (tokens may be refreshed). */
   authorization?: () => string | undefined | Promise<string | undefined>;
   /** Values to remove from debug output and error messages. */
@@ -54,6 +62,7 @@ export class HttpClient {
   private readonly opts: HttpClientOptions;
   private readonly timeoutMs: number;
   private readonly gzipThreshold: number;
+  private readonly maxResponseBytes: number;
   private next = 0;
   private closed = false;
 
@@ -63,8 +72,9 @@ export class HttpClient {
     }
     this.bases = opts.baseUrls.map((u, i) => parseBaseUrl(u, `baseUrls[${i}]`));
     this.baseUrls = this.bases.map((u) => u.href);
-    this.timeoutMs = checkNonNegative(opts.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true);
-    this.gzipThreshold = checkNonNegative(opts.gzipThresholdBytes, 'gzipThresholdBytes', DEFAULT_GZIP_THRESHOLD, false);
+    this.timeoutMs = opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerMs(opts.timeoutMs, 'timeoutMs');
+    this.gzipThreshold = checkNonNegative(opts.gzipThresholdBytes, 'gzipThresholdBytes', DEFAULT_GZIP_THRESHOLD);
+    this.maxResponseBytes = checkByteLimit(opts.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES);
     if (opts.headers !== undefined) checkHeaders(opts.headers, 'headers');
     this.opts = opts;
     this.dispatcher = createDispatcher(opts.proxy, opts.tls, opts.logger);
@@ -74,6 +84,7 @@ export class HttpClient {
   async request(req: HttpRequest): Promise<HttpResponse> {
     if (this.closed) throw new NetworkError('HTTP client is closed');
     if (req.headers !== undefined) checkHeaders(req.headers, 'request.headers');
+    if (req.timeoutMs !== undefined) checkTimerMs(req.timeoutMs, 'request.timeoutMs');
     const prepared = await this.prepareBody(req);
     const headers = await this.buildHeaders(req, prepared.contentType, prepared.gzipped);
     const start = this.next++ % this.bases.length;
@@ -152,8 +163,8 @@ export class HttpClient {
         signal: controller.signal,
       });
       // The timer keeps running until the whole body has arrived: a server that stalls mid-body times out too.
-      const raw = Buffer.from(await res.body.arrayBuffer());
-      const body = await decompress(raw, res.headers['content-encoding'], url);
+      const raw = await readLimited(res, this.maxResponseBytes, url);
+      const body = await decompress(raw, res.headers['content-encoding'], url, this.maxResponseBytes);
       const resp: HttpResponse = { status: res.statusCode, headers: res.headers, body, baseUrl, durationMs: Date.now() - started };
       this.emitDebug({
         method: req.method,
@@ -247,20 +258,53 @@ interface PreparedBody {
   gzipped?: boolean;
 }
 
-async function decompress(raw: Buffer, encoding: string | string[] | undefined, url: string): Promise<Buffer> {
+/** The response from `url`, as the size error names it. */
+function responseFrom(url: string): string {
+  return `The response from ${hostOf(url)} (${pathOf(url)})`;
+}
+
+/** The whole body, but no more than `limit` bytes: a larger declared or streamed body stops the read. */
+async function readLimited(res: Dispatcher.ResponseData, limit: number, url: string): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    res.body.destroy();
+    throw new ResponseTooLargeError(limit, `${responseFrom(url)}, ${declared} bytes by its Content-Length,`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      res.body.destroy();
+      throw new ResponseTooLargeError(limit, responseFrom(url));
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+function isOutputLimit(err: unknown): boolean {
+  return err instanceof RangeError && (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+async function decompress(raw: Buffer, encoding: string | string[] | undefined, url: string, limit: number): Promise<Buffer> {
   const enc = (Array.isArray(encoding) ? encoding.join(',') : encoding ?? '').trim().toLowerCase();
   if (!enc || enc === 'identity' || raw.length === 0) return raw;
+  // zlib stops at maxOutputLength, so a gzip bomb costs at most the limit, not its expanded size.
+  const opts = { maxOutputLength: limit };
   try {
-    if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(raw, { chunkSize: gunzipChunkSize(raw) });
+    if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(raw, { ...opts, chunkSize: gunzipChunkSize(raw, limit) });
     if (enc === 'deflate') {
       // Servers disagree whether "deflate" means zlib-wrapped or raw deflate.
       try {
-        return await inflateAsync(raw);
-      } catch {
-        return await inflateRawAsync(raw);
+        return await inflateAsync(raw, opts);
+      } catch (err) {
+        if (isOutputLimit(err)) throw err;
+        return await inflateRawAsync(raw, opts);
       }
     }
   } catch (cause) {
+    if (isOutputLimit(cause)) throw new ResponseTooLargeError(limit, `${responseFrom(url)} decompressed`);
     throw new ParseError(`Cannot decompress the ${enc} response from ${hostOf(url)}`, { cause });
   }
   return raw;
@@ -277,11 +321,11 @@ const MAX_SIZED_CHUNK = 256 * 1024 * 1024;
  * the end (which briefly needs twice its size). Bounded: a lying trailer costs at most 64 × the
  * compressed size, and anything larger or odd falls back to zlib's default chunking.
  */
-function gunzipChunkSize(raw: Buffer): number {
+function gunzipChunkSize(raw: Buffer, limit: number): number {
   if (raw.length < 18) return ZLIB_CHUNK;
   const isize = raw.readUInt32LE(raw.length - 4);
   const size = isize + 1;
-  if (size <= ZLIB_CHUNK || size > MAX_SIZED_CHUNK || size > raw.length * 64) return ZLIB_CHUNK;
+  if (size <= ZLIB_CHUNK || size > MAX_SIZED_CHUNK || size > raw.length * 64 || size > limit + 1) return ZLIB_CHUNK;
   return size;
 }
 
@@ -334,12 +378,16 @@ function pathOf(url: string): string {
   }
 }
 
-function checkNonNegative(v: number | undefined, field: string, dflt: number, positive: boolean): number {
+/** A size threshold: a number >= 0; Infinity means "never". */
+function checkNonNegative(v: number | undefined, field: string, dflt: number): number {
   if (v === undefined) return dflt;
-  // Infinity is allowed for the gzip threshold ("never"), not for a timer.
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (positive && (v === 0 || !Number.isFinite(v)))) {
-    throw new ValidationError(field, v, positive ? 'must be a positive number of milliseconds' : 'must be a number >= 0');
-  }
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new ValidationError(field, v, 'must be a number >= 0');
+  return v;
+}
+
+function checkByteLimit(v: unknown, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new ValidationError(field, v, 'must be a whole number of bytes greater than 0');
   return v;
 }
 

@@ -1,5 +1,6 @@
 /** Reading error answers: KairosDB's `{"errors":[...]}` bodies, HTML pages from proxies, Retry-After. */
 import { AuthenticationError, HttpStatusError, KairosError, redact } from '../errors';
+import { MAX_TIMER_MS } from '../timers';
 import type { HttpResponse } from '../types';
 
 const MAX_TEXT_ERROR = 200;
@@ -25,15 +26,18 @@ export function parseServerErrors(body: Buffer | string): string[] {
   }
 }
 
-/** Retry-After in milliseconds: delta-seconds or an HTTP-date; undefined when absent or unreadable. */
+/**
+ * Retry-After in milliseconds: delta-seconds or an HTTP-date; undefined when absent or unreadable.
+ * Capped at the longest timer (about 24.8 days): a longer wait would make setTimeout fire at once.
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (v === undefined) return undefined;
   const s = v.trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  if (/^\d+$/.test(s)) return Math.min(MAX_TIMER_MS, Number(s) * 1000);
   const at = Date.parse(s);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
+  return Math.min(MAX_TIMER_MS, Math.max(0, at - now));
 }
 
 /** The typed error for a non-success status: AuthenticationError for 401/403, HttpStatusError otherwise. */

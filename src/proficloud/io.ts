@@ -53,6 +53,8 @@ export interface ProficloudIOOptions {
   username: string;
   password: string;
   timeoutMs?: number;
+  /** Largest response body in bytes (see KairosConnectorOptions.maxResponseBytes). Default 512 MiB. */
+  maxResponseBytes?: number;
   proxy?: ProxySetting;
   tls?: TlsOptions;
   onDebug?: (e: DebugEvent) => void;
@@ -192,6 +194,7 @@ export class ProficloudIOMetrics {
     this.client = new HttpClient({
       baseUrls: [this.baseUrl],
       timeoutMs: opts.timeoutMs,
+      maxResponseBytes: opts.maxResponseBytes,
       proxy: opts.proxy,
       tls: opts.tls,
       logger: opts.logger,

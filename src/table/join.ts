@@ -139,26 +139,34 @@ export function fillColumn(col: Column, method: FillNaMethod): void {
   }
 }
 
-function missing(col: Column, i: number): boolean {
-  const v = col[i];
-  return v === null || v !== v;
+/**
+ * The seed's dropTrailingNa cut: the earliest of the series' last timestamps, where a series' last
+ * timestamp is that of its newest point with a value (a trailing null is no value). Rows after it are
+ * dropped before any fill, so a delayed metric's stale value is not carried past its own end. A series
+ * without any value does not cut; Infinity when none does.
+ */
+export function trailingCut(series: PointColumns[]): number {
+  let cut = Infinity;
+  for (const s of series) {
+    let i = s.length - 1;
+    if (s.num) while (i >= 0 && s.num[i] !== s.num[i]) i--;
+    else while (i >= 0 && (s.cells as Array<PointValue | null>)[i] === null) i--;
+    // Each series is ascending here, so its newest value is the last one found from the end.
+    if (i >= 0 && s.ts[i] < cut) cut = s.ts[i];
+  }
+  return cut;
 }
 
-/** Number of leading rows (ascending time) to keep: trailing rows with any missing cell are dropped. */
-export function keptRowCount(cols: Column[], rows: number): number {
-  let n = rows;
-  while (n > 0) {
-    let complete = true;
-    for (let c = 0; c < cols.length; c++) {
-      if (missing(cols[c], n - 1)) {
-        complete = false;
-        break;
-      }
-    }
-    if (complete) break;
-    n--;
+/** Number of leading (ascending) timestamps at or before `cut`. */
+export function rowsUpTo(timestamps: Float64Array, cut: number): number {
+  let lo = 0;
+  let hi = timestamps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timestamps[mid] <= cut) lo = mid + 1;
+    else hi = mid;
   }
-  return n;
+  return lo;
 }
 
 /** Reverses a column in place (descending output). */

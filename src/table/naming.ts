@@ -3,6 +3,7 @@
  * tags of a result only, so the parsed-object path and the byte-scanning path name columns alike.
  */
 import type { KairosGroupByResult } from '../types';
+import { setOwn } from '../own';
 
 /** What naming needs from a result. */
 export interface ResultHead {
@@ -30,7 +31,8 @@ export function groupInfo(res: ResultHead): GroupInfo {
       continue;
     }
     const values = g.group && typeof g.group === 'object' ? g.group : {};
-    Object.assign(group, values);
+    // Not Object.assign: a tag named "__proto__" would set the group's prototype instead of a key.
+    for (const [k, v] of Object.entries(values)) setOwn(group, k, v);
     if (g.name === 'tag') {
       for (const [k, v] of Object.entries(values)) tags.push([k, String(v)]);
     } else {

@@ -62,6 +62,28 @@ describe('splitRange', () => {
 });
 
 describe('RangePager', () => {
+  it('pages through given ranges (planned pages) and checks that they cover the range contiguously', async () => {
+    const ranges = [
+      { start: 0, end: 4 },
+      { start: 5, end: 5 },
+      { start: 6, end: 29 },
+    ];
+    const pager = new RangePager({ fetch: async (r) => `${r.start}-${r.end}`, start: 0, end: 29, ranges });
+    assert.equal(pager.count, 3);
+    assert.deepEqual(pager.range(1), { start: 5, end: 5 });
+    const got: string[] = [];
+    for await (const p of pager) got.push(p.value);
+    assert.deepEqual(got, ['0-4', '5-5', '6-29']);
+    const bad: Array<[TimeRange[], RegExp]> = [
+      [[], /ranges/],
+      [[{ start: 1, end: 29 }], /ranges\[0\]/],
+      [[{ start: 0, end: 4 }, { start: 6, end: 29 }], /ranges\[1\]/],
+      [[{ start: 0, end: 4 }, { start: 5, end: 3 }], /ranges\[1\]/],
+      [[{ start: 0, end: 28 }], /must end at 29/],
+    ];
+    for (const [r, re] of bad) assert.throws(() => new RangePager({ fetch: async () => 1, start: 0, end: 29, ranges: r }), re, JSON.stringify(r));
+  });
+
   it('fetches one page per next() and reports the part and done', async () => {
     const asked: TimeRange[] = [];
     const pager = new RangePager({ fetch: async (r) => (asked.push(r), `${r.start}-${r.end}`), start: 0, end: 29, pageMs: 10 });

@@ -109,13 +109,15 @@ describe('table: rows', () => {
     ],
   );
 
-  it('outer-joins on timestamps with null cells and drops trailing incomplete rows by default', () => {
+  it('outer-joins on timestamps with null cells and cuts at the earliest last timestamp by default', () => {
     const t = tableFromQueryResponse(two);
     assert.deepEqual(t.columns, ['Timestamp', 'a', 'b']);
-    // 5000 has no "a"; 4000 has no "b"; 3000 has a null gap -> all three trailing rows go
+    // "a" ends at 4000, "b" at 5000: rows up to and including 4000 stay, even where "b" has no value
     assert.deepEqual(t.rows, [
       { Timestamp: 1000, a: 1, b: null },
       { Timestamp: 2000, a: 2, b: 20 },
+      { Timestamp: 3000, a: null, b: null },
+      { Timestamp: 4000, a: 4, b: null },
     ]);
   });
 
@@ -130,39 +132,42 @@ describe('table: rows', () => {
     ]);
   });
 
-  it('fills forward and backward', () => {
+  it('cuts first, then fills forward and backward within the kept rows', () => {
     assert.deepEqual(
-      rowsFromQueryResponse(two, { fillNaMethod: 'ffill' }).map((r) => [r.a, r.b]),
+      rowsFromQueryResponse(two, { fillNaMethod: 'ffill' }).map((r) => [r.Timestamp, r.a, r.b]),
       [
-        [1, null],
-        [2, 20],
-        [2, 20],
-        [4, 20],
-        [4, 50],
+        [1000, 1, null],
+        [2000, 2, 20],
+        [3000, 2, 20],
+        [4000, 4, 20],
       ],
     );
-    assert.deepEqual(
-      rowsFromQueryResponse(two, { fillNaMethod: 'pad', dropTrailingNa: false }).length,
-      5,
-    );
-    // bfill leaves the last "a" null, so that trailing row is dropped
+    assert.deepEqual(rowsFromQueryResponse(two, { fillNaMethod: 'pad', dropTrailingNa: false }).map((r) => [r.a, r.b]), [
+      [1, null],
+      [2, 20],
+      [2, 20],
+      [4, 20],
+      [4, 50],
+    ]);
+    // b's 50 at 5000 lies after the cut, so it does not fill backwards into the kept rows
     assert.deepEqual(
       rowsFromQueryResponse(two, { fillNaMethod: 'backfill' }).map((r) => [r.Timestamp, r.a, r.b]),
       [
         [1000, 1, 20],
         [2000, 2, 20],
-        [3000, 4, 50],
-        [4000, 4, 50],
+        [3000, 4, null],
+        [4000, 4, null],
       ],
     );
   });
 
-  it('orders descending after dropping, converts timestamps and renames the timestamp column', () => {
+  it('orders descending after cutting, converts timestamps and renames the timestamp column', () => {
     const rows = rowsFromQueryResponse(two, { orderDesc: true, convertTimestamp: 'iso', timestampColumnName: 'time' });
-    assert.deepEqual(rows, [
-      { time: '1970-01-01T00:00:02.000Z', a: 2, b: 20 },
-      { time: '1970-01-01T00:00:01.000Z', a: 1, b: null },
-    ]);
+    assert.deepEqual(
+      rows.map((r) => r.time),
+      ['1970-01-01T00:00:04.000Z', '1970-01-01T00:00:03.000Z', '1970-01-01T00:00:02.000Z', '1970-01-01T00:00:01.000Z'],
+    );
+    assert.deepEqual(rows[0], { time: '1970-01-01T00:00:04.000Z', a: 4, b: null });
     const d = rowsFromQueryResponse(two, { convertTimestamp: 'date' });
     assert.ok(d[0].Timestamp instanceof Date && d[0].Timestamp.getTime() === 1000);
   });
@@ -202,6 +207,27 @@ describe('table: rows', () => {
     }
   });
 
+  it('keeps metrics named __proto__, constructor and toString as plain own columns of the rows', () => {
+    const body = resp([res('__proto__', [[5, 1]])], [res('constructor', [[5, 2]])], [res('toString', [[5, 3]])]);
+    for (const rows of [rowsFromQueryResponse(body), rowsFromQueryResponse(JSON.stringify(body))]) {
+      const row = rows[0];
+      assert.deepEqual(Object.keys(row), ['Timestamp', '__proto__', 'constructor', 'toString']);
+      assert.equal(Object.getPrototypeOf(row), Object.prototype);
+      assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 1);
+      assert.equal(row.constructor, 2);
+      assert.equal(row.toString, 3);
+    }
+  });
+
+  it('keeps a group_by tag named __proto__ in the series group and column name', () => {
+    const body = JSON.parse('{"queries":[{"results":[{"name":"m","tags":{"__proto__":["x"]},"group_by":[{"name":"tag","tags":["__proto__"],"group":{"__proto__":"x"}}],"values":[[1,2]]}]}]}') as KairosQueryResponse;
+    for (const s of [seriesFromQueryResponse(body), seriesFromQueryResponse(Buffer.from(JSON.stringify(body)))]) {
+      assert.equal(s[0].column, 'm{__proto__=x}');
+      assert.deepEqual(Object.keys(s[0].group ?? {}), ['__proto__']);
+      assert.equal(Object.getOwnPropertyDescriptor(s[0].group, '__proto__')?.value, 'x');
+    }
+  });
+
   it('does not let a metric named like the timestamp column overwrite it', () => {
     const t = tableFromQueryResponse(resp([res('Timestamp', [[5, 1]])]));
     assert.deepEqual(t.columns, ['Timestamp', 'Timestamp#2']);
@@ -237,6 +263,88 @@ describe('table: rows', () => {
   });
 });
 
+describe('table: dropTrailingNa as the seed defines it (cut at the earliest last timestamp, then fill)', () => {
+  // A fast metric with a point every second and a metric delayed by 3 s (its newest points are not in yet).
+  const fast = res('fast', [1, 2, 3, 4, 5, 6].map((s) => [s * 1000, s] as [number, number]));
+  const slow = res('slow', [1, 3].map((s) => [s * 1000, s * 10] as [number, number]));
+  const delayed = resp([fast], [slow]);
+
+  it('with ffill does not carry a delayed metric\'s stale value past its last timestamp', () => {
+    const rows = rowsFromQueryResponse(delayed, { fillNaMethod: 'ffill' });
+    assert.deepEqual(
+      rows.map((r) => [r.Timestamp, r.fast, r.slow]),
+      [
+        [1000, 1, 10],
+        [2000, 2, 10],
+        [3000, 3, 30],
+      ],
+    );
+    // without the cut the stale 30 would be repeated at 4000, 5000 and 6000
+    assert.equal(rowsFromQueryResponse(delayed, { fillNaMethod: 'ffill', dropTrailingNa: false }).length, 6);
+  });
+
+  it('without fill keeps the row at the earliest last timestamp even where a metric has no value there', () => {
+    const a = res('a', [
+      [1000, 1],
+      [3000, 3],
+    ]);
+    const b = res('b', [
+      [1000, 10],
+      [2000, 20],
+      [4000, 40],
+    ]);
+    const c = res('c', [
+      [2000, 200],
+      [3500, 350],
+    ]);
+    const rows = rowsFromQueryResponse(resp([a], [b], [c]));
+    // last timestamps 3000, 4000, 3500: cut at 3000, where b and c have no value
+    assert.deepEqual(rows, [
+      { Timestamp: 1000, a: 1, b: 10, c: null },
+      { Timestamp: 2000, a: null, b: 20, c: 200 },
+      { Timestamp: 3000, a: 3, b: null, c: null },
+    ]);
+  });
+
+  it('bfill only fills from values inside the cut', () => {
+    const rows = rowsFromQueryResponse(delayed, { fillNaMethod: 'bfill' });
+    assert.deepEqual(
+      rows.map((r) => [r.fast, r.slow]),
+      [
+        [1, 10],
+        [2, 30],
+        [3, 30],
+      ],
+    );
+  });
+
+  it('counts a series\' last point with a value (a trailing null is no value); a series without any value does not cut', () => {
+    const x = res('x', [
+      [1000, 1],
+      [2000, 2],
+      [3000, null],
+    ]);
+    const y = res('y', [
+      [1000, 1],
+      [3000, 3],
+    ]);
+    const empty = res('z', [[1500, null]]);
+    assert.deepEqual(
+      rowsFromQueryResponse(resp([x], [y], [empty])).map((r) => r.Timestamp),
+      [1000, 1500, 2000],
+    );
+    assert.equal(rowsFromQueryResponse(resp([empty])).length, 1);
+  });
+
+  it('keeps every row of a single series and orders descending after the cut', () => {
+    assert.equal(rowsFromQueryResponse(resp([fast])).length, 6);
+    assert.deepEqual(
+      rowsFromQueryResponse(delayed, { orderDesc: true, fillNaMethod: 'ffill' }).map((r) => r.Timestamp),
+      [3000, 2000, 1000],
+    );
+  });
+});
+
 describe('table: every recorded KairosDB query response', () => {
   const files = readdirSync(CASES).filter((f) => f.endsWith('.json'));
   let checked = 0;
@@ -266,8 +374,10 @@ describe('table: every recorded KairosDB query response', () => {
         assert.equal(all.rows[i].Timestamp, ts);
         series.forEach((s, c) => assert.equal(all.rows[i][s.column], cells[c]));
       });
-      let keep = sorted.length;
-      while (keep > 0 && sorted[keep - 1][1].some((v) => v === null)) keep--;
+      // the cut: the earliest of the series' last timestamps with a value
+      const lasts = nonEmpty.map((r) => Math.max(...r.values.filter((p) => p[1] !== null).map((p) => p[0]))).filter((t) => t > -Infinity);
+      const cut = lasts.length ? Math.min(...lasts) : Infinity;
+      const keep = sorted.filter(([ts]) => ts <= cut).length;
       assert.equal(rowsFromQueryResponse(JSON.stringify(body)).length, keep);
     });
   }

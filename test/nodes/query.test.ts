@@ -135,7 +135,7 @@ describe('proficloud-query node', function () {
     send({ next: true });
     await until(() => got.length === 2);
     assert.deepEqual((got[1].parts as { index: number }).index, 1);
-    send({ topic: 'next' });
+    send({ next: true });
     const q = helper.getNode('q');
     await until(() => callsOf(q, 'error').length === 1);
     assert.match(errorsOf(q)[0], /msg\.next.*no paged query is waiting/);

@@ -262,4 +262,17 @@ describe('reliability: bad input catalogue', function () {
       assert.deepEqual([...callsOf(w, 'error'), ...callsOf(b, 'error')].map((c) => String((c.args[0] as Error).message)), []);
     });
   });
+  describe('proficloud-batch: CSV rows and cells that cost only themselves (issues 12, 13)', function () {
+    let b: TestNode;
+    beforeEach(async function () {
+      await helper.load(builtNodes(), [cfg(server.url), { id: 'b', type: 'proficloud-batch', server: 'cfg', batchSize: 100, maxRows: 1000, outbox: true, report: false, wires: [] }]);
+      b = helper.getNode('b');
+    });
+    const cases: Case[] = [
+      { title: 'one ragged CSV row among good ones', msg: { payload: `Timestamp,cr.a\n${TS},1\n${TS + 1},2,3\n${TS + 2},4\n` }, expect: [/msg\.payload: CSV line 3: 3 fields where the header has 2/], good: { metric: 'cr.a', points: 2 } },
+      { title: 'a short CSV row and an unclosed quote', msg: { payload: `Timestamp,cr.b,cr.c\n${TS},1,2\n${TS + 1},3\n${TS + 2},5,"6\n` }, expect: [/CSV line 3: 2 fields/, /CSV line 4: a quoted field opened on line 4 is never closed/], good: { metric: 'cr.b', points: 1 } },
+      { title: 'text in a numeric CSV column', msg: { payload: `Timestamp,cr.d\n${TS},1\n${TS + 1},n/a\n${TS + 2},3\n${TS + 3},n/a\n` }, expect: [/CSV column "cr\.d": line 3 has text "n\/a" in a numeric column; 2 text cells/], good: { metric: 'cr.d', points: 2 } },
+    ];
+    for (const c of cases) it(`${c.title}: reported by line, the other rows written`, async () => check(b, c));
+  });
 });
