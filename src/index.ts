@@ -48,8 +48,13 @@ export {
   AuthenticationError,
   ReadOnlyError,
   ParseError,
+  ResponseTooLargeError,
 } from './errors';
 export type { ErrorCode } from './errors';
+
+// Recovering the outbox of a removed write/batch node (README: the outbox).
+export { moveOutbox } from './outbox/move';
+export type { MoveOutboxOptions, MoveOutboxResult } from './outbox/move';
 
 // Streams (§9): the seed's MetricsStream / MetricsStreamIO and the two parts they are made of.
 export { MetricsStream, MetricsStreamIO, IncrementalPoller, PollLoop } from './stream';

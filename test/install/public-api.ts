@@ -40,4 +40,7 @@ export const PUBLIC_RUNTIME_EXPORTS = [
   'AuthenticationError',
   'ReadOnlyError',
   'ParseError',
+  'ResponseTooLargeError',
+  // recovering the outbox of a removed write/batch node (README)
+  'moveOutbox',
 ].sort();
