@@ -3,7 +3,7 @@
  * process (the nodes are loaded from their TypeScript sources), the local server in a child process
  * behind a counting proxy. One scenario per process, one JSON line out:
  *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize>
- *   node --import tsx bench/nodes.ts write <msgPerSec> <seconds> <outbox:0|1>
+ *   node --import tsx bench/nodes.ts write <ours|influx-out|join-batch> <msgPerSec> <seconds> <outbox:0|1> [maxBatchPoints|-] [maxDelay|-]
  *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
  */
@@ -122,17 +122,70 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
   return { points, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests };
 }
 
-/** Target 3: msgPerSec one-point messages into the write node for `seconds`, then until all are stored. */
-async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox: boolean): Promise<Record<string, unknown>> {
-  await load([
-    configNode(k.url),
-    { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 5000, maxDelay: 0.1, outbox, outboxMaxMB: 200, report: true, outputs: 1, wires: [['out']] },
-    { id: 'out', type: 'helper' },
-  ]);
-  let pushes = 0;
-  helper.getNode('out').on('input', (msg) => {
-    pushes += (msg.payload as { requests: number }).requests;
-  });
+/** Longest event-loop block seen while `fn` runs: a 5 ms timer's lateness (what a flow would feel). */
+function blockMeter(): { stop(): number } {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last - 5);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(0, max);
+    },
+  };
+}
+
+/**
+ * What is fed into the write scenario and how: ours is proficloud-write (one point per message); the
+ * peer is node-red-contrib-influxdb against the InfluxDB sink: `influxdb out` (one request per message)
+ * or what a user builds for batching, core `join` (count 500, timeout 1 s) → `influxdb batch`.
+ */
+type WriteFlavor = 'ours' | 'influx-out' | 'join-batch';
+
+/** The peer's nodes, and the core split/join nodes a user batches with. */
+function peerModules(): unknown[] {
+  return [require('node-red-contrib-influxdb'), require('@node-red/nodes/core/sequence/17-split.js')];
+}
+
+function influxConfig(url: string): Record<string, unknown> {
+  const u = new URL(url);
+  return { id: 'icfg', type: 'influxdb', hostname: u.hostname, port: Number(u.port), protocol: 'http', database: 'bench', name: '', usetls: false, influxdbVersion: '1.x' };
+}
+
+/**
+ * Target 3: msgPerSec one-point messages into a write flow for `seconds`, then until all are stored.
+ * CPU is this (the Node-RED) process's user + system time from the first message until the last point
+ * is stored; the server (or sink) runs in the child and counts there.
+ */
+async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, seconds: number, outbox: boolean, maxBatchPoints: number | undefined, maxDelay: number | undefined): Promise<Record<string, unknown>> {
+  const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
+  if (flavor === 'ours') {
+    // Settings left out of the node definition take the node's defaults (what a user dropping the node gets).
+    const settings: Record<string, unknown> = { outbox };
+    if (maxBatchPoints !== undefined) settings.maxBatchPoints = maxBatchPoints;
+    if (maxDelay !== undefined) settings.maxDelay = maxDelay;
+    await load([configNode(k.url), { id: 'w', type: 'proficloud-write', server: 'cfg', ...settings, wires: [] }]);
+  } else {
+    const peerFlow: Array<Record<string, unknown>> =
+      flavor === 'influx-out'
+        ? [influxConfig(k.influxUrl), { id: 'w', type: 'influxdb out', influxdb: 'icfg', measurement: '', precision: 'ms', retentionPolicy: '', wires: [] }]
+        : [
+            influxConfig(k.influxUrl),
+            { id: 'w', type: 'join', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '1', count: '500', reduceRight: false, wires: [['b']] },
+            { id: 'b', type: 'influxdb batch', influxdb: 'icfg', precision: 'ms', retentionPolicy: '', wires: [] },
+          ];
+    await helper.load([...nodeModules(), ...peerModules()], peerFlow);
+    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    for (const id of ['w', 'b']) {
+      const node = helper.getNode(id) as unknown as Record<string, { getCalls?: unknown }> | null;
+      if (node && typeof node.send?.getCalls === 'function') node.send = Object.getPrototypeOf(node).send;
+    }
+  }
+  await k.influxReset();
   await sleep(200);
   const w = helper.getNode('w');
   const total = msgPerSec * seconds;
@@ -140,7 +193,11 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
   const perTick = Math.round((msgPerSec * tickMs) / 1000);
   let sent = 0;
   let expectedSum = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let heapPeak = heap0;
   const cpu0 = cpuMs();
+  const meter = blockMeter();
   const t0 = Date.now();
   let maxLagMs = 0;
   // Feed on a fixed schedule: tick n is due at t0 + n * tickMs; a late tick shows up as lag.
@@ -149,43 +206,59 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     else maxLagMs = Math.max(maxLagMs, -wait);
+    if (tick % 50 === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
     for (let i = 0; i < perTick && sent < total; i++, sent++) {
       const v = valueAt(1, sent);
       expectedSum += v;
-      w.receive({ payload: { [`msg${sent % 10}`]: v }, timestamp: START_MS + sent });
+      const ts = START_MS + sent;
+      if (flavor === 'ours') w.receive({ payload: { [names[sent % 10]]: v }, timestamp: ts });
+      else if (flavor === 'influx-out') w.receive({ measurement: names[sent % 10], payload: { value: v, time: new Date(ts) } });
+      else w.receive({ payload: { measurement: names[sent % 10], fields: { value: v }, timestamp: new Date(ts) } });
     }
   }
   const feedMs = Date.now() - t0;
-  const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
-  // Until every point is stored, or nothing new arrived for 10 s: an overloaded memory queue drops
-  // its oldest batches (with a warning), and those points never come.
+  // Until every point is stored, or nothing new arrived for 10 s (an overloaded memory queue drops its
+  // oldest batches, and those points never come). Counted in the child, every 50 ms.
+  const storedNow = async (): Promise<number> => (flavor === 'ours' ? (await k.count(START_MS, START_MS + total, names)).points : (await k.influx()).points);
   let stored = 0;
   let lastChange = Date.now();
   const hardEnd = Date.now() + 120_000;
   while (stored < total && Date.now() - lastChange < 10_000 && Date.now() < hardEnd) {
-    await sleep(100);
-    const now = (await countOnServer(k.url, names, START_MS, START_MS + total)).points;
+    await sleep(50);
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    const now = await storedNow();
     if (now !== stored) lastChange = Date.now();
     stored = now;
   }
   const drainMs = (stored === total ? lastChange : Date.now()) - t0;
   const cpu = cpuMs() - cpu0;
-  const check = await countOnServer(k.url, names, START_MS, START_MS + total);
-  if (check.points > total) throw new Error(`wrong answer: server holds ${check.points} points, more than the ${total} sent`);
-  if (check.points === total && Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  const maxBlockMs = meter.stop();
+  let lost = total - stored;
+  if (flavor === 'ours') {
+    const check = await k.count(START_MS, START_MS + total, names);
+    if (check.points > total) throw new Error(`wrong answer: server holds ${check.points} points, more than the ${total} sent`);
+    if (check.points === total && Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+    lost = total - check.points;
+  }
+  const sink = await k.influx();
+  const proxyRequests = flavor === 'ours' ? undefined : sink.requests;
   await helper.unload();
   return {
+    flavor,
     messages: total,
     outbox,
+    maxBatchPoints: maxBatchPoints ?? null,
+    maxDelay: maxDelay ?? null,
     offeredPerSec: msgPerSec,
     fedPerSec: total / (feedMs / 1000),
     maxFeedLagMs: maxLagMs,
+    maxBlockMs,
     allStoredAfterMs: drainMs,
-    lost: total - check.points,
-    pushRequests: pushes,
-    pushRequestsPerSec: pushes / (drainMs / 1000),
-    pointsPerRequest: total / Math.max(1, pushes),
+    afterFeedMs: drainMs - feedMs,
+    lost,
+    requests: proxyRequests ?? null,
     nodeRedCpuMs: cpu,
+    heapGrowthMB: (heapPeak - heap0) / 1048576,
   };
 }
 
@@ -258,7 +331,12 @@ async function main(): Promise<void> {
   try {
     let out: Record<string, unknown>;
     if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000));
-    else if (scenario === 'write') out = await write(k, Number(a), Number(b), c === '1');
+    else if (scenario === 'write') {
+      // write <flavor> <msgPerSec> <seconds> <outbox 0|1> [maxBatchPoints|-] [maxDelay s|-]
+      const [, flavor, rate, secs, ob, mbp, md] = process.argv.slice(2);
+      const opt = (v: string | undefined): number | undefined => (v === undefined || v === '-' ? undefined : Number(v));
+      out = await write(k, flavor as WriteFlavor, Number(rate), Number(secs), ob === '1', opt(mbp), opt(md));
+    }
     else if (scenario === 'paged') out = await paged(k, Number(a), Number(b), c);
     else throw new Error('usage: nodes.ts batch|write|paged ...');
     process.stdout.write(JSON.stringify(out) + '\n');

@@ -26,7 +26,7 @@ import type { KairosPushMetric, Logger, WriteResult } from '../types';
 import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './errors';
 import { MemoryStore } from './memory-store';
-import { assertPushMetrics, coalesceMetrics, splitByPoints } from './points';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from './points';
 import type { BatchStore, DropInfo } from './store';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
@@ -101,7 +101,9 @@ export class WriteQueue {
   private closed = false;
   private halted = false;
   private closing: Promise<void> | null = null;
-  private readonly enqueues = new Set<Promise<unknown>>();
+  /** Appends started and not yet settled; flush() waits for them. */
+  private enqueuing = 0;
+  private enqueueIdle: Array<() => void> = [];
   private flushWaiters: FlushWaiter[] = [];
   private lastStatus: WriteQueueStatus = { state: 'idle', buffered: 0 };
   private lastStatusAt = -Infinity;
@@ -143,16 +145,29 @@ export class WriteQueue {
       return Promise.reject(err);
     }
     if (metrics.length === 0) return Promise.resolve();
-    // All appends start now, in order, so concurrent enqueue() calls keep their order on disk.
-    const appended = Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
-    const done = appended.then(() => {
-      this.schedule();
-      if (this.failing) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
-    });
-    const tracked = done.catch(() => undefined);
-    this.enqueues.add(tracked);
-    void tracked.then(() => this.enqueues.delete(tracked));
-    return done;
+    // All appends start now, in order, so concurrent enqueue() calls keep their order on disk. One
+    // promise per message on the common path (many messages per second each bring a few points).
+    const appended =
+      countBatchPoints(metrics) <= this.maxBatchPoints
+        ? this.store.append(metrics)
+        : Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
+    this.enqueuing++;
+    return appended.then(this.onAppended, this.onAppendFailed);
+  }
+
+  private readonly onAppended = (): void => {
+    this.enqueueSettled();
+    this.schedule();
+    if (this.failing) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
+  };
+
+  private readonly onAppendFailed = (err: unknown): never => {
+    this.enqueueSettled();
+    throw err;
+  };
+
+  private enqueueSettled(): void {
+    if (--this.enqueuing === 0 && this.enqueueIdle.length) for (const wake of this.enqueueIdle.splice(0)) wake();
   }
 
   /**
@@ -194,7 +209,7 @@ export class WriteQueue {
 
   private flushNow(): Promise<void> {
     return (async () => {
-      await Promise.all([...this.enqueues]);
+      if (this.enqueuing > 0) await new Promise<void>((resolve) => this.enqueueIdle.push(resolve));
       const { appendedBatches, removedBatches } = this.store.stats();
       if (removedBatches >= appendedBatches) return;
       const done = new Promise<void>((resolve, reject) => this.flushWaiters.push({ target: appendedBatches, resolve, reject }));
