@@ -84,6 +84,8 @@ const DROP_WARN_INTERVAL_MS = 10_000;
 const PERSIST_DELAY_MS = 1000;
 /** Record bytes of recent batches kept in memory for peek (about 4× that in heap for one-point batches). */
 const CACHE_BYTES = 4 * 1024 * 1024;
+/** Appends settled per event-loop turn after a group commit. */
+const SETTLE_SLICE = 2000;
 
 export class Outbox implements BatchStore {
   readonly durable = true;
@@ -297,13 +299,25 @@ export class Outbox implements BatchStore {
       const group = this.pending;
       this.pending = [];
       const groupBytes = group.reduce((n, p) => n + p.bytes, 0);
+      let error: unknown;
+      let ok = false;
       try {
         await this.commit(group);
-        for (const p of group) p.resolve();
+        ok = true;
       } catch (err) {
-        for (const p of group) p.reject(err);
+        error = err;
       } finally {
         this.uncommittedBytes -= groupBytes;
+      }
+      // Settle a large group in slices, one event-loop turn each: every settled append resumes its
+      // caller (a Node-RED message's done(), say), and 100,000 of those at once would block the loop.
+      for (let i = 0; i < group.length; i += SETTLE_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        const end = Math.min(group.length, i + SETTLE_SLICE);
+        for (let j = i; j < end; j++) {
+          if (ok) group[j].resolve();
+          else group[j].reject(error);
+        }
       }
     }
   }
