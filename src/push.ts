@@ -42,8 +42,9 @@ export function metricsFromValues(values: Record<string, unknown>, opts: ValuesO
   const ts = checkTimestampArg(opts.timestamp, 'timestamp');
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
-  for (const [name, value] of Object.entries(values)) {
-    b.add(name, tags, ts, value, types[name], 'value');
+  const tagsKey = tagKey(tags);
+  for (const name in values) {
+    if (Object.prototype.hasOwnProperty.call(values, name)) b.add(name, tags, ts, values[name], types[name], 'value', undefined, tagsKey);
   }
   return b.result();
 }
@@ -286,7 +287,7 @@ class SeriesBuilder {
     this.rejected += points;
   }
 
-  add(name: string, tags: Tags, ts: number, raw: unknown, declared: KairosDataType | undefined, field: string, ttl?: number): void {
+  add(name: string, tags: Tags, ts: number, raw: unknown, declared: KairosDataType | undefined, field: string, ttl?: number, tagsKey?: string): void {
     if (typeof name !== 'string' || name.trim() === '') {
       this.reject(`metric name: must be a non-empty string (got ${describeValue(name)})`, 1);
       return;
@@ -296,7 +297,7 @@ class SeriesBuilder {
       this.reject(`metric "${name}" ${field} at ${ts}: ${conv} (got ${describeValue(raw)})`, 1);
       return;
     }
-    this.series(name, tags, tagKey(tags), conv.type, ttl).push([ts, conv.value]);
+    this.series(name, tags, tagsKey ?? tagKey(tags), conv.type, ttl).push([ts, conv.value]);
   }
 
   /** The datapoints of one series (created in first-use order); `name` must already be checked. */

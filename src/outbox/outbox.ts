@@ -150,13 +150,19 @@ export class Outbox implements BatchStore {
     return box;
   }
 
-  /** Resolves once the batch is on disk (written and synced). An empty array is a no-op. */
-  append(metrics: KairosPushMetric[]): Promise<void> {
+  /**
+   * Resolves once the batch is on disk (written and synced). An empty array is a no-op. The outbox
+   * keeps a reference to `metrics` until the batch is acked (peek hands it out without a disk read):
+   * do not change it after appending. `checked`: the caller already ran assertPushMetrics on it.
+   */
+  append(metrics: KairosPushMetric[], checked = false): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', `outbox ${this.dir} is closed`));
-    try {
-      assertPushMetrics(metrics);
-    } catch (err) {
-      return Promise.reject(err);
+    if (!checked) {
+      try {
+        assertPushMetrics(metrics);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     if (metrics.length === 0) return Promise.resolve();
     let json: string;

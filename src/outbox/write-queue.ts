@@ -76,6 +76,9 @@ interface FlushWaiter {
 
 /** Status updates while buffering are rate-limited: at 1,000 msg/s nobody needs 1,000 updates/s. */
 const STATUS_INTERVAL_MS = 1000;
+/** Backlog (in requests of maxBatchPoints) beyond which requests grow, and by how much at most. */
+const BACKLOG_REQUESTS = 4;
+const MAX_REQUEST_GROWTH = 10;
 
 export class WriteQueue {
   private readonly send: SendFunction;
@@ -149,8 +152,8 @@ export class WriteQueue {
     // promise per message on the common path (many messages per second each bring a few points).
     const appended =
       countBatchPoints(metrics) <= this.maxBatchPoints
-        ? this.store.append(metrics)
-        : Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
+        ? this.store.append(metrics, true)
+        : Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk, true)));
     this.enqueuing++;
     return appended.then(this.onAppended, this.onAppendFailed);
   }
@@ -248,7 +251,7 @@ export class WriteQueue {
   /** Delivers until the backlog is empty, a send fails, or close() halts it. */
   private async pump(): Promise<void> {
     while (!this.halted) {
-      const batch = await this.store.peek(this.probe?.limit ?? this.maxBatchPoints);
+      const batch = await this.store.peek(this.probe?.limit ?? this.requestPoints());
       if (!batch) {
         this.failing = false;
         this.emitStatus('idle');
@@ -328,6 +331,16 @@ export class WriteQueue {
     if (waiting === 0 || this.flushWaiters.length > 0 || waiting >= this.maxBatchPoints) return false;
     this.emitStatus('idle');
     return true;
+  }
+
+  /**
+   * Points for the next request: maxBatchPoints while the queue keeps up; with a backlog of more than
+   * BACKLOG_REQUESTS requests, requests grow with it up to MAX_REQUEST_GROWTH × maxBatchPoints, so a
+   * burst drains in few round trips instead of one small request per round trip.
+   */
+  private requestPoints(): number {
+    const factor = Math.floor(this.store.stats().points / (BACKLOG_REQUESTS * this.maxBatchPoints));
+    return this.maxBatchPoints * Math.min(MAX_REQUEST_GROWTH, Math.max(1, factor));
   }
 
   /** After a request is settled while probing: grow the prefix again, end probing past the refused range. */
