@@ -5,12 +5,13 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip, gzipSync, inflate, inflateRaw } from 'node:zlib';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { KairosError, NetworkError, ParseError, TimeoutError, ValidationError, redact } from '../errors';
 import type { DebugEvent, HttpRequest, HttpResponse, Logger } from '../types';
 import { debugBody, redactHeaders } from './debug';
 import { createDispatcher, proxySecrets, type ProxySetting, type TlsOptions } from './dispatcher';
 import { errorForStatus } from './status';
+import { undici } from './undici';
 import { hostOf, joinUrl, parseBaseUrl } from './url';
 
 const gzipAsync = promisify(gzip);
@@ -146,7 +147,7 @@ export class HttpClient {
     const started = Date.now();
     const secrets = this.secretList([headers.authorization]);
     try {
-      const res = await undiciRequest(url, {
+      const res = await undici().request(url, {
         method: req.method,
         headers,
         body: prepared.wire,
