@@ -2,7 +2,7 @@
  * Targets 2 (end to end), 3 and 5: the Node-RED nodes, run by node-red-node-test-helper in this
  * process (the nodes are loaded from their TypeScript sources), the local server in a child process
  * behind a counting proxy. One scenario per process, one JSON line out:
- *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize>
+ *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> [batchSize|-] [ours|influx-batch]
  *   node --import tsx bench/nodes.ts write <ours|influx-out|join-batch> <msgPerSec> <seconds> <outbox:0|1> [maxBatchPoints|-] [maxDelay|-]
  *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
@@ -76,51 +76,64 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function countOnServer(url: string, names: string[], start: number, end: number): Promise<{ points: number; sum: number }> {
-  const body = JSON.stringify({ start_absolute: start, end_absolute: end, metrics: names.map((name) => ({ name })) });
-  const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const parsed = (await res.json()) as { queries: Array<{ results: Array<{ values: Array<[number, number]> }> }> };
-  let points = 0;
-  let sum = 0;
-  for (const q of parsed.queries) for (const r of q.results) for (const v of r.values) {
-    points++;
-    sum += v[1];
-  }
-  return { points, sum };
-}
-
-/** Target 2, end to end: one message of row objects into the batch node, until the server holds every point. */
-async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number): Promise<Record<string, unknown>> {
+/**
+ * Target 2, end to end: one message of row objects into the batch node (or, for the peer, one
+ * message of rowCount InfluxDB points with `columns` fields each into `influxdb batch`), until the
+ * server (sink) holds every point. batchSize undefined = the node's default.
+ */
+async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number | undefined, flavor: 'ours' | 'influx-batch'): Promise<Record<string, unknown>> {
   const rows = pushRows(rowCount, columns);
   const points = rowCount * columns;
   let expectedSum = 0;
   for (let c = 0; c < columns; c++) for (let i = 0; i < rowCount; i++) expectedSum += valueAt(c, i);
-  // Straight to the server: the proxy shares the server's thread and would halve its rate.
-  await load([
-    configNode(k.url),
-    { id: 'b', type: 'proficloud-batch', server: 'cfg', timestampColumn: 'Timestamp', batchSize, maxRows: rowCount, outbox, outboxMaxMB: 500, report: true, outputs: 1, wires: [['out']] },
-    { id: 'out', type: 'helper' },
-  ]);
   let written = 0;
   let requests = 0;
-  helper.getNode('out').on('input', (msg) => {
-    const r = msg.payload as { written: number; requests: number };
-    written += r.written;
-    requests += r.requests;
-  });
+  let payload: unknown = rows;
+  if (flavor === 'ours') {
+    // Straight to the server: the proxy shares the server's thread and would halve its rate.
+    const settings: Record<string, unknown> = { timestampColumn: 'Timestamp', maxRows: rowCount, outbox, outboxMaxMB: 500, report: true };
+    if (batchSize !== undefined) settings.batchSize = batchSize;
+    await load([configNode(k.url, batchSize === undefined), { id: 'b', type: 'proficloud-batch', server: 'cfg', ...settings, outputs: 1, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    helper.getNode('out').on('input', (msg) => {
+      const r = msg.payload as { written: number; requests: number };
+      written += r.written;
+      requests += r.requests;
+    });
+  } else {
+    // What a user hands `influxdb batch`: one point per row, its columns as fields.
+    payload = rows.map((r) => {
+      const fields: Record<string, number> = {};
+      for (const key in r) if (key !== 'Timestamp') fields[key] = r[key];
+      return { measurement: 'rows', fields, timestamp: new Date(r.Timestamp) };
+    });
+    await helper.load([...nodeModules(), ...peerModules()], [influxConfig(k.influxUrl), { id: 'b', type: 'influxdb batch', influxdb: 'icfg', precision: 'ms', retentionPolicy: '', wires: [] }]);
+    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    await k.influxReset();
+  }
   await sleep(200);
   await k.reset();
+  (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = cpuMs();
+  const meter = blockMeter();
   const t0 = process.hrtime.bigint();
-  helper.getNode('b').receive({ payload: rows });
-  await until(() => written >= points, 20_000, `batch: ${points} points written (so far ${written})`);
+  helper.getNode('b').receive({ payload });
+  if (flavor === 'ours') await until(() => written >= points, 60_000, `batch: ${points} points written (so far ${written})`);
+  else {
+    let sink = { points: 0, requests: 0 };
+    await until(async () => (sink = await k.influx()).points >= rowCount, 60_000, `influx batch: ${rowCount} points`);
+    written = sink.points * columns;
+    requests = sink.requests;
+  }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = cpuMs() - cpu0;
-  const check = await countOnServer(k.url, Array.from({ length: columns }, (_, c) => `c${c}`), START_MS, START_MS + rowCount * 1000);
-  if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
-  if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  const maxBlockMs = meter.stop();
+  if (flavor === 'ours') {
+    const check = await k.count(START_MS, START_MS + rowCount * 1000, Array.from({ length: columns }, (_, c) => `c${c}`));
+    if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
+    if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  }
   await helper.unload();
-  return { points, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests };
+  return { flavor, points, outbox, batchSize: batchSize ?? null, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, maxBlockMs, requests };
 }
 
 /** Longest event-loop block seen while `fn` runs: a 5 ms timer's lateness (what a flow would feel). */
@@ -336,7 +349,11 @@ async function main(): Promise<void> {
   const k = await startKairosChild();
   try {
     let out: Record<string, unknown>;
-    if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000));
+    if (scenario === 'batch') {
+      // batch <rows> <columns> <outbox 0|1> [batchSize|-] [ours|influx-batch]
+      const flavor = (process.argv[7] ?? 'ours') as 'ours' | 'influx-batch';
+      out = await batch(k, Number(a), Number(b), c === '1', d === undefined || d === '-' ? undefined : Number(d), flavor);
+    }
     else if (scenario === 'write') {
       // write <flavor> <msgPerSec> <seconds> <outbox 0|1> [maxBatchPoints|-] [maxDelay s|-]
       const [, flavor, rate, secs, ob, mbp, md] = process.argv.slice(2);
