@@ -116,7 +116,9 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
   const cpu0 = cpuMs();
   const meter = blockMeter();
   const t0 = process.hrtime.bigint();
+  const tr = performance.now();
   helper.getNode('b').receive({ payload });
+  const receiveSyncMs = performance.now() - tr;
   if (flavor === 'ours') await until(() => written >= points, 60_000, `batch: ${points} points written (so far ${written})`);
   else {
     let sink = { points: 0, requests: 0 };
@@ -133,7 +135,7 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
     if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
   }
   await helper.unload();
-  return { flavor, points, outbox, batchSize: batchSize ?? null, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, maxBlockMs, requests };
+  return { flavor, points, outbox, batchSize: batchSize ?? null, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, maxBlockMs, receiveSyncMs, requests };
 }
 
 /** Longest event-loop block seen while `fn` runs: a 5 ms timer's lateness (what a flow would feel). */

@@ -64,6 +64,26 @@ export interface RowsOptions {
  * undefined) are skipped, not errors. A column holding numbers and strings becomes two series.
  */
 export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult {
+  const builder = rowsBuilder(rows, opts);
+  builder.addRange(0, rows.length);
+  return builder.result();
+}
+
+/**
+ * metricsFromRows in slices of `sliceRows` rows, one event-loop turn each (same result): building
+ * a million points at once would stall Node-RED for the better part of a second.
+ */
+export async function metricsFromRowsSliced(rows: Row[], opts: RowsOptions, sliceRows = 10_000): Promise<PushBuildResult> {
+  const builder = rowsBuilder(rows, opts);
+  for (let from = 0; from < rows.length; from += sliceRows) {
+    if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    builder.addRange(from, Math.min(rows.length, from + sliceRows));
+  }
+  return builder.result();
+}
+
+/** The row loop of metricsFromRows over rows[from, to); rows may be added range by range, in order. */
+function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, to: number): void; result(): PushBuildResult } {
   if (!Array.isArray(rows)) throw new ValidationError('rows', rows, 'must be an array of row objects');
   const tags = requireTags(opts.tags, 'tags');
   const tsCol = opts.timestampColumnName ?? 'Timestamp';
@@ -84,47 +104,49 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
   const plainMs = usableZone(opts.zone);
   let lastKeys: string[] = [];
   let lastSinks: ColumnSink[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    if (!isPlainObject(row)) {
-      b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
-      continue;
-    }
-    const raw = row[tsCol];
-    let ts: number;
-    if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
-      ts = raw;
-    } else {
-      try {
-        if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
-        ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
-        if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
-      } catch (err) {
-        if (!(err instanceof KairosError)) throw err;
-        const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined).length;
-        b.reject(`${err.message} (${cells} value(s) in this row dropped)`, cells);
+  const addRange = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const row = rows[i];
+      if (!isPlainObject(row)) {
+        b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
         continue;
       }
-    }
-    // Rows of one table usually share their key order: reuse the column lookups of the previous row.
-    const keys = Object.keys(row);
-    const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
-    const sinks = same ? lastSinks : keys.map(column);
-    lastKeys = keys;
-    lastSinks = sinks;
-    for (let j = 0; j < keys.length; j++) {
-      const name = keys[j];
-      const value = row[name];
-      if (value === null || value === undefined || name === tsCol) continue;
-      const sink = sinks[j];
-      if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
-        (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+      const raw = row[tsCol];
+      let ts: number;
+      if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
+        ts = raw;
       } else {
-        b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
+        try {
+          if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
+          ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
+          if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
+        } catch (err) {
+          if (!(err instanceof KairosError)) throw err;
+          const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined).length;
+          b.reject(`${err.message} (${cells} value(s) in this row dropped)`, cells);
+          continue;
+        }
+      }
+      // Rows of one table usually share their key order: reuse the column lookups of the previous row.
+      const keys = Object.keys(row);
+      const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
+      const sinks = same ? lastSinks : keys.map(column);
+      lastKeys = keys;
+      lastSinks = sinks;
+      for (let j = 0; j < keys.length; j++) {
+        const name = keys[j];
+        const value = row[name];
+        if (value === null || value === undefined || name === tsCol) continue;
+        const sink = sinks[j];
+        if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
+          (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+        } else {
+          b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
+        }
       }
     }
-  }
-  return b.result();
+  };
+  return { addRange, result: () => b.result() };
 }
 
 /** Per column of metricsFromRows: its declared type and, once seen, its double series. */

@@ -37,7 +37,8 @@ export interface WriteNodeSpec {
   /** Show "queued N" while a message's points go into the queue (large batches take a moment). */
   showQueued?: boolean;
   /** The points of one message; throws ValidationError when the message as a whole is unusable. */
-  build(msg: NodeMessage, service: Service): PushBuildResult;
+  /** May resolve later (a large message built in slices, so the event loop keeps turning). */
+  build(msg: NodeMessage, service: Service): PushBuildResult | Promise<PushBuildResult>;
 }
 
 const MIB = 1024 * 1024;
@@ -153,7 +154,7 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     if (!config || !writerPromise) throw new ValidationError('server', spec.server, 'no proficloud-config node is selected or it is not deployed');
     const service = await config.getService();
     assertWritable(service);
-    const built = enforceLimits(spec.build(msg, service));
+    const built = enforceLimits(await spec.build(msg, service));
     if (built.metrics.length) {
       const writer = await writerPromise;
       if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));
@@ -174,24 +175,20 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     if (service && writer && !setupError) {
       // Fast path, the same steps as handle() without its awaits: at tens of thousands of messages
       // per second every promise and closure per message shows up in CPU and garbage collection.
-      let built: PushBuildResult;
+      let raw: PushBuildResult | Promise<PushBuildResult>;
       try {
         assertWritable(service);
-        built = enforceLimits(spec.build(msg, service));
+        raw = spec.build(msg, service);
       } catch (err) {
         fail(err, done);
         return;
       }
-      const finish = (): void => {
-        if (built.errors.length) for (const p of validationErrors(built.errors, spec.maxReported)) node.error(p, msg);
-        done();
-      };
-      if (!built.metrics.length) {
-        finish();
+      if (raw instanceof Promise) {
+        // Built in slices: queue the points once they are all there.
+        raw.then((b) => queueBuilt(b, msg, writer, done), (err: unknown) => fail(err, done));
         return;
       }
-      if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));
-      writer.enqueue(built.metrics).then(finish, (err: unknown) => fail(err, done));
+      queueBuilt(raw, msg, writer, done);
       return;
     }
     handle(msg).then(
@@ -202,6 +199,27 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
       (err: unknown) => fail(err, done),
     );
   });
+
+  /** Limits, queue, report: the fast path's end once the points are built. */
+  function queueBuilt(raw: PushBuildResult, msg: NodeMessage, writer: Writer, done: DoneFn): void {
+    let built: PushBuildResult;
+    try {
+      built = enforceLimits(raw);
+    } catch (err) {
+      fail(err, done);
+      return;
+    }
+    const finish = (): void => {
+      if (built.errors.length) for (const p of validationErrors(built.errors, spec.maxReported)) node.error(p, msg);
+      done();
+    };
+    if (!built.metrics.length) {
+      finish();
+      return;
+    }
+    if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));
+    writer.enqueue(built.metrics).then(finish, (err: unknown) => fail(err, done));
+  }
 
   node.on('close', (_removed: boolean, done: () => void) => {
     config?.deregister(node);

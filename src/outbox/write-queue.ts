@@ -79,6 +79,8 @@ const STATUS_INTERVAL_MS = 1000;
 /** Backlog (in requests of maxBatchPoints) beyond which requests grow, and by how much at most. */
 const BACKLOG_REQUESTS = 4;
 const MAX_REQUEST_GROWTH = 10;
+/** Points serialised for the outbox per event-loop turn when a large batch is enqueued. */
+const LANE_SLICE_POINTS = 50_000;
 
 export class WriteQueue {
   private readonly send: SendFunction;
@@ -106,6 +108,8 @@ export class WriteQueue {
   private closing: Promise<void> | null = null;
   /** Appends started and not yet settled; flush() waits for them. */
   private enqueuing = 0;
+  /** Set while a large batch is being appended in slices; resolves once all its appends have started. */
+  private lane: Promise<void> | null = null;
   private enqueueIdle: Array<() => void> = [];
   private flushWaiters: FlushWaiter[] = [];
   private lastStatus: WriteQueueStatus = { state: 'idle', buffered: 0 };
@@ -148,14 +152,48 @@ export class WriteQueue {
       return Promise.reject(err);
     }
     if (metrics.length === 0) return Promise.resolve();
-    // All appends start now, in order, so concurrent enqueue() calls keep their order on disk. One
-    // promise per message on the common path (many messages per second each bring a few points).
+    // Appends start in call order, so concurrent enqueue() calls keep their order on disk. The common
+    // case (a message of a few points, nothing ahead of it) costs one promise; a large batch is
+    // appended in slices, one event-loop turn each, and later enqueues wait behind it.
+    const points = countBatchPoints(metrics);
     const appended =
-      countBatchPoints(metrics) <= this.maxBatchPoints
+      points <= this.maxBatchPoints && !this.lane
         ? this.store.append(metrics, true)
-        : Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk, true)));
+        : this.appendInLane(points <= this.maxBatchPoints ? [metrics] : splitByPoints(metrics, this.maxBatchPoints));
     this.enqueuing++;
     return appended.then(this.onAppended, this.onAppendFailed);
+  }
+
+  /**
+   * Appends chunks after everything enqueued before them has started, yielding to the event loop every
+   * LANE_SLICE_POINTS points: serialising a million points for the outbox must not stall Node-RED.
+   */
+  private appendInLane(chunks: KairosPushMetric[][]): Promise<void> {
+    const ahead = this.lane;
+    let started!: () => void;
+    const lane = new Promise<void>((resolve) => (started = resolve));
+    this.lane = lane;
+    return (async () => {
+      const appends: Array<Promise<void>> = [];
+      try {
+        if (ahead) await ahead;
+        let since = 0;
+        for (const chunk of chunks) {
+          if (since >= LANE_SLICE_POINTS) {
+            since = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          const p = this.store.append(chunk, true);
+          p.catch(() => undefined); // handled below; a rejection must not count as unhandled meanwhile
+          appends.push(p);
+          since += countBatchPoints(chunk);
+        }
+      } finally {
+        started();
+        if (this.lane === lane) this.lane = null;
+      }
+      await Promise.all(appends);
+    })();
   }
 
   private readonly onAppended = (): void => {
