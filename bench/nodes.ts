@@ -5,6 +5,7 @@
  *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> [batchSize|-] [ours|influx-batch]
  *   node --import tsx bench/nodes.ts write <ours|influx-out|join-batch> <msgPerSec> <seconds> <outbox:0|1> [maxBatchPoints|-] [maxDelay|-]
  *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
+ *   node --import tsx bench/nodes.ts query <pointsPerMetric> <metrics> <rows|series|chart>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -179,12 +180,16 @@ function influxConfig(url: string): Record<string, unknown> {
  */
 async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, seconds: number, outbox: boolean, maxBatchPoints: number | undefined, maxDelay: number | undefined): Promise<Record<string, unknown>> {
   const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
+  let ourRequests = 0;
   if (flavor === 'ours') {
     // Settings left out of the node definition take the node's defaults (what a user dropping the node gets).
     const settings: Record<string, unknown> = { outbox };
     if (maxBatchPoints !== undefined) settings.maxBatchPoints = maxBatchPoints;
     if (maxDelay !== undefined) settings.maxDelay = maxDelay;
-    await load([configNode(k.url, true), { id: 'w', type: 'proficloud-write', server: 'cfg', ...settings, wires: [] }]);
+    // BENCH_REPORT=1: the node reports each request (not a default), so requests can be counted.
+    const report = process.env.BENCH_REPORT === '1';
+    await load([configNode(k.url, true), { id: 'w', type: 'proficloud-write', server: 'cfg', ...settings, ...(report ? { report: true, outputs: 1 } : {}), wires: report ? [['out']] : [] }, { id: 'out', type: 'helper' }]);
+    if (report) helper.getNode('out').on('input', (msg) => (ourRequests += (msg.payload as { requests: number }).requests));
   } else {
     const peerFlow: Array<Record<string, unknown>> =
       flavor === 'influx-out'
@@ -262,7 +267,7 @@ async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, sec
     lost = total - check.points;
   }
   const sink = await k.influx();
-  const proxyRequests = flavor === 'ours' ? undefined : sink.requests;
+  const requests = flavor === 'ours' ? (process.env.BENCH_REPORT === '1' ? ourRequests : null) : sink.requests;
   await helper.unload();
   return {
     flavor,
@@ -277,10 +282,65 @@ async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, sec
     allStoredAfterMs: drainMs,
     afterFeedMs: drainMs - feedMs,
     lost,
-    requests: proxyRequests ?? null,
+    requests,
+    pushRequests: requests ?? 0,
+    pushRequestsPerSec: (requests ?? 0) / (drainMs / 1000),
+    pointsPerRequest: requests ? total / requests : 0,
     nodeRedCpuMs: cpu,
     heapGrowthMB: (heapPeak - heap0) / 1048576,
   };
+}
+
+/**
+ * Target 3 of issue 14: one query of metrics × pointsPerMetric points (seeded inside the server's
+ * process) into msg.payload with the node's defaults except the output mode; time and CPU from the
+ * input msg to the output msg, the longest event-loop block meanwhile, and the same response's bare
+ * JSON.parse in this process as the yardstick.
+ */
+async function queryOnce(k: KairosChild, pointsPerMetric: number, metrics: number, output: string): Promise<Record<string, unknown>> {
+  await k.seed('q', metrics, pointsPerMetric);
+  const names = Array.from({ length: metrics }, (_, m) => `q${m}`);
+  const end = START_MS + pointsPerMetric * 1000 - 1;
+  await load([
+    configNode(k.url, true),
+    { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: names.join(','), metricsType: 'str', start: String(START_MS), startType: 'num', end: String(end), endType: 'num', output, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
+  let got: Record<string, unknown> | undefined;
+  helper.getNode('out').on('input', (msg) => {
+    if (!got) got = msg;
+  });
+  // The yardstick: the same response, fetched once, parsed by JSON.parse.
+  const res = await fetch(`${k.url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ start_absolute: START_MS, end_absolute: end, metrics: names.map((name) => ({ name })) }) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  (globalThis as { gc?: () => void }).gc?.();
+  let t = performance.now();
+  const parsed = JSON.parse(bytes.toString()) as { queries: unknown[] };
+  const jsonParseMs = performance.now() - t;
+  if (parsed.queries.length !== metrics) throw new Error('wrong answer: yardstick response');
+  (globalThis as { gc?: () => void }).gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 5);
+  const cpu0 = cpuMs();
+  const meter = blockMeter();
+  t = performance.now();
+  helper.getNode('q').receive({});
+  await until(() => got !== undefined, 120_000, 'query output');
+  const ms = performance.now() - t;
+  const cpu = cpuMs() - cpu0;
+  const maxBlockMs = meter.stop();
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  const payload = got!.payload as unknown[];
+  let values = 0;
+  if (output === 'rows') for (const r of payload as Array<Record<string, unknown>>) for (const key in r) if (key !== 'Timestamp' && r[key] !== null) values++;
+  if (output === 'chart') values = payload.length;
+  if (output === 'series') values = pointsPerMetric * metrics; // one message per series; the first is checked below
+  if (output === 'series' && (payload as unknown[]).length !== pointsPerMetric) throw new Error(`wrong answer: series of ${payload.length} points`);
+  if (output !== 'series' && values !== pointsPerMetric * metrics) throw new Error(`wrong answer: ${values} values in msg.payload, expected ${pointsPerMetric * metrics}`);
+  await helper.unload();
+  return { output, points: pointsPerMetric * metrics, responseBytes: bytes.length, ms, cpuMs: cpu, jsonParseMs, ratio: ms / jsonParseMs, maxBlockMs, peakRssGrowth: rssPeak - rss0 };
 }
 
 /** Target 5: a paged query over metrics x pointsPerMetric points; peak RSS of this (the Node-RED) process. */
@@ -363,6 +423,7 @@ async function main(): Promise<void> {
       out = await write(k, flavor as WriteFlavor, Number(rate), Number(secs), ob === '1', opt(mbp), opt(md));
     }
     else if (scenario === 'paged') out = await paged(k, Number(a), Number(b), c);
+    else if (scenario === 'query') out = await queryOnce(k, Number(a), Number(b), c);
     else throw new Error('usage: nodes.ts batch|write|paged ...');
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {
