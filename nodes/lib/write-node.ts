@@ -4,10 +4,10 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
-import { countBatchPoints } from '../../src/outbox/points';
+import { coalesceMetrics, countBatchPoints } from '../../src/outbox/points';
 import type { OverflowPolicy } from '../../src/outbox/store';
 import type { PushBuildResult } from '../../src/push';
-import type { WriteResult } from '../../src/types';
+import type { KairosPushMetric, WriteResult } from '../../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './connection';
 import { enforceLimits } from './limits';
 import { parseTags } from './parse';
@@ -18,6 +18,8 @@ import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writ
 
 /** How long close waits for the last batches before leaving them in the outbox. */
 const CLOSE_TIMEOUT_MS = 4000;
+/** Messages of at most this many points are grouped per event-loop turn (see queueBuilt). */
+const GROUP_MAX_POINTS = 100;
 
 export interface WriteNodeSpec {
   /** The node's type, which prefixes its status texts in the catalogue. */
@@ -200,6 +202,28 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     );
   });
 
+  /**
+   * Small messages that arrive in one event-loop turn, queued together as one batch: one outbox
+   * record, one fsync'd append and one promise for all of them, their points already merged per series.
+   * Each message's done() still runs only once the group is in the outbox. (If the server ever refused
+   * such a batch as a whole, the queue's narrowing would single out the group, not the message.)
+   */
+  let group: { writer: Writer; metrics: KairosPushMetric[]; members: Array<{ finish: () => void; done: DoneFn }> } | null = null;
+
+  function flushGroup(): void {
+    const g = group;
+    group = null;
+    if (!g) return;
+    g.writer.enqueue(coalesceMetrics(g.metrics)).then(
+      () => {
+        for (const m of g.members) m.finish();
+      },
+      (err: unknown) => {
+        for (const m of g.members) fail(err, m.done);
+      },
+    );
+  }
+
   /** Limits, queue, report: the fast path's end once the points are built. */
   function queueBuilt(raw: PushBuildResult, msg: NodeMessage, writer: Writer, done: DoneFn): void {
     let built: PushBuildResult;
@@ -217,11 +241,23 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
       finish();
       return;
     }
-    if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));
+    const points = countBatchPoints(built.metrics);
+    if (points <= GROUP_MAX_POINTS) {
+      if (!group) {
+        group = { writer, metrics: [], members: [] };
+        setImmediate(flushGroup);
+      }
+      for (const m of built.metrics) group.metrics.push(m);
+      group.members.push({ finish, done });
+      return;
+    }
+    flushGroup(); // what arrived before this message is queued before it
+    if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: points })));
     writer.enqueue(built.metrics).then(finish, (err: unknown) => fail(err, done));
   }
 
   node.on('close', (_removed: boolean, done: () => void) => {
+    flushGroup(); // queued before the writer closes, not refused by it
     config?.deregister(node);
     const closing = writerPromise ? writerPromise.then((w) => w.close(CLOSE_TIMEOUT_MS)) : Promise.resolve();
     closing.catch((err: unknown) => node.warn(asError(err).message)).finally(() => done());
