@@ -2,7 +2,6 @@
  * proficloud-batch: many points per message — row objects, a native KairosDB push array, or CSV text —
  * split into requests of a fixed size through the same store-and-forward queue as proficloud-write.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
 import { ValidationError } from '../src/errors';
 import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/push';
 import type { Row } from '../src/types';
@@ -28,6 +27,11 @@ const MAX_REPORTED = 50;
 /** Rows turned into points per event-loop turn (about 10-30 ms each). */
 const ROWS_PER_SLICE = 10_000;
 const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/** csv-parse, loaded with the first CSV message (most flows send rows): Node-RED start-up does not pay for it. */
+function parseCsv(): typeof import('csv-parse/sync').parse {
+  return (require('csv-parse/sync') as typeof import('csv-parse/sync')).parse;
+}
 
 function positiveInt(raw: unknown, fallback: number): number {
   const n = Number(raw);
@@ -63,7 +67,7 @@ export = function register(RED: NodeAPI): void {
         if (!payload.trim()) throw new ValidationError('msg.payload', payload, 'CSV text is empty');
         let rows: Row[];
         try {
-          rows = parseCsv(payload, { columns: true, skip_empty_lines: true, trim: true, delimiter, cast: csvCell, to: maxRows + 1 }) as Row[];
+          rows = parseCsv()(payload, { columns: true, skip_empty_lines: true, trim: true, delimiter, cast: csvCell, to: maxRows + 1 }) as Row[];
         } catch (err) {
           throw new ValidationError('msg.payload', payload, `is not CSV with a header line: ${asError(err).message}`);
         }

@@ -4,13 +4,11 @@
  * batch, and a serializer that writes numbers the way KairosDB will read them.
  */
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { KairosError, ValidationError, describeValue } from './errors';
 import { JsonByteWriter } from './fast-json/writer';
 import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from './time';
 import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from './types';
 
-const gzipAsync = promisify(gzip);
 
 /** How booleans are stored. Default 'long': true -> 1, false -> 0 (KairosDB itself would store the text "true"). */
 export type BooleanMode = 'long' | 'double' | 'string';
@@ -501,7 +499,9 @@ function longText(v: number): string {
 
 /** Gzip for a serialized push (Content-Encoding: gzip, KairosDB 1.3+). */
 export function gzipPush(text: string | Buffer): Promise<Buffer> {
-  return gzipAsync(text);
+  // zlib on first use: requiring this module (the write nodes do at Node-RED start-up) stays cheap.
+  const { gzip } = require('node:zlib') as typeof import('node:zlib');
+  return promisify(gzip)(text);
 }
 
 /** Number of points in one metric (datapoints plus a single timestamp/value). */

@@ -1,6 +1,6 @@
 /**
  * Node-RED requires every installed node file at start-up, before any flow is deployed. The package
- * keeps that cheap by loading undici, luxon and the clients on first use: this checks, in a fresh
+ * keeps that cheap by loading undici, luxon, csv-parse, the clients, the outbox and the poller on first use: this checks, in a fresh
  * process on the built files, that requiring the five node files loads none of them (deterministic,
  * unlike a time bound), and that a deployed config node then does work.
  */
@@ -19,7 +19,7 @@ function run(script: string): Promise<string> {
 describe('package load (what Node-RED pays at start-up)', function () {
   this.timeout(90_000);
 
-  it('requiring the five node files loads neither undici nor luxon nor the HTTP client', async function () {
+  it('requiring the five node files loads none of undici, luxon, csv-parse, the clients, the outbox or the poller', async function () {
     const out = await run(`
       const path = require('path');
       for (const n of ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream']) require(path.join(${JSON.stringify(join(ROOT, 'dist', 'nodes'))}, n + '.js'));
@@ -27,7 +27,17 @@ describe('package load (what Node-RED pays at start-up)', function () {
     `);
     const loaded = JSON.parse(out) as string[];
     assert.ok(loaded.some((f) => f.endsWith(join('dist', 'nodes', 'proficloud-write.js'))), 'the node files were loaded');
-    for (const lazy of [join('node_modules', 'undici'), join('node_modules', 'luxon'), join('dist', 'src', 'http', 'client.js'), join('dist', 'src', 'connector.js')]) {
+    const lazyOnes = [
+      join('node_modules', 'undici'),
+      join('node_modules', 'luxon'),
+      join('node_modules', 'csv-parse'),
+      join('dist', 'src', 'http', 'client.js'),
+      join('dist', 'src', 'connector.js'),
+      join('dist', 'src', 'outbox', 'outbox.js'),
+      join('dist', 'src', 'outbox', 'write-queue.js'),
+      join('dist', 'src', 'stream.js'),
+    ];
+    for (const lazy of lazyOnes) {
       assert.deepEqual(loaded.filter((f) => f.includes(lazy)), [], `${lazy} is loaded at require time`);
     }
   });
