@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { HEADER_BYTES, readHeader } from '../../src/outbox/framing';
 import type { KairosPushMetric } from '../../src/types';
 import { builtNodes, callsOf, configNode, helper, until, useNodeRed, userDir } from './harness';
+import { seededRandom as rng } from '../helpers/random';
 
 /** A loopback port nobody listens on. */
 async function closedPort(): Promise<number> {
@@ -34,17 +35,6 @@ function onDisk(nodeId: string): KairosPushMetric[][] {
     }
   }
   return out;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('proficloud-write: grouped appends keep done() after the outbox and series order', function () {

@@ -12,6 +12,7 @@ import { Outbox } from '../../src/outbox/outbox';
 import { WriteQueue } from '../../src/outbox/write-queue';
 import { metricsFromRows, metricsFromRowsSliced } from '../../src/push';
 import type { KairosPushMetric, Row } from '../../src/types';
+import { seededRandom as rng } from '../helpers/random';
 
 function one(ts: number, name = 'm'): KairosPushMetric[] {
   return [{ name, tags: { host: 'h1' }, type: 'long', datapoints: [[ts, ts]] }];
@@ -19,18 +20,6 @@ function one(ts: number, name = 'm'): KairosPushMetric[] {
 
 function timestamps(metrics: KairosPushMetric[]): number[] {
   return metrics.flatMap((m) => (m.datapoints ?? []).map((p) => p[0] as number));
-}
-
-/** Small deterministic PRNG (mulberry32), so failures can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('outbox and queue fast paths', function () {
