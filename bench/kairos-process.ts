@@ -20,11 +20,18 @@ export interface KairosChild {
   url: string;
   /** The counting proxy in front of it. */
   proxyUrl: string;
+  /** InfluxDB 1.x write sink for the peer nodes (204 at once, counts points). */
+  influxUrl: string;
   pid: number;
   stats(): Promise<ProxyStats>;
   reset(): Promise<void>;
   /** Writes metrics x points one-second points (names prefix0..) inside the child. */
   seed(prefix: string, metrics: number, points: number): Promise<void>;
+  /** Points and value sum stored for `names` in [start, end], counted in the child. */
+  count(start: number, end: number, names: string[]): Promise<{ points: number; sum: number }>;
+  /** The InfluxDB sink's counters. */
+  influx(): Promise<{ requests: number; points: number; bytes: number }>;
+  influxReset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,7 +51,7 @@ export async function startKairosChild(): Promise<KairosChild> {
       if (child.exitCode !== null) reject(new Error(`kairos child exited (${child.exitCode})`));
       else waiting.push({ resolve, reject });
     });
-  const ready = JSON.parse(await next()) as { url: string; proxyUrl: string };
+  const ready = JSON.parse(await next()) as { url: string; proxyUrl: string; influxUrl: string };
   const ask = async (cmd: string): Promise<string> => {
     const answer = next();
     child.stdin!.write(`${cmd}\n`);
@@ -60,6 +67,15 @@ export async function startKairosChild(): Promise<KairosChild> {
     seed: async (prefix, metrics, points) => {
       const answer = JSON.parse(await ask(`seed ${prefix} ${metrics} ${points}`)) as { error?: string };
       if (answer.error) throw new Error(answer.error);
+    },
+    count: async (start, end, names) => {
+      const answer = JSON.parse(await ask(`count ${start} ${end} ${names.join(' ')}`)) as { points: number; sum: number; error?: string };
+      if (answer.error) throw new Error(answer.error);
+      return answer;
+    },
+    influx: async () => JSON.parse(await ask('influx')) as { requests: number; points: number; bytes: number },
+    influxReset: async () => {
+      await ask('influx-reset');
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,15 +2,15 @@
  * Targets 2 (end to end), 3 and 5: the Node-RED nodes, run by node-red-node-test-helper in this
  * process (the nodes are loaded from their TypeScript sources), the local server in a child process
  * behind a counting proxy. One scenario per process, one JSON line out:
- *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> <batchSize> [rows|csv]
- *   node --import tsx bench/nodes.ts write <msgPerSec> <seconds> <outbox:0|1>
+ *   node --import tsx bench/nodes.ts batch <rows> <columns> <outbox:0|1> [batchSize|-] [ours|influx-batch] [rows|csv]
+ *   node --import tsx bench/nodes.ts write <ours|influx-out|join-batch> <msgPerSec> <seconds> <outbox:0|1> [maxBatchPoints|-] [maxDelay|-]
  *   node --import tsx bench/nodes.ts paged <pointsPerMetric> <metrics> <pageSize>
+ *   node --import tsx bench/nodes.ts query <pointsPerMetric> <metrics> <rows|series|chart>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pushRows, START_MS, valueAt } from './gen.mjs';
 import { startKairosChild, type KairosChild } from './kairos-process';
 
@@ -53,8 +53,9 @@ async function load(flow: Array<{ id?: unknown }>): Promise<void> {
   }
 }
 
-function configNode(url: string): Record<string, unknown> {
-  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 30, gzip: false, proxyMode: 'none', tlsVerify: true };
+/** The config node as the editor creates it (gzip on by default); the older scenarios turn gzip off. */
+function configNode(url: string, gzip = false): Record<string, unknown> {
+  return { id: 'cfg', type: 'proficloud-config', service: 'kairosdb', environment: 'custom', urls: url, authMode: 'none', timeZone: 'UTC', timeout: 30, gzip, proxyMode: 'none', tlsVerify: true };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -76,19 +77,6 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function countOnServer(url: string, names: string[], start: number, end: number): Promise<{ points: number; sum: number }> {
-  const body = JSON.stringify({ start_absolute: start, end_absolute: end, metrics: names.map((name) => ({ name })) });
-  const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const parsed = (await res.json()) as { queries: Array<{ results: Array<{ values: Array<[number, number]> }> }> };
-  let points = 0;
-  let sum = 0;
-  for (const q of parsed.queries) for (const r of q.results) for (const v of r.values) {
-    points++;
-    sum += v[1];
-  }
-  return { points, sum };
-}
-
 /** The same table as CSV text with a header line (numbers as JavaScript prints them, so they read back exactly). */
 function csvText(rows: Array<Record<string, number>>): string {
   const names = Object.keys(rows[0]);
@@ -98,61 +86,135 @@ function csvText(rows: Array<Record<string, number>>): string {
 }
 
 /**
- * Target 2, end to end: one message of row objects (or the same table as CSV text) into the batch node,
- * until the server holds every point; also the longest event-loop block meanwhile.
+ * Target 2, end to end: one message of row objects (or the same table as CSV text) into the batch node (or, for the peer, one
+ * message of rowCount InfluxDB points with `columns` fields each into `influxdb batch`), until the
+ * server (sink) holds every point. batchSize undefined = the node's default.
  */
-async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number, format: 'rows' | 'csv' = 'rows'): Promise<Record<string, unknown>> {
+async function batch(k: KairosChild, rowCount: number, columns: number, outbox: boolean, batchSize: number | undefined, flavor: 'ours' | 'influx-batch', format: 'rows' | 'csv' = 'rows'): Promise<Record<string, unknown>> {
   const rows = pushRows(rowCount, columns);
-  const payload = format === 'csv' ? csvText(rows) : rows;
   const points = rowCount * columns;
   let expectedSum = 0;
   for (let c = 0; c < columns; c++) for (let i = 0; i < rowCount; i++) expectedSum += valueAt(c, i);
-  // Straight to the server: the proxy shares the server's thread and would halve its rate.
-  await load([
-    configNode(k.url),
-    { id: 'b', type: 'proficloud-batch', server: 'cfg', timestampColumn: 'Timestamp', batchSize, maxRows: rowCount, outbox, outboxMaxMB: 500, report: true, outputs: 1, wires: [['out']] },
-    { id: 'out', type: 'helper' },
-  ]);
   let written = 0;
   let requests = 0;
-  helper.getNode('out').on('input', (msg) => {
-    const r = msg.payload as { written: number; requests: number };
-    written += r.written;
-    requests += r.requests;
-  });
+  let payload: unknown = format === 'csv' ? csvText(rows) : rows;
+  if (flavor === 'ours') {
+    // Straight to the server: the proxy shares the server's thread and would halve its rate.
+    const settings: Record<string, unknown> = { timestampColumn: 'Timestamp', maxRows: rowCount, outbox, outboxMaxMB: 500, report: true };
+    if (batchSize !== undefined) settings.batchSize = batchSize;
+    await load([configNode(k.url, batchSize === undefined), { id: 'b', type: 'proficloud-batch', server: 'cfg', ...settings, outputs: 1, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    helper.getNode('out').on('input', (msg) => {
+      const r = msg.payload as { written: number; requests: number };
+      written += r.written;
+      requests += r.requests;
+    });
+  } else {
+    // What a user hands `influxdb batch`: one point per row, its columns as fields.
+    payload = rows.map((r) => {
+      const fields: Record<string, number> = {};
+      for (const key in r) if (key !== 'Timestamp') fields[key] = r[key];
+      return { measurement: 'rows', fields, timestamp: new Date(r.Timestamp) };
+    });
+    await helper.load([...nodeModules(), ...peerModules()], [influxConfig(k.influxUrl), { id: 'b', type: 'influxdb batch', influxdb: 'icfg', precision: 'ms', retentionPolicy: '', wires: [] }]);
+    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    await k.influxReset();
+  }
   await sleep(200);
   await k.reset();
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  // Let the monitor's timer run first: a block that starts in the same turn as enable() is not recorded.
-  await sleep(50);
+  (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = cpuMs();
+  const meter = blockMeter();
   const t0 = process.hrtime.bigint();
+  const tr = performance.now();
   helper.getNode('b').receive({ payload });
-  await until(() => written >= points, 60_000, `batch: ${points} points written (so far ${written})`);
-  delay.disable();
+  const receiveSyncMs = performance.now() - tr;
+  if (flavor === 'ours') await until(() => written >= points, 60_000, `batch: ${points} points written (so far ${written})`);
+  else {
+    let sink = { points: 0, requests: 0 };
+    await until(async () => (sink = await k.influx()).points >= rowCount, 60_000, `influx batch: ${rowCount} points`);
+    written = sink.points * columns;
+    requests = sink.requests;
+  }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = cpuMs() - cpu0;
-  // The histogram's max is the longest delay a 10 ms timer saw: about the longest block.
-  const maxBlockMs = delay.max / 1e6;
-  const check = await countOnServer(k.url, Array.from({ length: columns }, (_, c) => `c${c}`), START_MS, START_MS + rowCount * 1000);
-  if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
-  if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  const maxBlockMs = meter.stop();
+  if (flavor === 'ours') {
+    const check = await k.count(START_MS, START_MS + rowCount * 1000, Array.from({ length: columns }, (_, c) => `c${c}`));
+    if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
+    if (Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  }
   await helper.unload();
-  return { points, format, outbox, batchSize, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, requests, maxBlockMs };
+  return { flavor, format, points, outbox, batchSize: batchSize ?? null, ms, pointsPerSec: points / (ms / 1000), nodeRedCpuMs: cpu, maxBlockMs, receiveSyncMs, requests };
 }
 
-/** Target 3: msgPerSec one-point messages into the write node for `seconds`, then until all are stored. */
-async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox: boolean): Promise<Record<string, unknown>> {
-  await load([
-    configNode(k.url),
-    { id: 'w', type: 'proficloud-write', server: 'cfg', maxBatchPoints: 5000, maxDelay: 0.1, outbox, outboxMaxMB: 200, report: true, outputs: 1, wires: [['out']] },
-    { id: 'out', type: 'helper' },
-  ]);
-  let pushes = 0;
-  helper.getNode('out').on('input', (msg) => {
-    pushes += (msg.payload as { requests: number }).requests;
-  });
+/** Longest event-loop block seen while `fn` runs: a 5 ms timer's lateness (what a flow would feel). */
+function blockMeter(): { stop(): number } {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last - 5);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(0, max);
+    },
+  };
+}
+
+/**
+ * What is fed into the write scenario and how: ours is proficloud-write (one point per message); the
+ * peer is node-red-contrib-influxdb against the InfluxDB sink: `influxdb out` (one request per message)
+ * or what a user builds for batching, core `join` (count 500, timeout 1 s) → `influxdb batch`.
+ */
+type WriteFlavor = 'ours' | 'influx-out' | 'join-batch';
+
+/** The peer's nodes, and the core split/join nodes a user batches with. */
+function peerModules(): unknown[] {
+  return [require('node-red-contrib-influxdb'), require('@node-red/nodes/core/sequence/17-split.js')];
+}
+
+function influxConfig(url: string): Record<string, unknown> {
+  const u = new URL(url);
+  return { id: 'icfg', type: 'influxdb', hostname: u.hostname, port: Number(u.port), protocol: 'http', database: 'bench', name: '', usetls: false, influxdbVersion: '1.x' };
+}
+
+/**
+ * Target 3: msgPerSec one-point messages into a write flow for `seconds`, then until all are stored.
+ * CPU is this (the Node-RED) process's user + system time from the first message until the last point
+ * is stored; the server (or sink) runs in the child and counts there.
+ */
+async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, seconds: number, outbox: boolean, maxBatchPoints: number | undefined, maxDelay: number | undefined): Promise<Record<string, unknown>> {
+  const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
+  let ourRequests = 0;
+  if (flavor === 'ours') {
+    // Settings left out of the node definition take the node's defaults (what a user dropping the node gets).
+    const settings: Record<string, unknown> = { outbox };
+    if (maxBatchPoints !== undefined) settings.maxBatchPoints = maxBatchPoints;
+    if (maxDelay !== undefined) settings.maxDelay = maxDelay;
+    // BENCH_REPORT=1: the node reports each request (not a default), so requests can be counted.
+    const report = process.env.BENCH_REPORT === '1';
+    await load([configNode(k.url, true), { id: 'w', type: 'proficloud-write', server: 'cfg', ...settings, ...(report ? { report: true, outputs: 1 } : {}), wires: report ? [['out']] : [] }, { id: 'out', type: 'helper' }]);
+    if (report) helper.getNode('out').on('input', (msg) => (ourRequests += (msg.payload as { requests: number }).requests));
+  } else {
+    const peerFlow: Array<Record<string, unknown>> =
+      flavor === 'influx-out'
+        ? [influxConfig(k.influxUrl), { id: 'w', type: 'influxdb out', influxdb: 'icfg', measurement: '', precision: 'ms', retentionPolicy: '', wires: [] }]
+        : [
+            influxConfig(k.influxUrl),
+            { id: 'w', type: 'join', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '1', count: '500', reduceRight: false, wires: [['b']] },
+            { id: 'b', type: 'influxdb batch', influxdb: 'icfg', precision: 'ms', retentionPolicy: '', wires: [] },
+          ];
+    await helper.load([...nodeModules(), ...peerModules()], peerFlow);
+    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    for (const id of ['w', 'b']) {
+      const node = helper.getNode(id) as unknown as Record<string, { getCalls?: unknown }> | null;
+      if (node && typeof node.send?.getCalls === 'function') node.send = Object.getPrototypeOf(node).send;
+    }
+  }
+  await k.influxReset();
   await sleep(200);
   const w = helper.getNode('w');
   const total = msgPerSec * seconds;
@@ -160,7 +222,11 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
   const perTick = Math.round((msgPerSec * tickMs) / 1000);
   let sent = 0;
   let expectedSum = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let heapPeak = heap0;
   const cpu0 = cpuMs();
+  const meter = blockMeter();
   const t0 = Date.now();
   let maxLagMs = 0;
   // Feed on a fixed schedule: tick n is due at t0 + n * tickMs; a late tick shows up as lag.
@@ -168,45 +234,121 @@ async function write(k: KairosChild, msgPerSec: number, seconds: number, outbox:
     const due = t0 + tick * tickMs;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
-    else maxLagMs = Math.max(maxLagMs, -wait);
+    else {
+      maxLagMs = Math.max(maxLagMs, -wait);
+      // Behind schedule: catch up tick by tick, each in its own event-loop turn (as a socket delivers
+      // data), never as one synchronous burst of all overdue messages.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (tick % 50 === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
     for (let i = 0; i < perTick && sent < total; i++, sent++) {
       const v = valueAt(1, sent);
       expectedSum += v;
-      w.receive({ payload: { [`msg${sent % 10}`]: v }, timestamp: START_MS + sent });
+      const ts = START_MS + sent;
+      if (flavor === 'ours') w.receive({ payload: { [names[sent % 10]]: v }, timestamp: ts });
+      else if (flavor === 'influx-out') w.receive({ measurement: names[sent % 10], payload: { value: v, time: new Date(ts) } });
+      else w.receive({ payload: { measurement: names[sent % 10], fields: { value: v }, timestamp: new Date(ts) } });
     }
   }
   const feedMs = Date.now() - t0;
-  const names = Array.from({ length: 10 }, (_, i) => `msg${i}`);
-  // Until every point is stored, or nothing new arrived for 10 s: an overloaded memory queue drops
-  // its oldest batches (with a warning), and those points never come.
+  // Until every point is stored, or nothing new arrived for 10 s (an overloaded memory queue drops its
+  // oldest batches, and those points never come). Counted in the child, every 50 ms.
+  const storedNow = async (): Promise<number> => (flavor === 'ours' ? (await k.count(START_MS, START_MS + total, names)).points : (await k.influx()).points);
   let stored = 0;
   let lastChange = Date.now();
   const hardEnd = Date.now() + 120_000;
   while (stored < total && Date.now() - lastChange < 10_000 && Date.now() < hardEnd) {
-    await sleep(100);
-    const now = (await countOnServer(k.url, names, START_MS, START_MS + total)).points;
+    await sleep(50);
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    const now = await storedNow();
     if (now !== stored) lastChange = Date.now();
     stored = now;
   }
   const drainMs = (stored === total ? lastChange : Date.now()) - t0;
   const cpu = cpuMs() - cpu0;
-  const check = await countOnServer(k.url, names, START_MS, START_MS + total);
-  if (check.points > total) throw new Error(`wrong answer: server holds ${check.points} points, more than the ${total} sent`);
-  if (check.points === total && Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+  const maxBlockMs = meter.stop();
+  let lost = total - stored;
+  if (flavor === 'ours') {
+    const check = await k.count(START_MS, START_MS + total, names);
+    if (check.points > total) throw new Error(`wrong answer: server holds ${check.points} points, more than the ${total} sent`);
+    if (check.points === total && Math.abs(check.sum - expectedSum) > 1e-6 * Math.abs(expectedSum)) throw new Error(`wrong answer: sum ${check.sum}, expected ${expectedSum}`);
+    lost = total - check.points;
+  }
+  const sink = await k.influx();
+  const requests = flavor === 'ours' ? (process.env.BENCH_REPORT === '1' ? ourRequests : null) : sink.requests;
   await helper.unload();
   return {
+    flavor,
     messages: total,
     outbox,
+    maxBatchPoints: maxBatchPoints ?? null,
+    maxDelay: maxDelay ?? null,
     offeredPerSec: msgPerSec,
     fedPerSec: total / (feedMs / 1000),
     maxFeedLagMs: maxLagMs,
+    maxBlockMs,
     allStoredAfterMs: drainMs,
-    lost: total - check.points,
-    pushRequests: pushes,
-    pushRequestsPerSec: pushes / (drainMs / 1000),
-    pointsPerRequest: total / Math.max(1, pushes),
+    afterFeedMs: drainMs - feedMs,
+    lost,
+    requests,
+    pushRequests: requests ?? 0,
+    pushRequestsPerSec: (requests ?? 0) / (drainMs / 1000),
+    pointsPerRequest: requests ? total / requests : 0,
     nodeRedCpuMs: cpu,
+    heapGrowthMB: (heapPeak - heap0) / 1048576,
   };
+}
+
+/**
+ * Target 3 of issue 14: one query of metrics × pointsPerMetric points (seeded inside the server's
+ * process) into msg.payload with the node's defaults except the output mode; time and CPU from the
+ * input msg to the output msg, the longest event-loop block meanwhile, and the same response's bare
+ * JSON.parse in this process as the yardstick.
+ */
+async function queryOnce(k: KairosChild, pointsPerMetric: number, metrics: number, output: string): Promise<Record<string, unknown>> {
+  await k.seed('q', metrics, pointsPerMetric);
+  const names = Array.from({ length: metrics }, (_, m) => `q${m}`);
+  const end = START_MS + pointsPerMetric * 1000 - 1;
+  await load([
+    configNode(k.url, true),
+    { id: 'q', type: 'proficloud-query', server: 'cfg', metrics: names.join(','), metricsType: 'str', start: String(START_MS), startType: 'num', end: String(end), endType: 'num', output, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
+  let got: Record<string, unknown> | undefined;
+  helper.getNode('out').on('input', (msg) => {
+    if (!got) got = msg;
+  });
+  // The yardstick: the same response, fetched once, parsed by JSON.parse.
+  const res = await fetch(`${k.url}/api/v1/datapoints/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ start_absolute: START_MS, end_absolute: end, metrics: names.map((name) => ({ name })) }) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  (globalThis as { gc?: () => void }).gc?.();
+  let t = performance.now();
+  const parsed = JSON.parse(bytes.toString()) as { queries: unknown[] };
+  const jsonParseMs = performance.now() - t;
+  if (parsed.queries.length !== metrics) throw new Error('wrong answer: yardstick response');
+  (globalThis as { gc?: () => void }).gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 5);
+  const cpu0 = cpuMs();
+  const meter = blockMeter();
+  t = performance.now();
+  helper.getNode('q').receive({});
+  await until(() => got !== undefined, 120_000, 'query output');
+  const ms = performance.now() - t;
+  const cpu = cpuMs() - cpu0;
+  const maxBlockMs = meter.stop();
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  const payload = got!.payload as unknown[];
+  let values = 0;
+  if (output === 'rows') for (const r of payload as Array<Record<string, unknown>>) for (const key in r) if (key !== 'Timestamp' && r[key] !== null) values++;
+  if (output === 'chart') values = payload.length;
+  if (output === 'series') values = pointsPerMetric * metrics; // one message per series; the first is checked below
+  if (output === 'series' && (payload as unknown[]).length !== pointsPerMetric) throw new Error(`wrong answer: series of ${payload.length} points`);
+  if (output !== 'series' && values !== pointsPerMetric * metrics) throw new Error(`wrong answer: ${values} values in msg.payload, expected ${pointsPerMetric * metrics}`);
+  await helper.unload();
+  return { output, points: pointsPerMetric * metrics, responseBytes: bytes.length, ms, cpuMs: cpu, jsonParseMs, ratio: ms / jsonParseMs, maxBlockMs, peakRssGrowth: rssPeak - rss0 };
 }
 
 /** Target 5: a paged query over metrics x pointsPerMetric points; peak RSS of this (the Node-RED) process. */
@@ -272,14 +414,24 @@ async function paged(k: KairosChild, pointsPerMetric: number, metrics: number, p
 }
 
 async function main(): Promise<void> {
-  const [scenario, a, b, c, d, e] = process.argv.slice(2);
+  const [scenario, a, b, c, d] = process.argv.slice(2);
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   const k = await startKairosChild();
   try {
     let out: Record<string, unknown>;
-    if (scenario === 'batch') out = await batch(k, Number(a), Number(b), c === '1', Number(d ?? 5000), e === 'csv' ? 'csv' : 'rows');
-    else if (scenario === 'write') out = await write(k, Number(a), Number(b), c === '1');
+    if (scenario === 'batch') {
+      // batch <rows> <columns> <outbox 0|1> [batchSize|-] [ours|influx-batch] [rows|csv]
+      const flavor = (process.argv[7] ?? 'ours') as 'ours' | 'influx-batch';
+      out = await batch(k, Number(a), Number(b), c === '1', d === undefined || d === '-' ? undefined : Number(d), flavor, process.argv[8] === 'csv' ? 'csv' : 'rows');
+    }
+    else if (scenario === 'write') {
+      // write <flavor> <msgPerSec> <seconds> <outbox 0|1> [maxBatchPoints|-] [maxDelay s|-]
+      const [, flavor, rate, secs, ob, mbp, md] = process.argv.slice(2);
+      const opt = (v: string | undefined): number | undefined => (v === undefined || v === '-' ? undefined : Number(v));
+      out = await write(k, flavor as WriteFlavor, Number(rate), Number(secs), ob === '1', opt(mbp), opt(md));
+    }
     else if (scenario === 'paged') out = await paged(k, Number(a), Number(b), c);
+    else if (scenario === 'query') out = await queryOnce(k, Number(a), Number(b), c);
     else throw new Error('usage: nodes.ts batch|write|paged ...');
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {

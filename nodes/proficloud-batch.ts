@@ -4,7 +4,7 @@
  */
 import { readCsv } from '../src/csv';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, normalizePushArray, type PushBuildResult } from '../src/push';
+import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/push';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
@@ -24,6 +24,8 @@ interface BatchDef extends NodeDef {
 
 /** Individually reported invalid cells per message; the rest are summarised in one more error. */
 const MAX_REPORTED = 50;
+/** Rows turned into points per event-loop turn (about 10-30 ms each). */
+const ROWS_PER_SLICE = 10_000;
 
 function positiveInt(raw: unknown, fallback: number): number {
   const n = Number(raw);
@@ -97,7 +99,9 @@ export = function register(RED: NodeAPI): void {
       if (payload.length === 0) throw new ValidationError('msg.payload', payload, 'has no rows');
       checkRows(payload.length);
       if (isPushArray(payload)) return normalizePushArray(payload, { defaultTags: tags });
-      return metricsFromRows(payload as Row[], { timestampColumnName: tsColumn, tags, zone: service.timeZone });
+      const rowOpts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
+      // Large tables are built in slices so Node-RED keeps serving other flows meanwhile.
+      return payload.length > ROWS_PER_SLICE ? metricsFromRowsSliced(payload as Row[], rowOpts, ROWS_PER_SLICE) : metricsFromRows(payload as Row[], rowOpts);
     }
 
     setupWriteNode(RED, this, {

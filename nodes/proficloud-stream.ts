@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../src/errors';
 import { checkTimerMs } from '../src/timers';
-import { IncrementalPoller, PollLoop, type StreamPosition, type TimeRange } from '../src/stream';
+import type { IncrementalPoller, PollLoop, StreamPosition, TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { shapeSeries, type OutputMode } from './lib/output';
@@ -38,6 +38,11 @@ function intervalMs(raw: unknown, field: string): number {
   return Math.round(checkTimerMs(s, field, { min: 100 }));
 }
 
+/** The poller, loaded when the first stream node is deployed rather than at Node-RED start-up. */
+function streamLib(): typeof import('../src/stream') {
+  return require('../src/stream') as typeof import('../src/stream');
+}
+
 export = function register(RED: NodeAPI): void {
   function ProficloudStream(this: Node, def: StreamDef): void {
     RED.nodes.createNode(this, def);
@@ -66,7 +71,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function makePoller(position?: StreamPosition): IncrementalPoller {
-      return new IncrementalPoller({ fetch: fetchSeries, windowMs, mode, ...(position ? { position } : {}) });
+      return new (streamLib().IncrementalPoller)({ fetch: fetchSeries, windowMs, mode, ...(position ? { position } : {}) });
     }
 
     function restoredPoller(): IncrementalPoller {
@@ -111,7 +116,7 @@ export = function register(RED: NodeAPI): void {
       tags = parseTagFilter(def.tags, 'tags');
       windowMs = parseDurationMs(def.window || '10m', 'window');
       poller = restoredPoller();
-      loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? 10, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
+      loop = new (streamLib().PollLoop)({ intervalMs: intervalMs(def.interval ?? 10, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
       config.register(node);
       if (def.autoStart !== false) loop.start();
       else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });

@@ -3,17 +3,17 @@
  * npm run bench: runs the benchmark drivers in bench/ (each in its own process, sizes and time
  * bounded), prints one table per target and writes them with the machine facts to BENCHMARKS.md.
  *
- *   node scripts/bench.mjs [--quick] [--smoke] [--only=tables,write,server,batch,writenode,stream,paged] [--out=FILE]
+ *   node scripts/bench.mjs [--quick] [--smoke] [--only=defaults,tables,write,server,batch,writenode,stream,paged] [--out=FILE]
  *
  * --quick drops the largest sizes; --smoke runs tiny sizes (the test suite uses it to prove the
  * drivers and their correctness checks still work). A driver that reports a wrong answer fails the run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { queryResponse } from '../bench/gen.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -105,6 +105,119 @@ function section(title, text) {
 }
 
 // ------------------------------------------------------------------------------------------------
+/** Runs `fn(round)` for `rounds` rounds and returns the per-round results (each round runs every case once). */
+async function rounds(n, fn) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await fn(i));
+  return out;
+}
+
+/** Runs bench/load.cjs in a plain node process (no tsx hooks to measure). */
+function loadDriver(target, preload) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(root, 'bench', 'load.cjs'), target, preload ? '1' : '0'], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`load.cjs ${target}: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop())),
+    );
+  });
+}
+
+/**
+ * Issue 14: every node with its defaults, side by side with node-red-contrib-influxdb in the same
+ * Node-RED process (its sink answers at once, so only client cost counts). CPU is the Node-RED
+ * process's user + system time (process.cpuUsage), which the other work on the machine disturbs far
+ * less than wall time; ratios are taken within a round, and the median of the rounds is reported.
+ */
+async function defaults() {
+  const n = smoke ? 1 : 3;
+  const rate = smoke ? 2000 : 50_000;
+  const secs = smoke ? 1 : 5;
+  const outRate = smoke ? 2000 : 10_000;
+  const rows = smoke ? 2000 : 100_000;
+  const qPoints = smoke ? 500 : 100_000;
+  const results = await rounds(n, async () => {
+    const r = {};
+    r.write = await driver('nodes.ts', ['write', 'ours', rate, secs, 1]);
+    r.join = await driver('nodes.ts', ['write', 'join-batch', rate, secs, 1]);
+    // influxdb out sends one request per message: at 50,000 msg/s it would run for minutes, so it gets 10,000 msg/s.
+    r.out = await driver('nodes.ts', ['write', 'influx-out', outRate, secs, 1]);
+    r.write10 = await driver('nodes.ts', ['write', 'ours', outRate, secs, 1]);
+    r.join10 = await driver('nodes.ts', ['write', 'join-batch', outRate, secs, 1]);
+    r.batch = await driver('nodes.ts', ['batch', rows, 10, 1, '-', 'ours']);
+    r.peerBatch = await driver('nodes.ts', ['batch', rows, 10, 1, '-', 'influx-batch']);
+    for (const o of ['rows', 'series', 'chart']) r[`query-${o}`] = await driver('nodes.ts', ['query', qPoints, 10, o]);
+    r.load = await loadDriver('ours', false);
+    r.loadPre = await loadDriver('ours', true);
+    r.peerLoad = await loadDriver('peer', false);
+    r.peerLoadPre = await loadDriver('peer', true);
+    return r;
+  });
+  const med = (f) => median(results.map(f));
+  const perMsg = (x) => (x.nodeRedCpuMs * 1000) / x.messages;
+  const perPoint = (x) => (x.nodeRedCpuMs * 1000) / x.points;
+  const us = (v) => `${v.toFixed(v < 10 ? 2 : 1)} µs`;
+  const stored = (x) => (x.lost ? `**${fmt.n(x.lost)} points lost**` : `all stored ${fmt.n(Math.round(x.afterFeedMs))} ms after the feed`);
+  const w = (k) => ({
+    fed: med((r) => r[k].fedPerSec),
+    after: med((r) => r[k].afterFeedMs),
+    cpu: med((r) => perMsg(r[k])),
+    block: med((r) => r[k].maxBlockMs),
+    heap: med((r) => r[k].heapGrowthMB),
+    lost: Math.max(...results.map((r) => r[k].lost)),
+    requests: med((r) => r[k].requests ?? 0),
+  });
+  const ours = w('write');
+  const join = w('join');
+  const out = w('out');
+  const ours10 = w('write10');
+  const join10 = w('join10');
+  const ratio = (f) => med((r) => f(r));
+  const cpuVsJoin = ratio((r) => perMsg(r.write) / perMsg(r.join));
+  const cpuVsOut10 = ratio((r) => perMsg(r.write10) / perMsg(r.out));
+  const b = { ms: med((r) => r.batch.ms), cpu: med((r) => perPoint(r.batch)), block: med((r) => r.batch.maxBlockMs), req: med((r) => r.batch.requests) };
+  const pb = { ms: med((r) => r.peerBatch.ms), cpu: med((r) => perPoint(r.peerBatch)), block: med((r) => r.peerBatch.maxBlockMs), req: med((r) => r.peerBatch.requests) };
+  const q = Object.fromEntries(['rows', 'series', 'chart'].map((o) => [o, { cpuRatio: med((r) => r[`query-${o}`].cpuMs / r[`query-${o}`].jsonParseMs), ms: med((r) => r[`query-${o}`].ms), block: med((r) => r[`query-${o}`].maxBlockMs), rss: med((r) => r[`query-${o}`].peakRssGrowth), bytes: results[0][`query-${o}`].responseBytes }]));
+  const ld = { ms: med((r) => r.load.ms), rss: med((r) => r.load.rssBytes), msPre: med((r) => r.loadPre.ms), rssPre: med((r) => r.loadPre.rssBytes) };
+  const pld = { ms: med((r) => r.peerLoad.ms), rss: med((r) => r.peerLoad.rssBytes), msPre: med((r) => r.peerLoadPre.ms), rssPre: med((r) => r.peerLoadPre.rssBytes) };
+
+  const keptUp = ours.lost === 0 && ours.fed >= 0.95 * rate && ours.after <= 1000;
+  verdict(`D1. write node, defaults, keeps up with ${fmt.n(rate)} msg/s: all stored ≤ 1 s after the feed`, `fed ${fmt.n(Math.round(ours.fed))} msg/s, ${stored({ lost: ours.lost, afterFeedMs: ours.after })}`, keptUp);
+  verdict('D1. write node, defaults: ≤ 10 µs CPU per message', `${us(ours.cpu)} (join → influxdb batch ${us(join.cpu)}, ${fmt.x(cpuVsJoin)} of it)`, ours.cpu <= 10);
+  verdict('D1. write node, defaults: no event-loop block over 50 ms', `longest ${fmt.ms(ours.block)} ms (timer lateness, includes time the loaded machine did not schedule the process)`, ours.block <= 50);
+  verdict(`D2. batch node, defaults: ≤ the peer's CPU per point (${fmt.n(rows * 10)} values)`, `${us(b.cpu)} vs influxdb batch ${us(pb.cpu)}`, b.cpu <= pb.cpu);
+  verdict('D2. batch node, defaults: longest event-loop block ≤ 100 ms', `${fmt.ms(b.block)} ms (influxdb batch ${fmt.ms(pb.block)} ms)`, b.block <= 100);
+  for (const o of ['rows', 'series', 'chart']) verdict(`D3. query → msg.payload (${o}): ≤ 1.2 × JSON.parse, no block over 100 ms`, `CPU ${fmt.x(q[o].cpuRatio)} JSON.parse, longest block ${fmt.ms(q[o].block)} ms`, q[o].cpuRatio <= 1.2 && q[o].block <= 100);
+  verdict('D4. requiring the nodes ≤ 50 ms and ≤ 5 MB', `${fmt.ms(ld.ms)} ms, +${fmt.mb(ld.rss)} MB (+${fmt.mb(ld.rssPre)} MB with the Node built-ins Node-RED has loaded already)`, ld.ms <= 50 && ld.rss <= 5 * 1048576);
+
+  const rowsOut = [
+    [`${fmt.n(rate)} one-point msg/s for ${secs} s into the write node`, `fed ${fmt.n(Math.round(ours.fed))} msg/s, ${stored({ lost: ours.lost, afterFeedMs: ours.after })}; **${us(ours.cpu)} CPU/msg**; longest block ${fmt.ms(ours.block)} ms; heap peak +${ours.heap.toFixed(0)} MB`,
+      `—`,
+      `join (500 / 1 s) → influxdb batch: fed ${fmt.n(Math.round(join.fed))} msg/s, all delivered ${fmt.n(Math.round(join.after))} ms after the feed, ${us(join.cpu)} CPU/msg (ours ${fmt.x(cpuVsJoin)}), longest block ${fmt.ms(join.block)} ms`],
+    [`${fmt.n(outRate)} one-point msg/s for ${secs} s`, `${us(ours10.cpu)} CPU/msg, ${stored({ lost: ours10.lost, afterFeedMs: ours10.after })}, longest block ${fmt.ms(ours10.block)} ms`,
+      `influxdb out (one request per message): ${us(out.cpu)} CPU/msg (ours ${fmt.x(cpuVsOut10)}), ${out.lost ? `${fmt.n(out.lost)} not delivered` : `delivered ${fmt.n(Math.round(out.after))} ms after the feed`}, longest block ${fmt.ms(out.block)} ms`,
+      `join → influxdb batch: ${us(join10.cpu)} CPU/msg`],
+    [`${fmt.n(rows * 10)} values as ${fmt.n(rows)} row objects into the batch node`, `${fmt.ms(b.ms)} ms to the server, ${us(b.cpu)} CPU/point, ${fmt.n(b.req)} requests, longest block ${fmt.ms(b.block)} ms`,
+      `influxdb batch (${fmt.n(rows)} points × 10 fields): ${fmt.ms(pb.ms)} ms, ${us(pb.cpu)} CPU/point, ${fmt.n(pb.req)} request(s), longest block ${fmt.ms(pb.block)} ms`, '—'],
+    ...['rows', 'series', 'chart'].map((o) => [`query 10 × ${fmt.n(qPoints)} points → msg.payload (${o})`, `${fmt.ms(q[o].ms)} ms from msg to payload; CPU ${fmt.x(q[o].cpuRatio)} the bare JSON.parse of the ${fmt.mb(q[o].bytes)} MB response; longest block ${fmt.ms(q[o].block)} ms; peak RSS +${fmt.mb(q[o].rss)} MB`, '(influxdb in not measured here)', '—']),
+    ['requiring the five node files (before any deploy)', `${fmt.ms(ld.ms)} ms, +${fmt.mb(ld.rss)} MB RSS (+${fmt.mb(ld.rssPre)} MB beside Node's built-ins)`, `${fmt.ms(pld.ms)} ms, +${fmt.mb(pld.rss)} MB (+${fmt.mb(pld.rssPre)} MB)`, '—'],
+  ];
+  section(
+    '0. With defaults, side by side with node-red-contrib-influxdb',
+    `Every node as it comes out of the palette: write node 500 points / 1 s per request, outbox on; batch node batchSize 5,000, outbox on; query node default options; config node with gzip on (its default). ` +
+      `The peer (node-red-contrib-influxdb ${peerVersion()}, InfluxDB 1.x mode) runs in the same Node-RED process against an InfluxDB sink that answers every write with 204 at once; ours against kairosdb-local; both servers run in a child process, so only client cost counts. ` +
+      `CPU is the Node-RED process's user + system time (process.cpuUsage) from the first message until the last point is stored; "longest block" is the largest lateness of a 5 ms timer, which on a loaded machine also counts time the process was not scheduled. ` +
+      `Median of ${n} round(s); ratios are taken within a round. The machine's load is given above: other sessions ran tests on its ${cpus().length} cores at the same time.\n\n` +
+      table(['work (defaults)', 'ours', 'the peer', 'what a user can build instead'], rowsOut),
+  );
+}
+
+function peerVersion() {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules', 'node-red-contrib-influxdb', 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
 async function tables() {
   const metrics = smoke ? 2 : 10;
   const sizes = smoke ? [500] : quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
@@ -188,7 +301,7 @@ async function batch() {
     // Without the outbox the memory queue is bounded by the outbox size setting (500 MB here: about 5 M points).
     const r = rows;
     const results = [];
-    for (let i = 0; i < runs; i++) results.push(await driver('nodes.ts', ['batch', r, 10, outbox, batchSize, format]));
+    for (let i = 0; i < runs; i++) results.push(await driver('nodes.ts', ['batch', r, 10, outbox, batchSize, 'ours', format]));
     const pick = (k) => median(results.map((x) => x[k]));
     const worstBlock = Math.max(...results.map((x) => x.maxBlockMs));
     verdict(`2. batch node (${format}) → server ≥ 300k points/s (outbox ${outbox ? 'on' : 'off'}, batchSize ${batchSize})`, fmt.rate(pick('pointsPerSec')), pick('pointsPerSec') >= 300_000);
@@ -209,10 +322,10 @@ async function writeNode() {
   const seconds = smoke ? 1 : 5;
   const out = [];
   for (const outbox of smoke ? [1] : [1, 0]) {
-    const r = await driver('nodes.ts', ['write', rate, seconds, outbox]);
+    const r = await driver('nodes.ts', ['write', 'ours', rate, seconds, outbox, 5000, 0.1], { BENCH_REPORT: '1' });
     const keptUp = r.lost === 0 && r.fedPerSec >= 0.95 * rate && r.allStoredAfterMs <= seconds * 1000 + 2000;
     const stored = r.lost === 0 ? `all stored ${fmt.ms(r.allStoredAfterMs - seconds * 1000)} ms after the feed` : `**${fmt.n(r.lost)} points lost** (memory queue full, oldest dropped)`;
-    verdict(`3. write node keeps up with ${fmt.n(rate)} msg/s (outbox ${outbox ? 'on' : 'off'})`, `fed ${fmt.n(Math.round(r.fedPerSec))} msg/s, ${stored}, ${fmt.n(Math.round(r.pointsPerRequest))} points/request`, keptUp);
+    verdict(`3. write node keeps up with ${fmt.n(rate)} msg/s (outbox ${outbox ? 'on' : 'off'}; non-default settings: maxBatchPoints 5000, maxDelay 0.1 s)`, `fed ${fmt.n(Math.round(r.fedPerSec))} msg/s, ${stored}, ${fmt.n(Math.round(r.pointsPerRequest))} points/request`, keptUp);
     out.push([fmt.n(r.messages), outbox ? 'on' : 'off', fmt.n(r.offeredPerSec), fmt.n(Math.round(r.fedPerSec)), fmt.ms(r.maxFeedLagMs), r.lost ? `${fmt.n(r.lost)} lost` : fmt.ms(r.allStoredAfterMs), fmt.n(r.pushRequests), r.pushRequestsPerSec.toFixed(1), fmt.n(Math.round(r.pointsPerRequest)), `${(r.nodeRedCpuMs * 1000 / r.messages).toFixed(1)} µs`]);
   }
   section(
@@ -277,6 +390,7 @@ try {
   // not a git checkout
 }
 const steps = [
+  ['defaults', defaults],
   ['tables', tables],
   ['write', write],
   ['server', server],

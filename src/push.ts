@@ -4,13 +4,11 @@
  * batch, and a serializer that writes numbers the way KairosDB will read them.
  */
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { KairosError, ValidationError, describeValue } from './errors';
 import { JsonByteWriter } from './fast-json/writer';
 import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from './time';
 import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from './types';
 
-const gzipAsync = promisify(gzip);
 
 /** How booleans are stored. Default 'long': true -> 1, false -> 0 (KairosDB itself would store the text "true"). */
 export type BooleanMode = 'long' | 'double' | 'string';
@@ -42,8 +40,9 @@ export function metricsFromValues(values: Record<string, unknown>, opts: ValuesO
   const ts = checkTimestampArg(opts.timestamp, 'timestamp');
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
-  for (const [name, value] of Object.entries(values)) {
-    b.add(name, tags, ts, value, own(types, name), 'value');
+  const tagsKey = tagKey(tags);
+  for (const name in values) {
+    if (Object.prototype.hasOwnProperty.call(values, name)) b.add(name, tags, ts, values[name], own(types, name), 'value', undefined, tagsKey);
   }
   return b.result();
 }
@@ -63,6 +62,26 @@ export interface RowsOptions {
  * undefined) are skipped, not errors. A column holding numbers and strings becomes two series.
  */
 export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult {
+  const builder = rowsBuilder(rows, opts);
+  builder.addRange(0, rows.length);
+  return builder.result();
+}
+
+/**
+ * metricsFromRows in slices of `sliceRows` rows, one event-loop turn each (same result): building
+ * a million points at once would stall Node-RED for the better part of a second.
+ */
+export async function metricsFromRowsSliced(rows: Row[], opts: RowsOptions, sliceRows = 10_000): Promise<PushBuildResult> {
+  const builder = rowsBuilder(rows, opts);
+  for (let from = 0; from < rows.length; from += sliceRows) {
+    if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    builder.addRange(from, Math.min(rows.length, from + sliceRows));
+  }
+  return builder.result();
+}
+
+/** The row loop of metricsFromRows over rows[from, to); rows may be added range by range, in order. */
+function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, to: number): void; result(): PushBuildResult } {
   if (!Array.isArray(rows)) throw new ValidationError('rows', rows, 'must be an array of row objects');
   const tags = requireTags(opts.tags, 'tags');
   const tsCol = opts.timestampColumnName ?? 'Timestamp';
@@ -83,47 +102,49 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
   const plainMs = usableZone(opts.zone);
   let lastKeys: string[] = [];
   let lastSinks: ColumnSink[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    if (!isPlainObject(row)) {
-      b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
-      continue;
-    }
-    const raw = own(row, tsCol);
-    let ts: number;
-    if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
-      ts = raw;
-    } else {
-      try {
-        if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
-        ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
-        if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
-      } catch (err) {
-        if (!(err instanceof KairosError)) throw err;
-        const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined).length;
-        b.reject(`${err.message} (${cells} value(s) in this row dropped)`, cells);
+  const addRange = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const row = rows[i];
+      if (!isPlainObject(row)) {
+        b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
         continue;
       }
-    }
-    // Rows of one table usually share their key order: reuse the column lookups of the previous row.
-    const keys = Object.keys(row);
-    const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
-    const sinks = same ? lastSinks : keys.map(column);
-    lastKeys = keys;
-    lastSinks = sinks;
-    for (let j = 0; j < keys.length; j++) {
-      const name = keys[j];
-      const value = row[name];
-      if (value === null || value === undefined || name === tsCol) continue;
-      const sink = sinks[j];
-      if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
-        (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+      const raw = own(row, tsCol);
+      let ts: number;
+      if (plainMs && typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 && raw <= MAX_TIMESTAMP_MS) {
+        ts = raw;
       } else {
-        b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
+        try {
+          if (raw === null || raw === undefined) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'missing timestamp');
+          ts = datetimeToTimestampMs(raw as TimeInput, { zone: opts.zone, field: `rows[${i}].${tsCol}` });
+          if (ts <= 0) throw new ValidationError(`rows[${i}].${tsCol}`, raw, 'must be after 1970-01-01T00:00:00Z');
+        } catch (err) {
+          if (!(err instanceof KairosError)) throw err;
+          const cells = Object.entries(row).filter(([k, v]) => k !== tsCol && v !== null && v !== undefined).length;
+          b.reject(`${err.message} (${cells} value(s) in this row dropped)`, cells);
+          continue;
+        }
+      }
+      // Rows of one table usually share their key order: reuse the column lookups of the previous row.
+      const keys = Object.keys(row);
+      const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
+      const sinks = same ? lastSinks : keys.map(column);
+      lastKeys = keys;
+      lastSinks = sinks;
+      for (let j = 0; j < keys.length; j++) {
+        const name = keys[j];
+        const value = row[name];
+        if (value === null || value === undefined || name === tsCol) continue;
+        const sink = sinks[j];
+        if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
+          (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+        } else {
+          b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
+        }
       }
     }
-  }
-  return b.result();
+  };
+  return { addRange, result: () => b.result() };
 }
 
 /** Per column of metricsFromRows: its declared type and, once seen, its double series. */
@@ -288,7 +309,7 @@ class SeriesBuilder {
     this.rejected += points;
   }
 
-  add(name: string, tags: Tags, ts: number, raw: unknown, declared: KairosDataType | undefined, field: string, ttl?: number): void {
+  add(name: string, tags: Tags, ts: number, raw: unknown, declared: KairosDataType | undefined, field: string, ttl?: number, tagsKey?: string): void {
     if (typeof name !== 'string' || name.trim() === '') {
       this.reject(`metric name: must be a non-empty string (got ${describeValue(name)})`, 1);
       return;
@@ -298,7 +319,7 @@ class SeriesBuilder {
       this.reject(`metric "${name}" ${field} at ${ts}: ${conv} (got ${describeValue(raw)})`, 1);
       return;
     }
-    this.series(name, tags, tagKey(tags), conv.type, ttl).push([ts, conv.value]);
+    this.series(name, tags, tagsKey ?? tagKey(tags), conv.type, ttl).push([ts, conv.value]);
   }
 
   /** The datapoints of one series (created in first-use order); `name` must already be checked. */
@@ -480,7 +501,9 @@ function longText(v: number): string {
 
 /** Gzip for a serialized push (Content-Encoding: gzip, KairosDB 1.3+). */
 export function gzipPush(text: string | Buffer): Promise<Buffer> {
-  return gzipAsync(text);
+  // zlib on first use: requiring this module (the write nodes do at Node-RED start-up) stays cheap.
+  const { gzip } = require('node:zlib') as typeof import('node:zlib');
+  return promisify(gzip)(text);
 }
 
 /** Number of points in one metric (datapoints plus a single timestamp/value). */

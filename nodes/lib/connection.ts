@@ -4,14 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/errors';
-import { KairosConnector } from '../../src/connector';
-import { createEwimaConnector, createTsdConnector } from '../../src/proficloud/metrics';
-import { generateToken, readTokenFile } from '../../src/proficloud/token';
-import { ProficloudIOMetrics } from '../../src/proficloud/io';
+import type { KairosConnector } from '../../src/connector';
+import type { ProficloudIOMetrics } from '../../src/proficloud/io';
 import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
 import type { Logger, Tags } from '../../src/types';
 import { parseTags } from './parse';
 import type { Node, NodeAPI } from './red';
+
+/**
+ * The clients, loaded when the first config node is deployed rather than when Node-RED loads the
+ * package (with undici and the push and table code they are most of the package's load time).
+ */
+function clients(): typeof import('../../src/connector') & typeof import('../../src/proficloud/metrics') & typeof import('../../src/proficloud/token') & typeof import('../../src/proficloud/io') {
+  return { ...require('../../src/connector'), ...require('../../src/proficloud/metrics'), ...require('../../src/proficloud/token'), ...require('../../src/proficloud/io') };
+}
 
 export type ServiceKind = 'kairosdb' | 'tsd' | 'ewima' | 'io';
 export type Environment = 'production' | 'staging' | 'custom';
@@ -113,12 +119,12 @@ async function basicToken(mode: AuthMode, creds: ConfigCredentials, logger: Logg
   }
   if (mode === 'tokenFile') {
     if (!creds.tokenFile) throw new ValidationError('tokenFile', undefined, 'the token file path is empty');
-    return await readTokenFile(creds.tokenFile, logger);
+    return await clients().readTokenFile(creds.tokenFile, logger);
   }
   if (mode === 'account') {
     if (!creds.accountId) throw new ValidationError('accountId', undefined, 'the account id is empty');
     if (!creds.password) throw new ValidationError('password', undefined, 'the password is empty');
-    return generateToken(creds.accountId, creds.password);
+    return clients().generateToken(creds.accountId, creds.password);
   }
   return undefined;
 }
@@ -150,7 +156,7 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
   if (kind === 'io') {
     if (!creds.username) throw new ValidationError('username', undefined, 'proficloud.io needs a username');
     if (!creds.password) throw new ValidationError('password', undefined, 'proficloud.io needs a password');
-    const io = new ProficloudIOMetrics({
+    const io = new (clients().ProficloudIOMetrics)({
       environment: environment === 'staging' ? 'staging' : 'production',
       baseUrl: baseUrls?.[0],
       username: creds.username,
@@ -167,11 +173,12 @@ export async function createService(RED: NodeAPI, props: ConfigProps, creds: Con
   const token = await basicToken(authMode, creds, logger);
   let connector: KairosConnector;
   if (kind === 'kairosdb') {
-    connector = new KairosConnector({ ...base, baseUrl: baseUrls!, token });
+    connector = new (clients().KairosConnector)({ ...base, baseUrl: baseUrls!, token });
   } else {
     if (!token) throw new ValidationError('authMode', authMode, `${kind === 'tsd' ? 'TSD' : 'EWIMA'} needs a token, token file or account id + password`);
     const env: 'production' | 'staging' = environment === 'staging' ? 'staging' : 'production';
     const opts = { ...base, token, environment: env, ...(baseUrls ? { baseUrl: baseUrls[0] } : {}) };
+    const { createTsdConnector, createEwimaConnector } = clients();
     connector = kind === 'tsd' ? createTsdConnector(opts) : createEwimaConnector(opts);
   }
   return { kind, connector, readOnly: kind === 'tsd', defaultTags, timeZone, close: () => connector.close() };

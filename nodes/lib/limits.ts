@@ -17,8 +17,19 @@ function tooLong(what: string, value: string, max: number): string {
   return `${what}: longer than ${max} characters (got ${value.length} characters: ${describeValue(value)})`;
 }
 
+/** Whether a metric could break a limit (only then is the message's result copied and filtered). */
+function mayBreakLimits(m: KairosPushMetric): boolean {
+  if (m.name.length > MAX_NAME_LENGTH) return true;
+  for (const k in m.tags) if (k.length > MAX_NAME_LENGTH || m.tags[k].length > MAX_NAME_LENGTH) return true;
+  return m.type === 'string' || (m.type === undefined && (typeof m.value === 'string' || m.datapoints?.some((d) => typeof d[1] === 'string') === true));
+}
+
 /** Drops metrics with oversized names or tags and points with oversized string values, with one message each. */
 export function enforceLimits(built: PushBuildResult): PushBuildResult {
+  // Common case (numbers, short names): nothing to check further, no copy per message.
+  let suspect = false;
+  for (const m of built.metrics) if ((suspect = mayBreakLimits(m))) break;
+  if (!suspect) return built;
   const errors = [...built.errors];
   let rejected = built.rejected;
   const metrics: KairosPushMetric[] = [];

@@ -6,9 +6,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Episodes, formatRecovery } from '../../src/episodes';
 import { KairosError, ReadOnlyError } from '../../src/errors';
-import { Outbox } from '../../src/outbox/outbox';
 import type { OverflowPolicy } from '../../src/outbox/store';
-import { WriteQueue, type WriteQueueStatus } from '../../src/outbox';
+import type { WriteQueue, WriteQueueStatus } from '../../src/outbox';
 import type { RetryOptions } from '../../src/outbox/backoff';
 import type { WriteResult } from '../../src/types';
 import type { Service } from './connection';
@@ -39,6 +38,11 @@ export function assertWritable(service: Service): void {
     const what = service.kind === 'io' ? 'proficloud.io TSD' : 'Proficloud TSD';
     throw new ReadOnlyError(`${what} is read-only: choose a KairosDB or EWIMA connection to write`);
   }
+}
+
+/** The outbox and queue code, loaded when the first write node is deployed, not when Node-RED starts. */
+function outbox(): typeof import('../../src/outbox') {
+  return require('../../src/outbox') as typeof import('../../src/outbox');
 }
 
 export function outboxDir(RED: NodeAPI, node: Node): string {
@@ -78,8 +82,8 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   const onDrop = (info: { points: number; reason: string }) => opts.onDrop(info.points, info.reason);
   // Without the outbox the queue keeps its backlog in memory (lost on restart), bounded the same way.
   const dir = outboxDir(RED, node);
-  const store = opts.durable ? await Outbox.open({ dir, maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop }) : undefined;
-  const queue = new WriteQueue({
+  const store = opts.durable ? await outbox().Outbox.open({ dir, maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop }) : undefined;
+  const queue = new (outbox().WriteQueue)({
     send: (metrics, signal) => connector.push(metrics, signal),
     // After a link failure, a GET of the version every ~2 s notices the link returning long before a
     // grown backoff would; any answer but 5xx/429/408 means the server is there again.

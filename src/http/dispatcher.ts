@@ -1,7 +1,8 @@
 /** Builds the one undici dispatcher a client uses: direct keep-alive Agent, explicit proxy, or the environment's proxy. */
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ValidationError } from '../errors';
 import type { Logger } from '../types';
+import { undici } from './undici';
 
 export interface TlsOptions {
   /** Default true. false accepts any certificate (and logs a warning once). */
@@ -24,6 +25,7 @@ export function createDispatcher(proxy: ProxySetting | undefined, tls: TlsOption
   }
   const common = { keepAliveTimeout: KEEP_ALIVE_MS, connect };
   const setting = proxy === undefined || proxy === '' ? 'none' : proxy;
+  const { Agent, EnvHttpProxyAgent, ProxyAgent } = undici();
   if (setting === 'none') return new Agent(common);
   // proxyTunnel false: plain http:// targets go through the proxy as absolute-URI requests
   // (works with every forward proxy); https:// targets still use CONNECT.

@@ -3,11 +3,16 @@
  *
  * Layout: `seg-<seq>.log` segment files (append-only, framed records, see framing.ts), `state.json`
  * (the ack position, replaced atomically by rename) and `outbox.lock`. append() resolves only after
- * its record is written and fdatasync'd; concurrent appends share one write + sync (group commit).
+ * its record is written and fdatasync'd; concurrent appends share one write + sync (group commit),
+ * framed into one buffer.
  * A record is removed by moving the ack position past it; a segment file is deleted once fully acked.
+ * The ack position is persisted at most once per second (and always before a segment is deleted and
+ * on close): a crash can make the last second's delivered batches go out again, which at-least-once
+ * delivery allows (KairosDB overwrites identical points), and no request waits for an fsync'd rename.
  * After a crash, open() truncates a torn tail record and resumes from the persisted ack position,
- * so every resolved append is delivered at least once. Points live on disk: memory holds counters
- * and one entry per segment, whatever the backlog.
+ * so every resolved append is delivered at least once. Points live on disk; the most recently
+ * committed batches are also kept in memory up to a bound (CACHE_BYTES of records) so that a
+ * consumer keeping up peeks them without reading and parsing them back.
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -15,7 +20,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './errors';
-import { encodeRecord } from './framing';
+import { HEADER_BYTES, writeRecordInto } from './framing';
 import { acquireDirLock, type DirLock } from './lock';
 import { assertPushMetrics, countBatchPoints } from './points';
 import { readSegment } from './segment-reader';
@@ -46,10 +51,24 @@ interface Pos {
 }
 
 interface Pending {
-  buf: Buffer;
+  /** The batch as JSON (serialised in append(), so a batch that cannot be stored fails there). */
+  json: string;
+  payloadBytes: number;
+  /** Record bytes: header + payload. */
+  bytes: number;
   points: number;
+  metrics: KairosPushMetric[];
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A committed record still held in memory: peek takes it from here instead of disk. */
+interface Cached {
+  seq: number;
+  off: number;
+  end: number;
+  points: number;
+  metrics: KairosPushMetric[];
 }
 
 interface Removed {
@@ -61,6 +80,12 @@ interface Removed {
 const STATE_FILE = 'state.json';
 const SEGMENT_RE = /^seg-(\d{12})\.log$/;
 const DROP_WARN_INTERVAL_MS = 10_000;
+/** Acked positions are written at most this often (see the header comment). */
+const PERSIST_DELAY_MS = 1000;
+/** Record bytes of recent batches kept in memory for peek (about 4× that in heap for one-point batches). */
+const CACHE_BYTES = 4 * 1024 * 1024;
+/** Appends settled per event-loop turn after a group commit. */
+const SETTLE_SLICE = 2000;
 
 export class Outbox implements BatchStore {
   readonly durable = true;
@@ -92,6 +117,13 @@ export class Outbox implements BatchStore {
   private closed = false;
   private closing: Promise<void> | null = null;
   private lastDropWarn = -Infinity;
+  private persistTimer: NodeJS.Timeout | null = null;
+  /** Consecutive committed records, oldest first from cacheStart; never a gap between entries. */
+  private cache: Cached[] = [];
+  private cacheStart = 0;
+  private cacheBytes = 0;
+  /** Set when the cache was full: later records go to disk only until the cache has drained. */
+  private cacheSuspended = false;
   private unwarnedDrops = { points: 0, batches: 0 };
 
   private constructor(opts: OutboxOptions) {
@@ -118,34 +150,41 @@ export class Outbox implements BatchStore {
     return box;
   }
 
-  /** Resolves once the batch is on disk (written and synced). An empty array is a no-op. */
-  append(metrics: KairosPushMetric[]): Promise<void> {
+  /**
+   * Resolves once the batch is on disk (written and synced). An empty array is a no-op. The outbox
+   * keeps a reference to `metrics` until the batch is acked (peek hands it out without a disk read):
+   * do not change it after appending. `checked`: the caller already ran assertPushMetrics on it.
+   */
+  append(metrics: KairosPushMetric[], checked = false): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', `outbox ${this.dir} is closed`));
-    try {
-      assertPushMetrics(metrics);
-    } catch (err) {
-      return Promise.reject(err);
+    if (!checked) {
+      try {
+        assertPushMetrics(metrics);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     if (metrics.length === 0) return Promise.resolve();
-    let payload: Buffer;
+    let json: string;
     try {
-      payload = Buffer.from(JSON.stringify(metrics), 'utf8');
+      json = JSON.stringify(metrics);
     } catch (err) {
       return Promise.reject(new ValidationError('metrics', metrics, `cannot be stored as JSON: ${(err as Error).message}`));
     }
     const points = countBatchPoints(metrics);
-    const buf = encodeRecord(payload, points);
-    if (buf.length > this.maxBytes) {
-      return Promise.reject(new OutboxError('EOUTBOXFULL', `outbox ${this.dir}: one batch of ${buf.length} bytes (${points} points) is larger than maxBytes ${this.maxBytes}`));
+    const payloadBytes = Buffer.byteLength(json, 'utf8');
+    const bytes = HEADER_BYTES + payloadBytes;
+    if (bytes > this.maxBytes) {
+      return Promise.reject(new OutboxError('EOUTBOXFULL', `outbox ${this.dir}: one batch of ${bytes} bytes (${points} points) is larger than maxBytes ${this.maxBytes}`));
     }
-    if (this.overflow === 'drop-newest' && this.bytes + this.uncommittedBytes + buf.length > this.maxBytes) {
+    if (this.overflow === 'drop-newest' && this.bytes + this.uncommittedBytes + bytes > this.maxBytes) {
       return Promise.reject(
         new OutboxError('EOUTBOXFULL', `outbox ${this.dir} is full (${this.bytes} of ${this.maxBytes} bytes waiting, overflow drop-newest): batch of ${points} points refused`),
       );
     }
-    this.uncommittedBytes += buf.length;
+    this.uncommittedBytes += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ buf, points, resolve, reject });
+      this.pending.push({ json, payloadBytes, bytes, points, metrics, resolve, reject });
       this.kickFlush();
     });
   }
@@ -156,6 +195,8 @@ export class Outbox implements BatchStore {
     return this.exclusive(async () => {
       this.assertNotReleased();
       if (this.batches === 0) return null;
+      const cached = this.peekCached(maxPoints);
+      if (cached) return cached;
       const start = { ...this.head };
       const metrics: KairosPushMetric[] = [];
       let points = 0;
@@ -204,8 +245,9 @@ export class Outbox implements BatchStore {
         // Overflow dropped the front of this batch while it was in flight: count the rest from disk.
         await this.advanceWhile((rec) => this.cmp({ seq: rec.seq, off: rec.end }, end) <= 0);
       }
-      await this.persistState();
-      await this.releaseConsumed();
+      this.trimCache();
+      // A passed segment is deleted only after the position is persisted; otherwise persist soon.
+      if (!(await this.releaseConsumed())) this.persistSoon();
     });
   }
 
@@ -226,6 +268,8 @@ export class Outbox implements BatchStore {
       this.closed = true;
       this.closing = (async () => {
         while (this.flushing) await this.flushing;
+        if (this.persistTimer) clearTimeout(this.persistTimer);
+        this.persistTimer = null;
         await this.exclusive(async () => {
           try {
             await this.persistState();
@@ -234,6 +278,9 @@ export class Outbox implements BatchStore {
             this.writer = null;
             await this.lock?.release();
             this.lock = null;
+            this.cache = [];
+            this.cacheStart = 0;
+            this.cacheBytes = 0;
           }
         });
       })();
@@ -257,20 +304,32 @@ export class Outbox implements BatchStore {
     while (this.pending.length) {
       const group = this.pending;
       this.pending = [];
-      const groupBytes = group.reduce((n, p) => n + p.buf.length, 0);
+      const groupBytes = group.reduce((n, p) => n + p.bytes, 0);
+      let error: unknown;
+      let ok = false;
       try {
         await this.commit(group);
-        for (const p of group) p.resolve();
+        ok = true;
       } catch (err) {
-        for (const p of group) p.reject(err);
+        error = err;
       } finally {
         this.uncommittedBytes -= groupBytes;
+      }
+      // Settle a large group in slices, one event-loop turn each: every settled append resumes its
+      // caller (a Node-RED message's done(), say), and 100,000 of those at once would block the loop.
+      for (let i = 0; i < group.length; i += SETTLE_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        const end = Math.min(group.length, i + SETTLE_SLICE);
+        for (let j = i; j < end; j++) {
+          if (ok) group[j].resolve();
+          else group[j].reject(error);
+        }
       }
     }
   }
 
   private async commit(group: Pending[]): Promise<void> {
-    let groupBytes = group.reduce((n, p) => n + p.buf.length, 0);
+    let groupBytes = group.reduce((n, p) => n + p.bytes, 0);
     // drop-newest never gets here over the limit: append() already counted uncommitted bytes.
     if (this.overflow === 'drop-oldest' && this.bytes + groupBytes > this.maxBytes) {
       // Free at least 1 % of the budget at once: under sustained overflow that turns a drop (a disk
@@ -288,9 +347,9 @@ export class Outbox implements BatchStore {
       const dropped: Removed = { points: 0, bytes: 0, records: 0 };
       while (group.length > 1 && this.bytes + groupBytes > this.maxBytes) {
         const p = group.shift() as Pending;
-        groupBytes -= p.buf.length;
+        groupBytes -= p.bytes;
         dropped.points += p.points;
-        dropped.bytes += p.buf.length;
+        dropped.bytes += p.bytes;
         dropped.records++;
         this.appended++;
         this.removed++;
@@ -301,7 +360,9 @@ export class Outbox implements BatchStore {
 
     if (!this.writer || this.forceRotate || this.writer.seg.size >= this.segmentBytes) await this.rotate();
     const w = this.writer as { seg: Segment; fh: FileHandle };
-    const buf = group.length === 1 ? group[0].buf : Buffer.concat(group.map((p) => p.buf), groupBytes);
+    const buf = Buffer.allocUnsafe(groupBytes);
+    let pos = 0;
+    for (const p of group) pos = writeRecordInto(buf, pos, p.json, p.payloadBytes, p.points);
     const at = w.seg.size;
     try {
       await writeAll(w.fh, buf, at);
@@ -313,7 +374,12 @@ export class Outbox implements BatchStore {
       throw err;
     }
     w.seg.size = at + buf.length;
-    for (const p of group) this.points += p.points;
+    let off = at;
+    for (const p of group) {
+      this.points += p.points;
+      this.cacheAdd({ seq: w.seg.seq, off, end: off + p.bytes, points: p.points, metrics: p.metrics });
+      off += p.bytes;
+    }
     this.bytes += groupBytes;
     this.batches += group.length;
     this.appended += group.length;
@@ -374,6 +440,7 @@ export class Outbox implements BatchStore {
       return true;
     });
     this.subtract(removed);
+    this.trimCache();
     return removed;
   }
 
@@ -399,8 +466,8 @@ export class Outbox implements BatchStore {
     }
   }
 
-  /** Deletes segments the head has passed (never the one being written), after persisting the head. */
-  private async releaseConsumed(): Promise<void> {
+  /** Deletes segments the head has passed (never the one being written), after persisting the head. True if it did. */
+  private async releaseConsumed(): Promise<boolean> {
     const gone: Segment[] = [];
     let i = 0;
     while (i < this.segments.length - 1) {
@@ -411,13 +478,85 @@ export class Outbox implements BatchStore {
       gone.push(seg);
       i++;
     }
-    if (!gone.length) return;
-    if (this.head.seq <= gone[gone.length - 1].seq) {
-      this.head = { seq: this.segments[i].seq, off: 0 };
-      await this.persistState();
-    }
+    if (!gone.length) return false;
+    if (this.head.seq <= gone[gone.length - 1].seq) this.head = { seq: this.segments[i].seq, off: 0 };
+    // Durable before the files go: a stale position pointing into a deleted segment would lose the
+    // batches after it in the next one.
+    await this.persistState();
     this.segments = this.segments.slice(i);
     for (const seg of gone) await fs.rm(this.segPath(seg.seq), { force: true });
+    return true;
+  }
+
+  /** Persists the ack position within PERSIST_DELAY_MS (one fsync'd rename per second at most, not per ack). */
+  private persistSoon(): void {
+    if (this.persistTimer || this.closed) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = null;
+      this.exclusive(async () => {
+        if (this.lock) await this.persistState();
+      }).catch((err: unknown) => this.logger?.warn(`outbox ${this.dir}: saving the ack position failed (${(err as Error).message}); retrying`));
+    }, PERSIST_DELAY_MS);
+    // Not worth keeping a process alive for: a lost position only means resending, and close() persists.
+    this.persistTimer.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cache of recently committed records
+
+  private cacheAdd(e: Cached): void {
+    if (this.cacheSuspended) {
+      if (this.cacheStart < this.cache.length) return;
+      this.cacheSuspended = false;
+    }
+    const bytes = e.end - e.off;
+    if (this.cacheBytes + bytes > CACHE_BYTES) {
+      this.cacheSuspended = true;
+      return;
+    }
+    this.cache.push(e);
+    this.cacheBytes += bytes;
+  }
+
+  /** Forgets cached records the head has passed (acked or dropped). */
+  private trimCache(): void {
+    while (this.cacheStart < this.cache.length) {
+      const e = this.cache[this.cacheStart];
+      if (this.cmp({ seq: e.seq, off: e.end }, this.head) > 0) break;
+      this.cacheBytes -= e.end - e.off;
+      this.cacheStart++;
+    }
+    if (this.cacheStart === this.cache.length) {
+      this.cache = [];
+      this.cacheStart = 0;
+      this.cacheBytes = 0;
+    } else if (this.cacheStart > 1024 && this.cacheStart * 2 > this.cache.length) {
+      this.cache = this.cache.slice(this.cacheStart);
+      this.cacheStart = 0;
+    }
+  }
+
+  /** peek() from memory when the cache starts right at the head; null to read from disk. */
+  private peekCached(maxPoints: number): OutboxBatch | null {
+    if (this.cacheStart >= this.cache.length) return null;
+    const first = this.cache[this.cacheStart];
+    if (this.cmp({ seq: first.seq, off: first.off }, this.head) !== 0) return null;
+    const metrics: KairosPushMetric[] = [];
+    let points = 0;
+    let bytes = 0;
+    let records = 0;
+    let last = first;
+    for (let i = this.cacheStart; i < this.cache.length; i++) {
+      const e = this.cache[i];
+      if (records > 0 && points + e.points > maxPoints) break;
+      for (const m of e.metrics) metrics.push(m);
+      points += e.points;
+      bytes += e.end - e.off;
+      records++;
+      last = e;
+    }
+    const id = [this.head.seq, this.head.off, last.seq, last.end, points, bytes, records].join('.');
+    return { id, metrics, points, records };
   }
 
   /** Orders positions; the end of a finished segment equals the start of the next one. */

@@ -132,9 +132,11 @@ export function coalesceMetrics(metrics: readonly KairosPushMetric[]): KairosPus
   return out;
 }
 
+/** Name, type, ttl and the tags sorted by name (their order in the object does not matter), as one string. */
 function seriesKey(m: KairosPushMetric): string {
-  const tags = Object.keys(m.tags)
-    .sort()
-    .map((k) => [k, m.tags[k]]);
-  return JSON.stringify([m.name, tags, m.type ?? null, m.ttl ?? null]);
+  const names = Object.keys(m.tags);
+  if (names.length > 1) names.sort();
+  let key = `${m.name}\u0000${m.type ?? ''}\u0000${m.ttl ?? ''}`;
+  for (const k of names) key += `\u0001${k}\u0002${String(m.tags[k])}`;
+  return key;
 }

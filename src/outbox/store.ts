@@ -35,7 +35,8 @@ export interface DropInfo {
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 
 export interface BatchStore {
-  append(metrics: KairosPushMetric[]): Promise<void>;
+  /** `checked`: the caller already ran assertPushMetrics on this batch (the write queue does). */
+  append(metrics: KairosPushMetric[], checked?: boolean): Promise<void>;
   peek(maxPoints: number): Promise<OutboxBatch | null>;
   ack(id: string): Promise<void>;
   stats(): OutboxStats;

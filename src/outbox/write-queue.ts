@@ -29,7 +29,7 @@ import type { KairosPushMetric, Logger, WriteResult } from '../types';
 import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './errors';
 import { MemoryStore } from './memory-store';
-import { assertPushMetrics, coalesceMetrics, splitByPoints } from './points';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from './points';
 import type { BatchStore, DropInfo } from './store';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
@@ -103,6 +103,11 @@ interface FlushWaiter {
 
 /** Status updates while buffering are rate-limited: at 1,000 msg/s nobody needs 1,000 updates/s. */
 const STATUS_INTERVAL_MS = 1000;
+/** Backlog (in requests of maxBatchPoints) beyond which requests grow, and by how much at most. */
+const BACKLOG_REQUESTS = 4;
+const MAX_REQUEST_GROWTH = 10;
+/** Points serialised for the outbox per event-loop turn when a large batch is enqueued. */
+const LANE_SLICE_POINTS = 50_000;
 
 export class WriteQueue {
   private readonly send: SendFunction;
@@ -143,7 +148,11 @@ export class WriteQueue {
   private closed = false;
   private halted = false;
   private closing: Promise<void> | null = null;
-  private readonly enqueues = new Set<Promise<unknown>>();
+  /** Appends started and not yet settled; flush() waits for them. */
+  private enqueuing = 0;
+  /** Set while a large batch is being appended in slices; resolves once all its appends have started. */
+  private lane: Promise<void> | null = null;
+  private enqueueIdle: Array<() => void> = [];
   private flushWaiters: FlushWaiter[] = [];
   private lastStatus: WriteQueueStatus = { state: 'idle', buffered: 0 };
   private lastStatusAt = -Infinity;
@@ -190,17 +199,64 @@ export class WriteQueue {
       return Promise.reject(err);
     }
     if (metrics.length === 0) return Promise.resolve();
-    // All appends start now, in order, so concurrent enqueue() calls keep their order on disk.
-    const appended = Promise.all(splitByPoints(metrics, this.maxBatchPoints).map((chunk) => this.store.append(chunk)));
-    const done = appended.then(() => {
-      this.schedule();
-      // While a request is out (hung, say) or failing, the status keeps counting the backlog.
-      if (this.failing || this.inFlight) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
-    });
-    const tracked = done.catch(() => undefined);
-    this.enqueues.add(tracked);
-    void tracked.then(() => this.enqueues.delete(tracked));
-    return done;
+    // Appends start in call order, so concurrent enqueue() calls keep their order on disk. The common
+    // case (a message of a few points, nothing ahead of it) costs one promise; a large batch is
+    // appended in slices, one event-loop turn each, and later enqueues wait behind it.
+    const points = countBatchPoints(metrics);
+    const appended =
+      points <= this.maxBatchPoints && !this.lane
+        ? this.store.append(metrics, true)
+        : this.appendInLane(points <= this.maxBatchPoints ? [metrics] : splitByPoints(metrics, this.maxBatchPoints));
+    this.enqueuing++;
+    return appended.then(this.onAppended, this.onAppendFailed);
+  }
+
+  /**
+   * Appends chunks after everything enqueued before them has started, yielding to the event loop every
+   * LANE_SLICE_POINTS points: serialising a million points for the outbox must not stall Node-RED.
+   */
+  private appendInLane(chunks: KairosPushMetric[][]): Promise<void> {
+    const ahead = this.lane;
+    let started!: () => void;
+    const lane = new Promise<void>((resolve) => (started = resolve));
+    this.lane = lane;
+    return (async () => {
+      const appends: Array<Promise<void>> = [];
+      try {
+        if (ahead) await ahead;
+        let since = 0;
+        for (const chunk of chunks) {
+          if (since >= LANE_SLICE_POINTS) {
+            since = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          const p = this.store.append(chunk, true);
+          p.catch(() => undefined); // handled below; a rejection must not count as unhandled meanwhile
+          appends.push(p);
+          since += countBatchPoints(chunk);
+        }
+      } finally {
+        started();
+        if (this.lane === lane) this.lane = null;
+      }
+      await Promise.all(appends);
+    })();
+  }
+
+  private readonly onAppended = (): void => {
+    this.enqueueSettled();
+    this.schedule();
+    // While a request is out (hung, say) or failing, the status keeps counting the backlog.
+    if (this.failing || this.inFlight) this.emitStatus(this.lastStatus.state, this.lastStatus.lastError, false);
+  };
+
+  private readonly onAppendFailed = (err: unknown): never => {
+    this.enqueueSettled();
+    throw err;
+  };
+
+  private enqueueSettled(): void {
+    if (--this.enqueuing === 0 && this.enqueueIdle.length) for (const wake of this.enqueueIdle.splice(0)) wake();
   }
 
   /**
@@ -242,7 +298,7 @@ export class WriteQueue {
 
   private flushNow(): Promise<void> {
     return (async () => {
-      await Promise.all([...this.enqueues]);
+      if (this.enqueuing > 0) await new Promise<void>((resolve) => this.enqueueIdle.push(resolve));
       const { appendedBatches, removedBatches } = this.store.stats();
       if (removedBatches >= appendedBatches) return;
       const done = new Promise<void>((resolve, reject) => this.flushWaiters.push({ target: appendedBatches, resolve, reject }));
@@ -281,7 +337,7 @@ export class WriteQueue {
   /** Delivers until the backlog is empty, a send fails, or close() halts it. */
   private async pump(): Promise<void> {
     while (!this.halted) {
-      const batch = await this.store.peek(this.narrowing?.limit ?? this.maxBatchPoints);
+      const batch = await this.store.peek(this.narrowing?.limit ?? this.requestPoints());
       if (!batch) {
         this.failing = false;
         this.emitStatus('idle');
@@ -401,6 +457,16 @@ export class WriteQueue {
       n.refused = undefined;
       n.limit = Math.min(this.maxBatchPoints, n.limit * 2);
     }
+  }
+
+  /**
+   * Points for the next request: maxBatchPoints while the queue keeps up; with a backlog of more than
+   * BACKLOG_REQUESTS requests, requests grow with it up to MAX_REQUEST_GROWTH × maxBatchPoints, so a
+   * burst drains in few round trips instead of one small request per round trip.
+   */
+  private requestPoints(): number {
+    const factor = Math.floor(this.store.stats().points / (BACKLOG_REQUESTS * this.maxBatchPoints));
+    return this.maxBatchPoints * Math.min(MAX_REQUEST_GROWTH, Math.max(1, factor));
   }
 
   private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
