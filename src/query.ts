@@ -3,7 +3,7 @@
  * answer with a 400 (or worse, silently ignore): time forms, tags, group_by and aggregators.
  */
 import { ValidationError } from './errors';
-import { datetimeToTimestampMs, luxon, normalizeTimeUnit, subtractRelative, validateRelativeTime } from './time';
+import { datetimeToTimestampMs, isIanaZone, normalizeTimeUnit, subtractRelative, validateRelativeTime } from './time';
 import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from './types';
 
 /** What one aggregator takes; the editor lists these. */
@@ -167,7 +167,7 @@ function buildMetric(m: string | MetricQuery, top: QueryOptions, field: string):
 }
 
 export function validateTimeZone(zone: unknown, field: string): string {
-  if (typeof zone !== 'string' || zone.trim() === '' || !luxon().IANAZone.isValidZone(zone)) {
+  if (typeof zone !== 'string' || zone.trim() === '' || !isIanaZone(zone)) {
     throw new ValidationError(field, zone, 'must be an IANA time zone such as "UTC" or "Europe/Berlin"');
   }
   return zone;

@@ -18,7 +18,7 @@ let luxonModule: typeof Luxon | undefined;
  * luxon, loaded on first use (about 15 ms at start-up otherwise): epoch-millisecond timestamps, the
  * common case in flows, never need it.
  */
-export function luxon(): typeof Luxon {
+function luxon(): typeof Luxon {
   if (!luxonModule) luxonModule = require('luxon') as typeof Luxon;
   return luxonModule;
 }
@@ -68,6 +68,11 @@ export interface ParseTimeOptions {
 const zoneValidity = new Map<string, boolean>();
 /** Zone strings come from config and messages; the cap keeps odd input from growing the cache without bound. */
 const MAX_CACHED_ZONES = 1000;
+
+/** An IANA zone name (no fixed offsets): what KairosDB's time_zone takes. */
+export function isIanaZone(zone: string): boolean {
+  return luxon().IANAZone.isValidZone(zone);
+}
 
 export function isValidZone(zone: unknown): zone is string {
   if (typeof zone !== 'string' || zone.trim() === '') return false;
