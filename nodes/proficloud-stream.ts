@@ -3,10 +3,10 @@
  * window), as rows, per-series messages or ui-chart points with action 'append'.
  */
 import { ValidationError } from '../src/errors';
-import { IncrementalPoller, PollLoop, type StreamPosition, type TimeRange } from '../src/stream';
+import { IncrementalPoller, PollLoop, RowAssembler, type HeldRows, type StreamPosition, type TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
-import { shapeSeries, type OutputMode } from './lib/output';
+import { pointCount, shapeSeries, type OutputMode } from './lib/output';
 import { parseDurationMs, parseMetricList, parseTagFilter } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -24,7 +24,17 @@ interface StreamDef extends NodeDef {
   tsFormat?: string;
   autoStart?: boolean;
   persist?: boolean;
+  /** Seconds an incomplete row waits for its missing cells; empty: three poll intervals. */
+  rowGrace?: string | number;
 }
+
+/** What persist keeps in context: the poller's position plus the rows still held back. */
+type SavedPosition = StreamPosition & { held?: HeldRows };
+
+/** The runtime default poll interval, as the editor shows it. */
+const DEFAULT_INTERVAL_MS = 10_000;
+/** Incomplete rows wait this many poll intervals unless rowGrace says otherwise. */
+const ROW_GRACE_POLLS = 3;
 
 const POSITION_KEY = 'position';
 /** stop() waits this long for an aborted poll before close reports done. */
@@ -34,6 +44,12 @@ function intervalMs(raw: unknown, field: string): number {
   const s = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof s !== 'number' || !Number.isFinite(s) || s < 100) throw new ValidationError(field, raw, 'must be a number of milliseconds, at least 100');
   return Math.round(s);
+}
+
+function seconds(raw: unknown, field: string): number {
+  const s = typeof raw === 'string' ? Number(raw.trim()) : raw;
+  if (typeof s !== 'number' || !Number.isFinite(s) || s < 0) throw new ValidationError(field, raw, 'must be a number of seconds, 0 or more');
+  return s;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -53,6 +69,8 @@ export = function register(RED: NodeAPI): void {
     let windowMs = 600_000;
     let poller: IncrementalPoller | undefined;
     let loop: PollLoop | undefined;
+    let rowGraceMs: number | undefined;
+    let rows = new RowAssembler(0);
 
     async function fetchSeries(range: TimeRange, signal?: AbortSignal): Promise<Series[]> {
       const service = await config!.getService();
@@ -69,14 +87,30 @@ export = function register(RED: NodeAPI): void {
 
     function restoredPoller(): IncrementalPoller {
       if (!def.persist) return makePoller();
-      const saved = node.context().get(POSITION_KEY);
+      const saved = node.context().get(POSITION_KEY) as SavedPosition | undefined;
       if (!saved) return makePoller();
       try {
-        return makePoller(saved as StreamPosition);
+        const restored = makePoller(saved);
+        if (saved.held) rows = new RowAssembler(0, saved.held);
+        return restored;
       } catch (err) {
         node.warn(`stored stream position ignored: ${asError(err).message}`);
         return makePoller();
       }
+    }
+
+    function saved(position: StreamPosition): SavedPosition {
+      return output === 'rows' && rows.heldPoints > 0 ? { ...position, held: rows.held } : position;
+    }
+
+    /** The points a poll sends: for rows, only complete rows (or rows that waited long enough). */
+    function toSend(series: Series[], position: StreamPosition): Series[] {
+      if (output !== 'rows' || mode !== 'incremental') return series;
+      const now = Date.now();
+      rows.graceMs = rowGraceMs ?? ROW_GRACE_POLLS * loop!.intervalMs;
+      rows.add(series, now);
+      const newest = new Map(Object.entries(position.series).map(([column, p]) => [column, p.last]));
+      return rows.release(now, newest);
     }
 
     async function run(signal: AbortSignal): Promise<void> {
@@ -84,11 +118,14 @@ export = function register(RED: NodeAPI): void {
       const result = await current.poll(signal);
       // A metrics change during the poll replaced the poller; its result belongs to the old metrics.
       if (signal.aborted || current !== poller) return;
-      if (def.persist) node.context().set(POSITION_KEY, result.position);
+      const series = toSend(result.series, result.position);
+      const points = pointCount(series);
+      if (def.persist) node.context().set(POSITION_KEY, saved(result.position));
       config?.reportOk();
-      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: result.points })));
-      if (result.points === 0 && mode === 'incremental') return;
-      const msgs = shapeSeries(result.series, null, { mode: output, tsFormat, chartAction: 'append' }, () => ({
+      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: points })));
+      if (points === 0 && mode === 'incremental') return;
+      // A stream never drops trailing rows: incomplete rows were held back above until they were due.
+      const msgs = shapeSeries(series, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
         ...syntheticMsg(node, 'stream'),
         range: result.range,
       }));
@@ -108,8 +145,9 @@ export = function register(RED: NodeAPI): void {
       endpointIds = def.endpointIds ? parseMetricList(def.endpointIds, 'endpointIds') : [];
       tags = parseTagFilter(def.tags, 'tags');
       windowMs = parseDurationMs(def.window || '10m', 'window');
+      rowGraceMs = def.rowGrace === undefined || String(def.rowGrace).trim() === '' ? undefined : Math.round(seconds(def.rowGrace, 'rowGrace') * 1000);
       poller = restoredPoller();
-      loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? 10, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
+      loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? DEFAULT_INTERVAL_MS, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
       config.register(node);
       if (def.autoStart !== false) loop.start();
       else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
@@ -129,6 +167,7 @@ export = function register(RED: NodeAPI): void {
         metrics = parseMetricList(msg.metrics, 'msg.metrics');
         // New metrics, new position: the old one describes other series.
         poller = makePoller();
+        rows = new RowAssembler(0);
         if (def.persist) node.context().set(POSITION_KEY, undefined);
         handled = true;
       }
@@ -158,7 +197,7 @@ export = function register(RED: NodeAPI): void {
       stopping
         .catch(() => undefined)
         .finally(() => {
-          if (def.persist && poller) node.context().set(POSITION_KEY, poller.position);
+          if (def.persist && poller) node.context().set(POSITION_KEY, saved(poller.position));
           done();
         });
     });

@@ -1,0 +1,5 @@
+/** The stream parts: poller (each point once), poll loop, row assembly, and the seed's stream classes. */
+export * from './poller';
+export * from './loop';
+export * from './metrics-stream';
+export * from './rows';
