@@ -3,7 +3,7 @@
  * window), as rows, per-series messages or ui-chart points with action 'append'.
  */
 import { ValidationError } from '../src/errors';
-import { IncrementalPoller, PollLoop, RowAssembler, type HeldRows, type StreamPosition, type TimeRange } from '../src/stream';
+import { IncrementalPoller, MAX_HORIZON_MS, PollLoop, RowAssembler, type HeldRows, type PollResult, type StreamPosition, type TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { pointCount, shapeSeries, type OutputMode } from './lib/output';
@@ -26,6 +26,10 @@ interface StreamDef extends NodeDef {
   persist?: boolean;
   /** Seconds an incomplete row waits for its missing cells; empty: three poll intervals. */
   rowGrace?: string | number;
+  /** Late-data horizon: a duration ("1h"); "0" turns late data off. Default 1 hour. */
+  horizon?: string;
+  /** Seconds between late-data checks (count queries over the horizon). Default 30. */
+  lateCheck?: string | number;
 }
 
 /** What persist keeps in context: the poller's position plus the rows still held back. */
@@ -52,6 +56,15 @@ function seconds(raw: unknown, field: string): number {
   return s;
 }
 
+/** The late-data horizon in ms: empty means 1 hour, "0" turns it off, at most 7 days. */
+function parseHorizon(raw: unknown): number {
+  if (raw === undefined || raw === null || String(raw).trim() === '') return 3600_000;
+  if (/^\s*0+(\.0*)?\s*$/.test(String(raw))) return 0;
+  const ms = Math.round(parseDurationMs(raw, 'horizon'));
+  if (ms > MAX_HORIZON_MS) throw new ValidationError('horizon', raw, 'must be at most 7 days');
+  return ms;
+}
+
 export = function register(RED: NodeAPI): void {
   function ProficloudStream(this: Node, def: StreamDef): void {
     RED.nodes.createNode(this, def);
@@ -72,6 +85,31 @@ export = function register(RED: NodeAPI): void {
     let rowGraceMs: number | undefined;
     let rows = new RowAssembler(0);
 
+    let horizonMs = 3600_000;
+    let lateCheckMs = 30_000;
+    /** Late-check problems already warned about (one warning per distinct cause). */
+    const lateWarned = new Set<string>();
+
+    /** Points per series per bucket: KairosDB's count aggregator with sampling aligned to the bucket. */
+    async function countSeries(range: TimeRange, bucketMs: number, signal?: AbortSignal): Promise<Map<string, Map<number, number>>> {
+      const service = await config!.getService();
+      if (!service.connector) {
+        throw new ValidationError('horizon', def.horizon, 'late data needs a KairosDB, TSD or EWIMA server (proficloud.io has no count query); set the late-data horizon to 0');
+      }
+      const aggregators = [{ name: 'count', sampling: { value: bucketMs, unit: 'milliseconds' as const }, align_start_time: true, align_sampling: false }];
+      const counted = await service.connector.querySeries(
+        { metrics, startAbsolute: range.start, endAbsolute: range.end, aggregators, ...(tags ? { tags } : {}) },
+        signal,
+      );
+      const out = new Map<string, Map<number, number>>();
+      for (const s of counted) {
+        const m = new Map<number, number>();
+        for (const [ts, n] of s.values) if (typeof n === 'number') m.set(ts, n);
+        out.set(s.column, m);
+      }
+      return out;
+    }
+
     async function fetchSeries(range: TimeRange, signal?: AbortSignal): Promise<Series[]> {
       const service = await config!.getService();
       if (service.io) {
@@ -82,7 +120,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function makePoller(position?: StreamPosition): IncrementalPoller {
-      return new IncrementalPoller({ fetch: fetchSeries, windowMs, mode, ...(position ? { position } : {}) });
+      return new IncrementalPoller({ fetch: fetchSeries, count: countSeries, horizonMs, checkEveryMs: lateCheckMs, windowMs, mode, ...(position ? { position } : {}) });
     }
 
     function restoredPoller(): IncrementalPoller {
@@ -122,14 +160,43 @@ export = function register(RED: NodeAPI): void {
       const points = pointCount(series);
       if (def.persist) node.context().set(POSITION_KEY, saved(result.position));
       config?.reportOk();
-      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: points })));
-      if (points === 0 && mode === 'incremental') return;
+      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: points + result.latePoints })));
+      lateProblems(result);
+      if (points === 0 && result.latePoints === 0 && mode === 'incremental') return;
       // A stream never drops trailing rows: incomplete rows were held back above until they were due.
       const msgs = shapeSeries(series, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
         ...syntheticMsg(node, 'stream'),
         range: result.range,
       }));
+      msgs.push(...lateMessages(result));
       if (msgs.length) node.send([msgs]);
+    }
+
+    /** Late points go in messages of their own, marked msg.late = true (rows: complete as they are). */
+    function lateMessages(result: PollResult): NodeMessage[] {
+      if (result.latePoints === 0) return [];
+      return shapeSeries(result.late, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
+        ...syntheticMsg(node, 'stream'),
+        range: result.range,
+        late: true,
+      }));
+    }
+
+    function lateProblems(result: PollResult): void {
+      if (result.lateError !== undefined) {
+        const e = asError(result.lateError);
+        if (!lateWarned.has(e.message)) {
+          lateWarned.add(e.message);
+          node.warn(translate(RED, 'proficloud-stream.warn.lateCheck', 'late-data check failed (retried every poll): __error__', { error: e.message }));
+        }
+      }
+      if (result.unresolved > 0) {
+        node.warn(
+          translate(RED, 'proficloud-stream.warn.unresolved', '__count__ late points could not be told apart from points already sent and were not emitted', {
+            count: result.unresolved,
+          }),
+        );
+      }
     }
 
     function onError(err: unknown): void {
@@ -145,6 +212,8 @@ export = function register(RED: NodeAPI): void {
       endpointIds = def.endpointIds ? parseMetricList(def.endpointIds, 'endpointIds') : [];
       tags = parseTagFilter(def.tags, 'tags');
       windowMs = parseDurationMs(def.window || '10m', 'window');
+      horizonMs = parseHorizon(def.horizon);
+      if (def.lateCheck !== undefined && String(def.lateCheck).trim() !== '') lateCheckMs = Math.round(seconds(def.lateCheck, 'lateCheck') * 1000);
       rowGraceMs = def.rowGrace === undefined || String(def.rowGrace).trim() === '' ? undefined : Math.round(seconds(def.rowGrace, 'rowGrace') * 1000);
       poller = restoredPoller();
       loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? DEFAULT_INTERVAL_MS, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });

@@ -3,3 +3,4 @@ export * from './poller';
 export * from './loop';
 export * from './metrics-stream';
 export * from './rows';
+export * from './emitted';

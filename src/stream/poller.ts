@@ -8,6 +8,7 @@
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
 import { abortError, nonNegativeInteger, positiveInteger } from './checks';
+import { EmittedIndex, type EmittedJson } from './emitted';
 
 /** An inclusive time range in epoch milliseconds (KairosDB ranges include both ends). */
 export interface TimeRange {
@@ -29,17 +30,27 @@ export interface SeriesPosition {
 
 /** JSON-serialisable state: persist it (e.g. in node context) and pass it back after a restart. */
 export interface StreamPosition {
-  version: 1;
+  /** 1: series only (no late-data bookkeeping); 2: with the late-data horizon's bookkeeping. */
+  version: 1 | 2;
   series: Record<string, SeriesPosition>;
+  /** Version 2: what was emitted inside the horizon, per series and bucket (see EmittedIndex). */
+  emitted?: EmittedJson;
+  /** Version 2: the bucket size of `emitted`, ms. */
+  bucketMs?: number;
+  /** Version 2: late points older than this were never the stream's (it started later). */
+  trackedFrom?: number;
 }
 
 export type StreamMode = 'incremental' | 'window';
+
+/** Points per series per bucket in a range, as a count aggregator with aligned sampling answers. */
+export type CountFetch = (range: TimeRange, bucketMs: number, signal?: AbortSignal) => Promise<Map<string, Map<number, number>>>;
 
 export interface IncrementalPollerOptions {
   fetch: SeriesFetch;
   /** Buffer window: the oldest data a poll ever asks for is `now - windowMs`. */
   windowMs: number;
-  /** How far behind the newest point of a series a late point may arrive and still be emitted. Default 2000 (at most windowMs). */
+  /** How far behind the newest point of a series a late point may arrive and still be found by the regular poll. Default 2000 (at most windowMs). */
   overlapMs?: number;
   /** 'window' emits the whole window on every poll (the seed's behaviour). Default 'incremental'. */
   mode?: StreamMode;
@@ -47,13 +58,46 @@ export interface IncrementalPollerOptions {
   now?: () => number;
   /** Bound on remembered timestamps per series; beyond it the oldest are folded into `floor`. Default 10000. */
   maxSeenPerSeries?: number;
+  /**
+   * Late-data horizon, ms (at most 7 days): points that arrive later than the overlap but whose
+   * timestamp is within this of now are still emitted, once, as `late`. Needs `count`. Default 0 (off).
+   */
+  horizonMs?: number;
+  /** Per-bucket counts over the horizon; compared with what was emitted to find buckets with late points. */
+  count?: CountFetch;
+  /** Bucket size of the late-data check. Default horizon / 60, whole seconds, at least 1 s. */
+  bucketMs?: number;
+  /** How often the late-data check runs (it also runs right after a start). Default 30000. */
+  checkEveryMs?: number;
+  /** Timestamps kept exactly for the horizon, over all series; beyond it old buckets keep counts only. Default 200000. */
+  maxTracked?: number;
+  /** Points one poll emits at most (catch-up continues on the next poll, `more` is set). Default 100000. */
+  maxPoints?: number;
+}
+
+export interface PollOptions {
+  signal?: AbortSignal;
+  /** Ask for the whole window and return it in `window` too (a chart that must be replaced). */
+  full?: boolean;
 }
 
 export interface PollResult {
-  /** Per series, only points not emitted before, ascending; series without new points are left out (window mode: all). */
+  /** Per series, only points not emitted before and newer than any emitted one of their series, ascending (window mode: all). */
   series: Series[];
-  /** Number of points in `series`. */
+  /** Points not emitted before that are older than an already emitted point of their series, ascending per series. */
+  late: Series[];
+  /** Number of points in `series` plus `late`. */
   points: number;
+  /** Number of points in `late`. */
+  latePoints: number;
+  /** Missing points the late check found but could not tell apart from emitted ones (counts-only buckets). */
+  unresolved: number;
+  /** Set when the late check failed (the regular poll still counted); it is retried on the next poll. */
+  lateError?: unknown;
+  /** True when this poll stopped at maxPoints or a shortened range: poll again soon to catch up. */
+  more: boolean;
+  /** With `full`: every point in the window, per series, ascending. */
+  window?: Series[];
   position: StreamPosition;
   /** The range that was asked for. */
   range: TimeRange;
@@ -61,6 +105,14 @@ export interface PollResult {
 
 const DEFAULT_OVERLAP_MS = 2000;
 const DEFAULT_MAX_SEEN = 10000;
+export const MAX_HORIZON_MS = 7 * 24 * 3600_000;
+const DEFAULT_CHECK_EVERY_MS = 30_000;
+const DEFAULT_MAX_TRACKED = 200_000;
+export const DEFAULT_MAX_POINTS = 100_000;
+/** Ranges longer than this are counted first, so a catch-up fetch stays near maxPoints. */
+const COUNT_FIRST_MS = 60_000;
+
+type Point = [number, PointValue];
 
 export class IncrementalPoller {
   private readonly fetchSeries: SeriesFetch;
@@ -69,7 +121,18 @@ export class IncrementalPoller {
   private readonly mode: StreamMode;
   private readonly now: () => number;
   private readonly maxSeen: number;
+  private readonly horizonMs: number;
+  private readonly countFetch: CountFetch | undefined;
+  private readonly bucketMs: number;
+  private readonly checkEveryMs: number;
+  private readonly maxPoints: number;
+  private readonly maxTracked: number;
   private state: Map<string, SeriesPosition>;
+  private index: EmittedIndex | undefined;
+  private trackedFrom: number | undefined;
+  private lastCheck = -Infinity;
+  /** Longest range a catch-up poll asks for after a poll was cut; undefined when caught up. */
+  private rangeCapMs: number | undefined;
   /** Serialises poll() so two concurrent calls cannot both emit the same point. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -91,25 +154,59 @@ export class IncrementalPoller {
     if (opts.now !== undefined && typeof opts.now !== 'function') throw new ValidationError('now', opts.now, 'must be a function');
     this.now = opts.now ?? Date.now;
     this.maxSeen = opts.maxSeenPerSeries === undefined ? DEFAULT_MAX_SEEN : positiveInteger('maxSeenPerSeries', opts.maxSeenPerSeries);
-    this.state = opts.position === undefined ? new Map() : parsePosition(opts.position);
+    this.horizonMs = opts.horizonMs === undefined ? 0 : nonNegativeInteger('horizonMs', opts.horizonMs);
+    if (this.horizonMs > MAX_HORIZON_MS) throw new ValidationError('horizonMs', opts.horizonMs, `must be at most 7 days (${MAX_HORIZON_MS} ms)`);
+    if (opts.count !== undefined && typeof opts.count !== 'function') throw new ValidationError('count', opts.count, 'must be a function');
+    this.countFetch = opts.count;
+    if (this.horizonMs > 0 && !this.countFetch) throw new ValidationError('count', opts.count, 'is needed for a late-data horizon (horizonMs > 0)');
+    this.bucketMs =
+      opts.bucketMs === undefined ? Math.max(1000, Math.floor(this.horizonMs / 60 / 1000) * 1000) : positiveInteger('bucketMs', opts.bucketMs);
+    this.checkEveryMs = opts.checkEveryMs === undefined ? DEFAULT_CHECK_EVERY_MS : nonNegativeInteger('checkEveryMs', opts.checkEveryMs);
+    this.maxTracked = opts.maxTracked === undefined ? DEFAULT_MAX_TRACKED : positiveInteger('maxTracked', opts.maxTracked);
+    this.maxPoints = opts.maxPoints === undefined ? DEFAULT_MAX_POINTS : positiveInteger('maxPoints', opts.maxPoints);
+    this.state = new Map();
+    if (opts.position !== undefined) {
+      this.state = parsePosition(opts.position);
+      const p = opts.position;
+      if (this.horizonMs > 0 && this.mode === 'incremental') {
+        if (p.version === 2 && p.emitted && p.bucketMs === this.bucketMs && typeof p.trackedFrom === 'number') {
+          this.index = new EmittedIndex(this.bucketMs, this.maxTracked, p.emitted);
+          this.trackedFrom = p.trackedFrom;
+        } else {
+          // No bookkeeping to compare with: what came before now counts as handled.
+          this.index = new EmittedIndex(this.bucketMs, this.maxTracked);
+          this.trackedFrom = Math.floor(this.now());
+        }
+      }
+    }
   }
 
   /** A copy of the current position; safe to JSON.stringify and keep. */
   get position(): StreamPosition {
-    return snapshot(this.state);
+    return this.snapshot(this.state);
+  }
+
+  /** Timestamps the late-data bookkeeping holds exactly (bounded by maxTracked). */
+  get trackedTimestamps(): number {
+    return this.index?.trackedTimestamps ?? 0;
   }
 
   /** Forget everything emitted: the next poll starts from the full window again. */
   reset(): void {
     this.state = new Map();
+    this.index = undefined;
+    this.trackedFrom = undefined;
+    this.lastCheck = -Infinity;
+    this.rangeCapMs = undefined;
   }
 
   /**
    * Asks for the next range and returns what has not been emitted yet. The position only moves when the
    * fetch succeeds, so a failed or aborted poll can simply be repeated.
    */
-  poll(signal?: AbortSignal): Promise<PollResult> {
-    const run = this.queue.then(() => this.pollNow(signal));
+  poll(arg?: AbortSignal | PollOptions): Promise<PollResult> {
+    const opts: PollOptions = arg === undefined ? {} : isSignal(arg) ? { signal: arg } : arg;
+    const run = this.queue.then(() => this.pollNow(opts));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -125,37 +222,227 @@ export class IncrementalPoller {
     return { start, end: now };
   }
 
-  private async pollNow(signal?: AbortSignal): Promise<PollResult> {
+  private async pollNow(opts: PollOptions): Promise<PollResult> {
+    const { signal } = opts;
     if (signal?.aborted) throw abortError(signal);
-    const now = this.now();
-    if (!Number.isFinite(now)) throw new ValidationError('now()', now, 'must return finite epoch milliseconds');
-    const range = this.nextRange(Math.floor(now));
+    const nowRaw = this.now();
+    if (!Number.isFinite(nowRaw)) throw new ValidationError('now()', nowRaw, 'must return finite epoch milliseconds');
+    const now = Math.floor(nowRaw);
+    const full = opts.full === true || this.mode === 'window';
+    const range = full ? { start: now - this.windowMs, end: now } : this.nextRange(now);
+    let more = false;
+    if (!full && this.mode === 'incremental') {
+      const end = await this.boundedEnd(range, signal);
+      if (end < range.end) {
+        range.end = end;
+        more = true;
+      }
+    }
     const fetched = await this.fetchSeries({ ...range }, signal);
     if (!Array.isArray(fetched)) throw new ValidationError('fetch result', fetched, 'must be an array of series');
 
-    // Work on a copy so that a malformed series leaves the position untouched.
+    // Work on copies so that a malformed series leaves the position untouched.
     const next = cloneState(this.state);
-    const out: Series[] = [];
-    let points = 0;
+    const tracking = this.horizonMs > 0 && this.mode === 'incremental';
+    if (tracking && this.index === undefined) {
+      this.index = new EmittedIndex(this.bucketMs, this.maxTracked);
+      this.trackedFrom = range.start;
+    }
+    const lateFrom = tracking ? Math.max(this.trackedFrom ?? now, now - this.horizonMs) : Infinity;
+    const rows: Array<{ s: Series; column: string; values: Point[]; fresh: Point[]; late: Point[] }> = [];
     for (const s of fetched) {
       const values = inRangeAscending(s, range);
       const column = s.column ?? s.name;
       const pos = next.get(column);
-      let fresh: Array<[number, PointValue]>;
+      const fresh: Point[] = [];
+      const late: Point[] = [];
       if (this.mode === 'window') {
-        fresh = values;
+        fresh.push(...values);
       } else {
-        fresh = pos ? values.filter(([ts]) => isNew(pos, ts)) : values;
+        for (const p of values) {
+          const ts = p[0];
+          if (!pos || isNew(pos, ts)) (pos && ts < pos.last ? late : fresh).push(p);
+          else if (tracking && ts >= lateFrom && ts <= (pos.floor ?? -Infinity) && !this.index!.has(column, ts)) late.push(p);
+        }
       }
-      if (values.length > 0) next.set(column, this.advance(pos, values));
+      rows.push({ s, column, values, fresh, late });
+    }
+    // Bounded catch-up: emit up to maxPoints, oldest first, and leave the rest (still new) for the next poll.
+    const total = rows.reduce((n, r) => n + r.fresh.length + r.late.length, 0);
+    let cut = Infinity;
+    if (this.mode === 'incremental' && total > this.maxPoints) {
+      const all = rows.flatMap((r) => [...r.fresh, ...r.late].map((p) => p[0])).sort((a, b) => a - b);
+      // Points at the cut timestamp go together, so a row is never split.
+      cut = all[this.maxPoints - 1];
+      more = true;
+    }
+    const out: Series[] = [];
+    const lateOut: Series[] = [];
+    const windowOut: Series[] = [];
+    let points = 0;
+    let latePoints = 0;
+    const added: Array<[string, number]> = [];
+    for (const r of rows) {
+      const fresh = cut === Infinity ? r.fresh : r.fresh.filter((p) => p[0] <= cut);
+      const late = cut === Infinity ? r.late : r.late.filter((p) => p[0] <= cut);
+      const kept = cut === Infinity ? r.values : r.values.filter((p) => p[0] <= cut);
+      const pos = next.get(r.column);
+      if (kept.length > 0) next.set(r.column, this.advance(pos, kept));
       if (this.mode === 'window' || fresh.length > 0) {
-        out.push({ ...s, column, values: fresh });
+        out.push({ ...r.s, column: r.column, values: fresh });
         points += fresh.length;
       }
+      if (late.length > 0) {
+        lateOut.push({ ...r.s, column: r.column, values: late });
+        latePoints += late.length;
+      }
+      if (opts.full) windowOut.push({ ...r.s, column: r.column, values: r.values });
+      if (tracking) for (const p of [...fresh, ...late]) added.push([r.column, p[0]]);
     }
+    if (cut !== Infinity) this.rangeCapMs = Math.max(1000, cut - range.start);
+    else if (!more) this.rangeCapMs = undefined;
+    // A shortened range that came back light: take longer steps so sparse data does not crawl.
+    else if (this.rangeCapMs !== undefined && total < this.maxPoints / 4) this.rangeCapMs *= 2;
     this.prune(next, range.end);
     this.state = next;
-    return { series: out, points, position: snapshot(next), range };
+    if (tracking) {
+      for (const [c, ts] of added) this.index!.add(c, ts);
+      this.index!.prune(now - this.horizonMs);
+    }
+    const result: PollResult = { series: out, late: lateOut, points: points + latePoints, latePoints, unresolved: 0, more, position: this.snapshot(next), range };
+    if (opts.full) result.window = windowOut;
+    if (tracking && !more && now - this.lastCheck >= this.checkEveryMs) await this.checkLate(now, range, result, signal);
+    return result;
+  }
+
+  /**
+   * The end of a catch-up range: shortened after a cut poll, or when a count of a long range says it
+   * holds more than maxPoints (so one fetch stays near the budget).
+   */
+  private async boundedEnd(range: TimeRange, signal?: AbortSignal): Promise<number> {
+    if (this.rangeCapMs !== undefined) return Math.min(range.end, range.start + this.rangeCapMs);
+    if (!this.countFetch || range.end - range.start <= COUNT_FIRST_MS) return range.end;
+    const bucketMs = Math.max(1000, Math.ceil((range.end - range.start + 1) / 20 / 1000) * 1000);
+    let counts: Map<string, Map<number, number>>;
+    try {
+      counts = await this.countFetch({ ...range }, bucketMs, signal);
+    } catch {
+      // Counting is an optimisation here; the fetch itself reports a real problem.
+      return range.end;
+    }
+    const perBucket = new Map<number, number>();
+    for (const m of counts.values()) for (const [b, n] of m) perBucket.set(b, (perBucket.get(b) ?? 0) + n);
+    let sum = 0;
+    const starts = [...perBucket.keys()].sort((x, y) => x - y);
+    for (let i = 0; i < starts.length; i++) {
+      sum += perBucket.get(starts[i])!;
+      if (sum <= this.maxPoints) continue;
+      // Up to the bucket before the one that overflows; the first bucket alone is cut by maxPoints.
+      const end = i === 0 ? starts[0] + bucketMs - 1 : starts[i] - 1;
+      return Math.max(range.start, Math.min(range.end, end));
+    }
+    return range.end;
+  }
+
+  /**
+   * The late-data check: the server's per-bucket counts over the horizon against what was emitted;
+   * buckets with more points on the server are fetched again and their new points added to `late`.
+   * Only buckets the regular poll has passed (at or before each series' floor) are compared.
+   */
+  private async checkLate(now: number, range: TimeRange, result: PollResult, signal?: AbortSignal): Promise<void> {
+    const index = this.index!;
+    const b = this.bucketMs;
+    const from = Math.ceil(Math.max(this.trackedFrom ?? now, now - this.horizonMs) / b) * b;
+    if (from >= now) {
+      this.lastCheck = now;
+      return;
+    }
+    try {
+      const counts = await this.countFetch!({ start: from, end: now }, b, signal);
+      const changed: Array<{ column: string; bucket: number; n: number }> = [];
+      for (const [column, perBucket] of counts) {
+        const pos = this.state.get(column);
+        const limit = pos ? (pos.floor ?? -Infinity) : range.start - 1;
+        for (const [bucket, n] of perBucket) {
+          if (bucket < from || bucket + b - 1 > limit) continue;
+          if (n > index.count(column, bucket)) changed.push({ column, bucket, n });
+        }
+      }
+      if (changed.length === 0) {
+        this.lastCheck = now;
+        return;
+      }
+      changed.sort((x, y) => x.bucket - y.bucket);
+      // Within the point budget: the oldest changed buckets now, the rest on the next poll.
+      let budget = Math.max(0, this.maxPoints - result.points);
+      const take: typeof changed = [];
+      for (const c of changed) {
+        if (take.length > 0 && c.n > budget) break;
+        take.push(c);
+        budget -= c.n;
+      }
+      if (take.length < changed.length) result.more = true;
+      else this.lastCheck = now;
+      const wanted = new Map<string, Set<number>>();
+      for (const c of take) {
+        let set = wanted.get(c.column);
+        if (!set) wanted.set(c.column, (set = new Set()));
+        set.add(c.bucket);
+      }
+      // Contiguous runs of wanted buckets become one fetch each.
+      const buckets = [...new Set(take.map((c) => c.bucket))].sort((x, y) => x - y);
+      const lateBy = new Map<string, { s: Series; points: Point[] }>();
+      for (let i = 0; i < buckets.length; ) {
+        let j = i;
+        while (j + 1 < buckets.length && buckets[j + 1] === buckets[j] + b) j++;
+        const fetched = await this.fetchSeries({ start: buckets[i], end: buckets[j] + b - 1 }, signal);
+        if (!Array.isArray(fetched)) throw new ValidationError('fetch result', fetched, 'must be an array of series');
+        for (const s of fetched) {
+          const column = s.column ?? s.name;
+          const set = wanted.get(column);
+          if (!set) continue;
+          const byBucket = new Map<number, Point[]>();
+          for (const p of inRangeAscending(s, { start: buckets[i], end: buckets[j] + b - 1 })) {
+            const bk = index.bucketOf(p[0]);
+            if (!set.has(bk)) continue;
+            let list = byBucket.get(bk);
+            if (!list) byBucket.set(bk, (list = []));
+            list.push(p);
+          }
+          for (const [bk, pts] of byBucket) {
+            const { fresh, unresolved } = index.newIn(column, bk, pts.map((p) => p[0]));
+            result.unresolved += unresolved;
+            if (fresh.length === 0) continue;
+            const keep = new Set(fresh);
+            let entry = lateBy.get(column);
+            if (!entry) lateBy.set(column, (entry = { s, points: [] }));
+            for (const p of pts) if (keep.has(p[0])) entry.points.push(p);
+          }
+        }
+        i = j + 1;
+      }
+      for (const [column, { s, points }] of lateBy) {
+        for (const p of points) index.add(column, p[0]);
+        const existing = result.late.find((x) => x.column === column);
+        if (existing) {
+          existing.values = [...existing.values, ...points].sort((x, y) => x[0] - y[0]);
+        } else {
+          result.late.push({ ...s, column, values: points });
+        }
+        result.latePoints += points.length;
+        result.points += points.length;
+      }
+      result.position = this.snapshot(this.state);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      result.lateError = err;
+    }
+  }
+
+  private snapshot(state: Map<string, SeriesPosition>): StreamPosition {
+    const p = snapshot(state);
+    if (!this.index) return p;
+    return { ...p, version: 2, emitted: this.index.toJSON(), bucketMs: this.bucketMs, trackedFrom: this.trackedFrom };
   }
 
   /** Records the timestamps of a series' points in range (new or not) and trims what fell below the overlap. */
@@ -184,6 +471,10 @@ export class IncrementalPoller {
       if (pos.last < windowStart) state.delete(column);
     }
   }
+}
+
+function isSignal(x: unknown): x is AbortSignal {
+  return typeof x === 'object' && x !== null && 'aborted' in x && typeof (x as AbortSignal).addEventListener === 'function';
 }
 
 function isNew(pos: SeriesPosition, ts: number): boolean {
@@ -246,7 +537,7 @@ export function parsePosition(position: unknown): Map<string, SeriesPosition> {
     throw new ValidationError('position', position, 'must be an object saved from IncrementalPoller.position');
   }
   const p = position as Partial<StreamPosition>;
-  if (p.version !== 1) throw new ValidationError('position.version', p.version, 'must be 1');
+  if (p.version !== 1 && p.version !== 2) throw new ValidationError('position.version', p.version, 'must be 1 or 2');
   if (p.series === null || typeof p.series !== 'object' || Array.isArray(p.series)) {
     throw new ValidationError('position.series', p.series, 'must be an object keyed by series column');
   }

@@ -109,7 +109,7 @@ describe('proficloud-stream node', function () {
     const s = helper.getNode('s');
     await until(() => !!s.context().get('position'));
     const pos = s.context().get('position') as { version: number; series: Record<string, { last: number }> };
-    assert.equal(pos.version, 1);
+    assert.equal(pos.version, 2, "with the late-data bookkeeping (horizon 1 h by default)");
     assert.equal(pos.series['s.temp'].last, t);
   });
 
@@ -119,5 +119,47 @@ describe('proficloud-stream node', function () {
     await until(() => callsOf(s, 'error').length === 1);
     assert.match(errorsOf(s)[0], /metrics/);
     assert.equal(lastStatus(s).fill, 'red');
+  });
+});
+
+describe('proficloud-stream node: late data', function () {
+  let server: LocalServer;
+  useNodeRed();
+  beforeEach(async function () {
+    server = await kairos();
+  });
+  afterEach(async function () {
+    await server.close();
+  });
+
+  it('a point written 5 minutes late is emitted once, in its own message with msg.late = true (rows and series)', async function () {
+    for (const output of ['rows', 'series']) {
+      const now = Date.now();
+      const metric = `late.${output}`;
+      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
+      const got = await loadWithOutput(server.url, streamNode({ metrics: metric, lateCheck: 0.2, output, window: '10m' }));
+      const points = (): Array<[number, unknown, boolean]> =>
+        got.flatMap((m) =>
+          output === 'rows'
+            ? (m.payload as Array<Record<string, unknown>>).map((r): [number, unknown, boolean] => [r.Timestamp as number, r[metric], m.late === true])
+            : (m.payload as Array<[number, unknown]>).map(([t, v]): [number, unknown, boolean] => [t, v, m.late === true]),
+        );
+      await until(() => points().length === 1);
+      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
+      await until(() => points().length === 2, 6000, 'the late point');
+      await new Promise((r) => setTimeout(r, 600));
+      assert.deepEqual(points(), [[now - 1000, 1, false], [now - 300_000, 2, true]]);
+      await helper.unload();
+    }
+  });
+
+  it('horizon 0 is the old behaviour: the late point is not emitted', async function () {
+    const now = Date.now();
+    await seed(server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
+    const got = await loadWithOutput(server.url, streamNode({ metrics: 'late.off', lateCheck: 0.2, horizon: '0', window: '10m' }));
+    await until(() => got.length === 1);
+    await seed(server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(got.length, 1);
   });
 });
