@@ -3,7 +3,7 @@
  * window), as rows, per-series messages or ui-chart points with action 'append'.
  */
 import { ValidationError } from '../src/errors';
-import { IncrementalPoller, MAX_HORIZON_MS, PollLoop, RowAssembler, type HeldRows, type PollResult, type StreamPosition, type TimeRange } from '../src/stream';
+import { ChartFeed, DEFAULT_MAX_POINTS, IncrementalPoller, MAX_HORIZON_MS, PollLoop, RowAssembler, type ChartMessage, type HeldRows, type PollResult, type StreamPosition, type TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { pointCount, shapeSeries, type OutputMode } from './lib/output';
@@ -84,6 +84,13 @@ export = function register(RED: NodeAPI): void {
     let loop: PollLoop | undefined;
     let rowGraceMs: number | undefined;
     let rows = new RowAssembler(0);
+    let chart = new ChartFeed(windowMs, mode === 'window', DEFAULT_MAX_POINTS);
+
+    /** Every start polls first and, for a chart, replaces what the chart holds. */
+    function startLoop(): void {
+      chart.restart();
+      loop!.start();
+    }
 
     let horizonMs = 3600_000;
     let lateCheckMs = 30_000;
@@ -151,25 +158,40 @@ export = function register(RED: NodeAPI): void {
       return rows.release(now, newest);
     }
 
-    async function run(signal: AbortSignal): Promise<void> {
+    /** One poll: its messages sent; true when catch-up continues right away. */
+    async function run(signal: AbortSignal): Promise<boolean> {
       const current = poller!;
-      const result = await current.poll(signal);
+      let result = await current.poll({ signal, full: output === 'chart' && chart.wantsFull });
       // A metrics change during the poll replaced the poller; its result belongs to the old metrics.
-      if (signal.aborted || current !== poller) return;
-      const series = toSend(result.series, result.position);
-      const points = pointCount(series);
+      if (signal.aborted || current !== poller) return false;
+      let msgs: NodeMessage[];
+      let count: number;
+      if (output === 'chart') {
+        let planned = chart.messages(result);
+        if (planned === 'full') {
+          // Late points in the window: redraw the window rather than draw a line backwards.
+          result = await current.poll({ signal, full: true });
+          if (signal.aborted || current !== poller) return false;
+          planned = chart.messages(result, true) as ChartMessage[];
+        }
+        count = result.points;
+        msgs = planned.map((m) => ({ ...syntheticMsg(node, 'stream'), range: result.range, action: m.action, payload: m.payload, ...(m.late ? { late: true } : {}) }));
+      } else {
+        const series = toSend(result.series, result.position);
+        count = pointCount(series) + result.latePoints;
+        // A stream never drops trailing rows: incomplete rows were held back above until they were due.
+        msgs = mode === 'incremental' && pointCount(series) === 0 ? [] : shapeSeries(series, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
+          ...syntheticMsg(node, 'stream'),
+          range: result.range,
+        }));
+        msgs.push(...lateMessages(result));
+      }
       if (def.persist) node.context().set(POSITION_KEY, saved(result.position));
       config?.reportOk();
-      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count: points + result.latePoints })));
+      node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count })));
       lateProblems(result);
-      if (points === 0 && result.latePoints === 0 && mode === 'incremental') return;
-      // A stream never drops trailing rows: incomplete rows were held back above until they were due.
-      const msgs = shapeSeries(series, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
-        ...syntheticMsg(node, 'stream'),
-        range: result.range,
-      }));
-      msgs.push(...lateMessages(result));
       if (msgs.length) node.send([msgs]);
+      return result.more;
     }
 
     /** Late points go in messages of their own, marked msg.late = true (rows: complete as they are). */
@@ -218,7 +240,8 @@ export = function register(RED: NodeAPI): void {
       poller = restoredPoller();
       loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? DEFAULT_INTERVAL_MS, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
       config.register(node);
-      if (def.autoStart !== false) loop.start();
+      chart = new ChartFeed(windowMs, mode === 'window', DEFAULT_MAX_POINTS);
+      if (def.autoStart !== false) startLoop();
       else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
     } catch (err) {
       node.status(failed(err));
@@ -237,12 +260,13 @@ export = function register(RED: NodeAPI): void {
         // New metrics, new position: the old one describes other series.
         poller = makePoller();
         rows = new RowAssembler(0);
+        chart.restart();
         if (def.persist) node.context().set(POSITION_KEY, undefined);
         handled = true;
       }
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : typeof msg.topic === 'string' ? msg.topic.trim().toLowerCase() : '';
       if (command === 'start') {
-        if (!loop.isRunning) loop.start();
+        if (!loop.isRunning) startLoop();
         return;
       }
       if (command === 'stop') {

@@ -4,3 +4,4 @@ export * from './loop';
 export * from './metrics-stream';
 export * from './rows';
 export * from './emitted';
+export * from './chart';

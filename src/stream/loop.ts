@@ -9,8 +9,8 @@ type TimerHandle = unknown;
 
 export interface PollLoopOptions {
   intervalMs: number;
-  /** One poll. Receives a signal that stop() aborts. */
-  run: (signal: AbortSignal) => Promise<void>;
+  /** One poll. Receives a signal that stop() aborts; resolving to true asks for the next run right away (catch-up). */
+  run: (signal: AbortSignal) => Promise<void | boolean>;
   /** Called with every failure of run (not with the abort caused by stop()). */
   onError: (err: unknown) => void;
   /** Upper bound of the error backoff. Default max(60000, intervalMs). */
@@ -29,7 +29,7 @@ export class PollLoop {
   private interval: number;
   private readonly maxBackoffMs: number | undefined;
   private readonly stopTimeoutMs: number;
-  private readonly runFn: (signal: AbortSignal) => Promise<void>;
+  private readonly runFn: (signal: AbortSignal) => Promise<void | boolean>;
   private readonly onError: (err: unknown) => void;
   private readonly setTimer: (fn: () => void, ms: number) => TimerHandle;
   private readonly clearTimer: (handle: TimerHandle) => void;
@@ -134,10 +134,12 @@ export class PollLoop {
   private tick(gen: number): void {
     const controller = new AbortController();
     this.controller = controller;
+    let again = false;
     const settled = Promise.resolve()
       .then(() => this.runFn(controller.signal))
       .then(
-        () => {
+        (more) => {
+          again = more === true;
           if (gen === this.generation) this.failures = 0;
         },
         (err: unknown) => {
@@ -154,7 +156,7 @@ export class PollLoop {
       .finally(() => {
         if (this.controller === controller) this.controller = undefined;
         if (this.inFlight === settled) this.inFlight = undefined;
-        if (gen === this.generation && this.running) this.schedule(this.currentDelayMs);
+        if (gen === this.generation && this.running) this.schedule(again ? 0 : this.currentDelayMs);
       });
     this.inFlight = settled;
   }

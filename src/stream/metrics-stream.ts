@@ -93,14 +93,16 @@ abstract class PollingStream {
     });
   }
 
-  private async runOnce(signal?: AbortSignal): Promise<void> {
+  /** One poll; true when it stopped at the point budget and the next should follow at once. */
+  private async runOnce(signal?: AbortSignal): Promise<boolean> {
     const current = this.poller;
     const result = await current.poll(signal);
     // changeMetrics() during the poll: this result describes the old metrics.
-    if (signal?.aborted || current !== this.poller) return;
+    if (signal?.aborted || current !== this.poller) return false;
     this.lastError = undefined;
-    if (result.points === 0 && this.base.mode !== 'window') return;
+    if (result.points === 0 && this.base.mode !== 'window') return result.more;
     await this.base.onData(result);
+    return result.more;
   }
 
   /** Starts polling at once, then every interval. */
@@ -115,7 +117,7 @@ abstract class PollingStream {
 
   /** One poll outside the loop (onData is called as usual); errors are thrown, not reported. */
   pollOnce(signal?: AbortSignal): Promise<void> {
-    return this.runOnce(signal);
+    return this.runOnce(signal).then(() => undefined);
   }
 
   /** The seed's changeInterval. */

@@ -261,7 +261,10 @@ export class IncrementalPoller {
       } else {
         for (const p of values) {
           const ts = p[0];
-          if (!pos || isNew(pos, ts)) (pos && ts < pos.last ? late : fresh).push(p);
+          if (!pos) {
+            // A series the position forgot (silent for a window) may still have late points on record.
+            if (!(tracking && this.index!.has(column, ts))) fresh.push(p);
+          } else if (isNew(pos, ts)) (ts < pos.last ? late : fresh).push(p);
           else if (tracking && ts >= lateFrom && ts <= (pos.floor ?? -Infinity) && !this.index!.has(column, ts)) late.push(p);
         }
       }
@@ -360,11 +363,15 @@ export class IncrementalPoller {
     try {
       const counts = await this.countFetch!({ start: from, end: now }, b, signal);
       const changed: Array<{ column: string; bucket: number; n: number }> = [];
+      // Per series, points at or before this are the check's: later ones are the regular poll's.
+      const limits = new Map<string, number>();
       for (const [column, perBucket] of counts) {
         const pos = this.state.get(column);
         const limit = pos ? (pos.floor ?? -Infinity) : range.start - 1;
+        limits.set(column, limit);
         for (const [bucket, n] of perBucket) {
-          if (bucket < from || bucket + b - 1 > limit) continue;
+          // The bucket holding the limit counts too (its points after the limit were emitted by the regular poll just now).
+          if (bucket < from || bucket > limit) continue;
           if (n > index.count(column, bucket)) changed.push({ column, bucket, n });
         }
       }
@@ -410,8 +417,11 @@ export class IncrementalPoller {
             list.push(p);
           }
           for (const [bk, pts] of byBucket) {
-            const { fresh, unresolved } = index.newIn(column, bk, pts.map((p) => p[0]));
-            result.unresolved += unresolved;
+            const limit = limits.get(column) ?? -Infinity;
+            const found = index.newIn(column, bk, pts.map((p) => p[0]));
+            const fresh = found.fresh.filter((ts) => ts <= limit);
+            // A bucket the regular poll is still in: what is missing after the limit is its business.
+            if (bk + b - 1 <= limit) result.unresolved += found.unresolved;
             if (fresh.length === 0) continue;
             const keep = new Set(fresh);
             let entry = lateBy.get(column);

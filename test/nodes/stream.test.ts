@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
+import { UiChartModel } from '../helpers/ui-chart-model';
 import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -46,13 +47,17 @@ describe('proficloud-stream node', function () {
     assert.deepEqual(values(got.slice(0, 3)), [5, 5, 5]);
   });
 
-  it('chart output appends [{series, x, y}]; series output sends one message per series', async function () {
+  it('chart output replaces first, then appends [{series, x, y}]; series output sends one message per series', async function () {
     const t = Date.now() - 1000;
     await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t, 7]] }, { name: 's.p', tags: { a: 'b' }, datapoints: [[t, 8]] }]);
     const chart = await load(streamNode({ output: 'chart' }));
     await until(() => chart.length === 1);
-    assert.equal(chart[0].action, 'append');
+    assert.equal(chart[0].action, 'replace');
     assert.deepEqual(chart[0].payload, [{ series: 's.temp', x: t, y: 7 }]);
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t + 500, 9]] }]);
+    await until(() => chart.length === 2);
+    assert.equal(chart[1].action, 'append');
+    assert.deepEqual(chart[1].payload, [{ series: 's.temp', x: t + 500, y: 9 }]);
     await helper.unload();
     const series = await load(streamNode({ output: 'series', metrics: 's.temp, s.p' }));
     await until(() => series.length === 2);
@@ -161,5 +166,55 @@ describe('proficloud-stream node: late data', function () {
     await seed(server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(got.length, 1);
+  });
+});
+
+describe('proficloud-stream node: a ui-chart fed by the chart output stays true across deploys', function () {
+  let server: LocalServer;
+  useNodeRed();
+  beforeEach(async function () {
+    server = await kairos();
+  });
+  afterEach(async function () {
+    await server.close();
+  });
+
+  it('five deploys, new and late points between them: each point once, no line backwards, first message after each deploy a replace', async function () {
+    const chart = new UiChartModel();
+    const metric = 'chart.deploys';
+    const base = Date.now() - 60_000;
+    const written: number[] = [];
+    let n = 0;
+    const write = async (ts: number): Promise<void> => {
+      written.push(ts);
+      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[ts, n++]] }]);
+    };
+    for (let i = 0; i < 3; i++) await write(base + i * 1000);
+    for (let deploy = 0; deploy < 5; deploy++) {
+      const got = await loadWithOutput(server.url, streamNode({ metrics: metric, output: 'chart', window: '10m', lateCheck: 0.2 }));
+      await until(() => got.length >= 1, 4000, 'first chart message');
+      assert.equal(got[0].action, 'replace', `deploy ${deploy}: first message replaces`);
+      await write(Date.now() - 100);
+      // A late point: older than points already drawn.
+      await write(base + 500 + deploy * 1000);
+      await until(() => written.every((ts) => got.some((m) => (m.payload as Array<{ x: number }>).some((p) => p.x === ts)) || chart.has(metric, ts)), 6000, 'points drawn');
+      await new Promise((r) => setTimeout(r, 300));
+      await helper.unload();
+      for (const m of got) chart.feed(m);
+      assert.deepEqual(chart.duplicates, []);
+      assert.deepEqual(chart.backwards, []);
+    }
+    for (const ts of written) assert.ok(chart.has(metric, ts), `point ${ts} drawn`);
+    assert.equal(chart.lines.get(metric)!.length, written.length);
+  });
+
+  it('window mode replaces on every poll', async function () {
+    await seed(server.url, [{ name: 'chart.win', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
+    const got = await loadWithOutput(server.url, streamNode({ metrics: 'chart.win', output: 'chart', mode: 'window' }));
+    await until(() => got.length >= 3);
+    assert.deepEqual(got.slice(0, 3).map((m) => m.action), ['replace', 'replace', 'replace']);
+    const chart = new UiChartModel();
+    got.forEach((m) => chart.feed(m));
+    assert.deepEqual(chart.duplicates, []);
   });
 });
