@@ -1,16 +1,38 @@
 /**
  * proficloud-stream: polls a buffer window on an interval and emits each point once (or the whole
- * window), as rows, per-series messages or ui-chart points with action 'append'.
+ * window), as rows, per-series messages or ui-chart points.
+ *
+ * - Rows: an incomplete row waits for its missing cells (RowAssembler), never dropped.
+ * - Late points (within the late-data horizon) come once, in messages with msg.late = true; a chart
+ *   gets its window replaced instead, so no line steps backwards (ChartFeed).
+ * - The position is kept in an fsync'd state file written after each poll's messages were sent; after
+ *   a crash the points of the poll in flight may come again, in messages with msg.repeated = true.
+ * - Catch-up after an outage comes in messages of at most about 100,000 points.
+ * - Poll failures: one error per distinct cause per outage (Catch sees when polling starts failing),
+ *   the reason in the status, and one error with msg.recovered = true when polling works again.
  */
+import { Episodes, formatRecovery, type EpisodeSummary } from '../src/episodes';
 import { ValidationError } from '../src/errors';
-import { ChartFeed, DEFAULT_MAX_POINTS, IncrementalPoller, MAX_HORIZON_MS, PollLoop, RowAssembler, type ChartMessage, type HeldRows, type PollResult, type StreamPosition, type TimeRange } from '../src/stream';
+import {
+  ChartFeed,
+  IncrementalPoller,
+  MAX_HORIZON_MS,
+  PollLoop,
+  RowAssembler,
+  type ChartMessage,
+  type PollResult,
+  type StreamPosition,
+  type TimeRange,
+} from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { pointCount, shapeSeries, type OutputMode } from './lib/output';
+import { PAGE_POINT_BUDGET } from './lib/page-budget';
 import { parseDurationMs, parseMetricList, parseTagFilter } from './lib/parse';
 import { asError, syntheticMsg } from './lib/props';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { clock, failed, ok, translate } from './lib/status';
+import { positionStore, type PositionStore, type SavedStream } from './lib/stream-state';
 
 interface StreamDef extends NodeDef {
   server?: string;
@@ -32,17 +54,14 @@ interface StreamDef extends NodeDef {
   lateCheck?: string | number;
 }
 
-/** What persist keeps in context: the poller's position plus the rows still held back. */
-type SavedPosition = StreamPosition & { held?: HeldRows };
-
 /** The runtime default poll interval, as the editor shows it. */
 const DEFAULT_INTERVAL_MS = 10_000;
 /** Incomplete rows wait this many poll intervals unless rowGrace says otherwise. */
 const ROW_GRACE_POLLS = 3;
-
-const POSITION_KEY = 'position';
 /** stop() waits this long for an aborted poll before close reports done. */
 const STOP_TIMEOUT_MS = 3000;
+/** An outage ends after this long without failures (capped by three poll intervals). */
+const EPISODE_QUIET_MS = 30_000;
 
 function intervalMs(raw: unknown, field: string): number {
   const s = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
@@ -56,6 +75,10 @@ function seconds(raw: unknown, field: string): number {
   return s;
 }
 
+function optionalMs(raw: unknown, field: string): number | undefined {
+  return raw === undefined || raw === null || String(raw).trim() === '' ? undefined : Math.round(seconds(raw, field) * 1000);
+}
+
 /** The late-data horizon in ms: empty means 1 hour, "0" turns it off, at most 7 days. */
 function parseHorizon(raw: unknown): number {
   if (raw === undefined || raw === null || String(raw).trim() === '') return 3600_000;
@@ -63,6 +86,25 @@ function parseHorizon(raw: unknown): number {
   const ms = Math.round(parseDurationMs(raw, 'horizon'));
   if (ms > MAX_HORIZON_MS) throw new ValidationError('horizon', raw, 'must be at most 7 days');
   return ms;
+}
+
+/** Series split at a timestamp: points at or before it, and after it. */
+function splitAt(series: Series[], upTo: number): [Series[], Series[]] {
+  const before: Series[] = [];
+  const after: Series[] = [];
+  for (const s of series) {
+    const a = s.values.filter(([ts]) => ts <= upTo);
+    const b = s.values.filter(([ts]) => ts > upTo);
+    if (a.length) before.push({ ...s, values: a });
+    if (b.length) after.push({ ...s, values: b });
+  }
+  return [before, after];
+}
+
+/** A cause as episodes count it: the code and message (no timing details change it). */
+function causeOf(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${e.message}` : e.message;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -80,34 +122,32 @@ export = function register(RED: NodeAPI): void {
     let endpointIds: string[] = [];
     let tags: TagFilter | undefined;
     let windowMs = 600_000;
-    let poller: IncrementalPoller | undefined;
-    let loop: PollLoop | undefined;
-    let rowGraceMs: number | undefined;
-    let rows = new RowAssembler(0);
-    let chart = new ChartFeed(windowMs, mode === 'window', DEFAULT_MAX_POINTS);
-
-    /** Every start polls first and, for a chart, replaces what the chart holds. */
-    function startLoop(): void {
-      chart.restart();
-      loop!.start();
-    }
-
     let horizonMs = 3600_000;
     let lateCheckMs = 30_000;
+    let rowGraceMs: number | undefined;
+    let poller: IncrementalPoller | undefined;
+    let loop: PollLoop | undefined;
+    let rows = new RowAssembler(0);
+    let chart = new ChartFeed(windowMs, mode === 'window', PAGE_POINT_BUDGET);
+    let store: PositionStore | undefined;
+    /** After a crash during a send: points up to here may have been sent before (msg.repeated). */
+    let repeatedUpTo: number | undefined;
     /** Late-check problems already warned about (one warning per distinct cause). */
     const lateWarned = new Set<string>();
+    let episodes: Episodes | undefined;
+    let ready: Promise<void> = Promise.resolve();
+    let closing = false;
+
+    const streamKey = (): string => JSON.stringify({ metrics, tags: tags ?? null, endpointIds });
 
     /** Points per series per bucket: KairosDB's count aggregator with sampling aligned to the bucket. */
     async function countSeries(range: TimeRange, bucketMs: number, signal?: AbortSignal): Promise<Map<string, Map<number, number>>> {
       const service = await config!.getService();
       if (!service.connector) {
-        throw new ValidationError('horizon', def.horizon, 'late data needs a KairosDB, TSD or EWIMA server (proficloud.io has no count query); set the late-data horizon to 0');
+        throw new ValidationError('horizon', def.horizon ?? '1h', 'late data needs a KairosDB, TSD or EWIMA server (proficloud.io has no count query); set the late-data horizon to 0');
       }
       const aggregators = [{ name: 'count', sampling: { value: bucketMs, unit: 'milliseconds' as const }, align_start_time: true, align_sampling: false }];
-      const counted = await service.connector.querySeries(
-        { metrics, startAbsolute: range.start, endAbsolute: range.end, aggregators, ...(tags ? { tags } : {}) },
-        signal,
-      );
+      const counted = await service.connector.querySeries({ metrics, startAbsolute: range.start, endAbsolute: range.end, aggregators, ...(tags ? { tags } : {}) }, signal);
       const out = new Map<string, Map<number, number>>();
       for (const s of counted) {
         const m = new Map<number, number>();
@@ -127,25 +167,48 @@ export = function register(RED: NodeAPI): void {
     }
 
     function makePoller(position?: StreamPosition): IncrementalPoller {
-      return new IncrementalPoller({ fetch: fetchSeries, count: countSeries, horizonMs, checkEveryMs: lateCheckMs, windowMs, mode, ...(position ? { position } : {}) });
+      return new IncrementalPoller({
+        fetch: fetchSeries,
+        count: countSeries,
+        horizonMs,
+        checkEveryMs: lateCheckMs,
+        windowMs,
+        mode,
+        maxPoints: PAGE_POINT_BUDGET,
+        ...(position ? { position } : {}),
+      });
     }
 
-    function restoredPoller(): IncrementalPoller {
-      if (!def.persist) return makePoller();
-      const saved = node.context().get(POSITION_KEY) as SavedPosition | undefined;
-      if (!saved) return makePoller();
+    /** The saved position (state file, or context without a user directory), if it still describes this stream. */
+    async function restore(): Promise<void> {
+      if (!store) return;
       try {
-        const restored = makePoller(saved);
-        if (saved.held) rows = new RowAssembler(0, saved.held);
-        return restored;
+        const { saved, legacy, inFlightEnd } = await store.load();
+        if (saved && saved.version === 1 && saved.key === streamKey()) {
+          poller = makePoller(saved.position);
+          if (saved.held) rows = new RowAssembler(0, saved.held);
+          if (inFlightEnd !== undefined) repeatedUpTo = inFlightEnd;
+        } else if (legacy) {
+          poller = makePoller(legacy);
+        }
       } catch (err) {
-        node.warn(`stored stream position ignored: ${asError(err).message}`);
-        return makePoller();
+        node.warn(translate(RED, 'proficloud-stream.warn.position', 'stored stream position ignored: __error__', { error: asError(err).message }));
+        poller = makePoller();
+        rows = new RowAssembler(0);
+        repeatedUpTo = undefined;
       }
     }
 
-    function saved(position: StreamPosition): SavedPosition {
-      return output === 'rows' && rows.heldPoints > 0 ? { ...position, held: rows.held } : position;
+    function savedState(): SavedStream {
+      const s: SavedStream = { version: 1, key: streamKey(), position: poller!.position };
+      if (rows.heldPoints > 0) s.held = rows.held;
+      return s;
+    }
+
+    /** Every start polls first and, for a chart, replaces what the chart holds. */
+    function startLoop(): void {
+      chart.restart();
+      loop!.start();
     }
 
     /** The points a poll sends: for rows, only complete rows (or rows that waited long enough). */
@@ -158,7 +221,31 @@ export = function register(RED: NodeAPI): void {
       return rows.release(now, newest);
     }
 
-    /** One poll: its messages sent; true when catch-up continues right away. */
+    /** Rows or series messages; after a crash, points that may have gone out before are in msg.repeated ones. */
+    function shaped(series: Series[], result: PollResult, extra: Record<string, unknown>): NodeMessage[] {
+      if (pointCount(series) === 0 && !(mode === 'window' && !extra.late)) return [];
+      // Window mode re-sends the window anyway: repeats are its nature, not worth a mark.
+      const parts: Array<[Series[], Record<string, unknown>]> = [];
+      if (repeatedUpTo === undefined || mode === 'window') parts.push([series, extra]);
+      else {
+        const [maybe, fresh] = splitAt(series, repeatedUpTo);
+        parts.push([maybe, { ...extra, repeated: true }], [fresh, extra]);
+      }
+      const out: NodeMessage[] = [];
+      for (const [part, fields] of parts) {
+        if (pointCount(part) === 0 && mode !== 'window') continue;
+        out.push(
+          ...shapeSeries(part, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
+            ...syntheticMsg(node, 'stream'),
+            range: result.range,
+            ...fields,
+          })),
+        );
+      }
+      return out;
+    }
+
+    /** One poll: its messages sent and the position saved; true when catch-up continues right away. */
     async function run(signal: AbortSignal): Promise<boolean> {
       const current = poller!;
       let result = await current.poll({ signal, full: output === 'chart' && chart.wantsFull });
@@ -179,29 +266,17 @@ export = function register(RED: NodeAPI): void {
       } else {
         const series = toSend(result.series, result.position);
         count = pointCount(series) + result.latePoints;
-        // A stream never drops trailing rows: incomplete rows were held back above until they were due.
-        msgs = mode === 'incremental' && pointCount(series) === 0 ? [] : shapeSeries(series, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
-          ...syntheticMsg(node, 'stream'),
-          range: result.range,
-        }));
-        msgs.push(...lateMessages(result));
+        msgs = [...shaped(series, result, {}), ...(result.latePoints ? shaped(result.late, result, { late: true }) : [])];
       }
-      if (def.persist) node.context().set(POSITION_KEY, saved(result.position));
+      if (def.persist && store && msgs.length) await store.beginSend(result.range.end);
+      if (msgs.length) node.send([msgs]);
+      if (def.persist && store) await store.commit(savedState());
+      if (!result.more) repeatedUpTo = undefined;
       config?.reportOk();
+      episodes?.success();
       node.status(ok(translate(RED, 'proficloud-stream.status.polled', '__time__: __count__ points', { time: clock(), count })));
       lateProblems(result);
-      if (msgs.length) node.send([msgs]);
       return result.more;
-    }
-
-    /** Late points go in messages of their own, marked msg.late = true (rows: complete as they are). */
-    function lateMessages(result: PollResult): NodeMessage[] {
-      if (result.latePoints === 0) return [];
-      return shapeSeries(result.late, null, { mode: output, tsFormat, chartAction: 'append', dropTrailing: false }, () => ({
-        ...syntheticMsg(node, 'stream'),
-        range: result.range,
-        late: true,
-      }));
     }
 
     function lateProblems(result: PollResult): void {
@@ -225,7 +300,15 @@ export = function register(RED: NodeAPI): void {
       const e = asError(err);
       config?.reportFailure(e);
       node.status(failed(e));
-      node.error(e, syntheticMsg(node, 'poll'));
+      // One error per distinct cause per outage: Catch nodes see polling start failing, the log is not flooded.
+      if (!episodes || episodes.failure(causeOf(e))) node.error(e, syntheticMsg(node, 'poll'));
+    }
+
+    function onRecovered(summary: EpisodeSummary): void {
+      if (closing) return;
+      const text = `polling ${formatRecovery(summary)}`;
+      const msg: NodeMessage = { ...syntheticMsg(node, 'recovered'), recovered: true, failures: summary.failures, causes: summary.causes, durationMs: summary.durationMs };
+      node.error(text, msg);
     }
 
     try {
@@ -235,20 +318,27 @@ export = function register(RED: NodeAPI): void {
       tags = parseTagFilter(def.tags, 'tags');
       windowMs = parseDurationMs(def.window || '10m', 'window');
       horizonMs = parseHorizon(def.horizon);
-      if (def.lateCheck !== undefined && String(def.lateCheck).trim() !== '') lateCheckMs = Math.round(seconds(def.lateCheck, 'lateCheck') * 1000);
-      rowGraceMs = def.rowGrace === undefined || String(def.rowGrace).trim() === '' ? undefined : Math.round(seconds(def.rowGrace, 'rowGrace') * 1000);
-      poller = restoredPoller();
-      loop = new PollLoop({ intervalMs: intervalMs(def.interval ?? DEFAULT_INTERVAL_MS, 'interval'), run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
+      lateCheckMs = optionalMs(def.lateCheck, 'lateCheck') ?? lateCheckMs;
+      rowGraceMs = optionalMs(def.rowGrace, 'rowGrace');
+      const every = intervalMs(def.interval ?? DEFAULT_INTERVAL_MS, 'interval');
+      poller = makePoller();
+      chart = new ChartFeed(windowMs, mode === 'window', PAGE_POINT_BUDGET);
+      episodes = new Episodes({ quietMs: Math.min(EPISODE_QUIET_MS, 3 * every), onRecovered });
+      loop = new PollLoop({ intervalMs: every, run, onError, stopTimeoutMs: STOP_TIMEOUT_MS });
+      if (def.persist) store = positionStore(RED, node);
       config.register(node);
-      chart = new ChartFeed(windowMs, mode === 'window', DEFAULT_MAX_POINTS);
-      if (def.autoStart !== false) startLoop();
-      else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
+      ready = restore().then(() => {
+        if (closing) return;
+        if (def.autoStart !== false) startLoop();
+        else node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
+      });
     } catch (err) {
       node.status(failed(err));
       node.error(asError(err), syntheticMsg(node, 'config'));
     }
 
     async function handle(msg: NodeMessage): Promise<void> {
+      await ready;
       if (!loop || !poller) throw new ValidationError('config', def.server, 'the stream node is not configured correctly; see its earlier error');
       let handled = false;
       if (msg.interval !== undefined) {
@@ -260,8 +350,9 @@ export = function register(RED: NodeAPI): void {
         // New metrics, new position: the old one describes other series.
         poller = makePoller();
         rows = new RowAssembler(0);
+        repeatedUpTo = undefined;
         chart.restart();
-        if (def.persist) node.context().set(POSITION_KEY, undefined);
+        await store?.clear();
         handled = true;
       }
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : typeof msg.topic === 'string' ? msg.topic.trim().toLowerCase() : '';
@@ -285,14 +376,14 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
       config?.deregister(node);
-      const stopping = loop ? loop.stop() : Promise.resolve();
-      stopping
-        .catch(() => undefined)
-        .finally(() => {
-          if (def.persist && poller) node.context().set(POSITION_KEY, saved(poller.position));
-          done();
-        });
+      episodes?.close();
+      ready
+        .then(() => (loop ? loop.stop() : undefined))
+        .then(() => (def.persist && store && poller ? store.commit(savedState()) : undefined))
+        .catch((err: unknown) => node.warn(translate(RED, 'proficloud-stream.warn.save', 'stream position not saved: __error__', { error: asError(err).message })))
+        .finally(() => done());
     });
   }
 

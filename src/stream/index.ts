@@ -5,3 +5,4 @@ export * from './metrics-stream';
 export * from './rows';
 export * from './emitted';
 export * from './chart';
+export * from './state-file';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { LocalServer } from '../../src/server/index';
 import { UiChartModel } from '../helpers/ui-chart-model';
-import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed } from './harness';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed, userDir } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
@@ -18,6 +20,8 @@ describe('proficloud-stream node', function () {
   useNodeRed();
   beforeEach(async function () {
     server = await kairos();
+    // State files of an earlier test describe other data.
+    rmSync(join(userDir, 'proficloud-stream'), { recursive: true, force: true });
   });
   afterEach(async function () {
     await server.close();
@@ -106,16 +110,47 @@ describe('proficloud-stream node', function () {
     server = await kairos();
   });
 
-  it('remembers its position in node context when configured', async function () {
+  it('keeps its position in a state file in the user directory, written after each poll, and resumes from it', async function () {
     const t = Date.now() - 1000;
     await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t, 4]] }]);
     const got = await load(streamNode({ persist: true }));
     await until(() => got.length === 1);
-    const s = helper.getNode('s');
-    await until(() => !!s.context().get('position'));
-    const pos = s.context().get('position') as { version: number; series: Record<string, { last: number }> };
-    assert.equal(pos.version, 2, "with the late-data bookkeeping (horizon 1 h by default)");
-    assert.equal(pos.series['s.temp'].last, t);
+    const file = join(userDir, 'proficloud-stream', 's.json');
+    await until(() => existsSync(file));
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { version: number; key: string; position: { version: number; series: Record<string, { last: number }> } };
+    assert.equal(saved.version, 1);
+    assert.equal(saved.position.version, 2, 'with the late-data bookkeeping (horizon 1 h by default)');
+    assert.equal(saved.position.series['s.temp'].last, t);
+    assert.equal(existsSync(join(userDir, 'proficloud-stream', 's.inflight')), false, 'no send in flight');
+    // The next deploy resumes from the file: nothing is sent again.
+    await helper.unload();
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t + 100, 5]] }]);
+    const again = await load(streamNode({ persist: true }));
+    await until(() => again.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(values(again), [5]);
+  });
+
+  it('after a crash during a send (in-flight marker left), the points of that poll come again in msg.repeated messages, newer ones unmarked', async function () {
+    const t = Date.now() - 5000;
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t, 1], [t + 1000, 2], [t + 2000, 3], [t + 3000, 4]] }]);
+    // The committed state knows t; the crashed poll was sending up to t + 2000 when the process died.
+    const dir = join(userDir, 'proficloud-stream');
+    mkdirSync(dir, { recursive: true });
+    const position = { version: 1, series: { 's.temp': { last: t, floor: t - 2000, seen: [t] } } };
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ version: 1, key: JSON.stringify({ metrics: ['s.temp'], tags: null, endpointIds: [] }), position }));
+    writeFileSync(join(dir, 's.inflight'), JSON.stringify({ end: t + 2000 }));
+    const got = await load(streamNode({ persist: true, output: 'series' }));
+    await until(() => got.length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      got.map((m) => [m.repeated === true, (m.payload as Array<[number, number]>).map((p) => p[1])]),
+      [
+        [true, [2, 3]],
+        [false, [4]],
+      ],
+    );
+    assert.equal(existsSync(join(dir, 's.inflight')), false, 'the marker is gone once the poll is committed');
   });
 
   it('reports a bad configuration (no metrics, bad window) instead of polling', async function () {
