@@ -273,10 +273,13 @@ export class IncrementalPoller {
     // Bounded catch-up: emit up to maxPoints, oldest first, and leave the rest (still new) for the next poll.
     const total = rows.reduce((n, r) => n + r.fresh.length + r.late.length, 0);
     let cut = Infinity;
+    let spanMs = 0;
     if (this.mode === 'incremental' && total > this.maxPoints) {
       const all = rows.flatMap((r) => [...r.fresh, ...r.late].map((p) => p[0])).sort((a, b) => a - b);
       // Points at the cut timestamp go together, so a row is never split.
       cut = all[this.maxPoints - 1];
+      // The time maxPoints took here sizes the next ranges.
+      spanMs = cut - all[0];
       more = true;
     }
     const out: Series[] = [];
@@ -302,7 +305,7 @@ export class IncrementalPoller {
       if (opts.full) windowOut.push({ ...r.s, column: r.column, values: r.values });
       if (tracking) for (const p of [...fresh, ...late]) added.push([r.column, p[0]]);
     }
-    if (cut !== Infinity) this.rangeCapMs = Math.max(1000, cut - range.start);
+    if (cut !== Infinity) this.rangeCapMs = Math.max(1000, spanMs);
     else if (!more) this.rangeCapMs = undefined;
     // A shortened range that came back light: take longer steps so sparse data does not crawl.
     else if (this.rangeCapMs !== undefined && total < this.maxPoints / 4) this.rangeCapMs *= 2;
@@ -323,7 +326,8 @@ export class IncrementalPoller {
    * holds more than maxPoints (so one fetch stays near the budget).
    */
   private async boundedEnd(range: TimeRange, signal?: AbortSignal): Promise<number> {
-    if (this.rangeCapMs !== undefined) return Math.min(range.end, range.start + this.rangeCapMs);
+    // The range starts an overlap before the oldest series' newest point; the cap counts from there.
+    if (this.rangeCapMs !== undefined) return Math.min(range.end, range.start + this.overlapMs + this.rangeCapMs);
     if (!this.countFetch || range.end - range.start <= COUNT_FIRST_MS) return range.end;
     const bucketMs = Math.max(1000, Math.ceil((range.end - range.start + 1) / 20 / 1000) * 1000);
     let counts: Map<string, Map<number, number>>;

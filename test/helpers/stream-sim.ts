@@ -17,6 +17,8 @@ export class SimDb {
   readonly data = new Map<string, SimPoint[]>();
   clock = 0;
   fetches = 0;
+  /** Points each raw fetch returned, in order. */
+  fetchedPoints: number[] = [];
   failing: Error | undefined;
 
   add(column: string, ts: number, value: PointValue, visibleAt: number): void {
@@ -44,6 +46,7 @@ export class SimDb {
         .map((p): [number, PointValue] => [p.ts, p.value]);
       if (values.length) out.push({ name: column, column, tags: {}, values });
     }
+    this.fetchedPoints.push(out.reduce((n, s) => n + s.values.length, 0));
     return out;
   };
 

@@ -253,3 +253,34 @@ describe('proficloud-stream node: a ui-chart fed by the chart output stays true 
     assert.deepEqual(chart.duplicates, []);
   });
 });
+
+describe('proficloud-stream node: catch-up in bounded messages', function () {
+  let server: LocalServer;
+  useNodeRed();
+  beforeEach(async function () {
+    server = await kairos();
+  });
+  afterEach(async function () {
+    await server.close();
+  });
+
+  it('250,000 points in the window come in messages of at most 100,000 points, each point once', async function () {
+    this.timeout(120000);
+    const now = Date.now();
+    const n = 250_000;
+    const start = now - 2_500_000;
+    for (let from = 0; from < n; from += 50_000) {
+      const datapoints: Array<[number, number]> = [];
+      for (let i = from; i < from + 50_000; i++) datapoints.push([start + i * 10, i]);
+      await seed(server.url, [{ name: 'big.m', tags: { a: 'b' }, datapoints }]);
+    }
+    const got = await loadWithOutput(server.url, streamNode({ metrics: 'big.m', window: '1h', interval: 1000 }));
+    await until(() => got.reduce((k, m) => k + (m.payload as unknown[]).length, 0) >= n, 100000, 'all points');
+    const sizes = got.map((m) => (m.payload as unknown[]).length);
+    assert.ok(got.length >= 3, `messages: ${sizes.join(', ')}`);
+    assert.ok(Math.max(...sizes) <= 100_000, `message sizes ${sizes.join(', ')}`);
+    const seen = new Set<number>();
+    for (const m of got) for (const r of m.payload as Array<Record<string, number>>) seen.add(r['big.m']);
+    assert.equal(seen.size, n);
+  });
+});
