@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LocalServer } from '../../src/server/index';
+import { startServer, type LocalServer } from '../../src/server/index';
 import { UiChartModel } from '../helpers/ui-chart-model';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,9 +93,11 @@ describe('proficloud-stream node', function () {
     assert.match(errs, /msg\.metrics/);
   });
 
-  it('poll errors go to Catch with a synthetic msg and back off instead of hammering', async function () {
+  it('an outage: one error per distinct cause (Catch sees it start), the reason in the status, backoff, and one msg.recovered error when polling works again', async function () {
     const got = await load(streamNode({ interval: 100 }));
     const s = helper.getNode('s');
+    await until(() => lastStatus(s).fill === 'green');
+    const port = server.port;
     await server.close();
     await until(() => callsOf(s, 'error').length >= 1, 5000, 'poll error');
     const [err, msg] = callsOf(s, 'error')[0].args as [{ code: string }, { topic: string; _msgid: string }];
@@ -103,11 +105,20 @@ describe('proficloud-stream node', function () {
     assert.equal(msg.topic, 'poll');
     assert.ok(msg._msgid);
     assert.equal(lastStatus(s).fill, 'red');
-    await new Promise((r) => setTimeout(r, 1000));
-    // Without backoff 1 s at 100 ms would be ~10 failures; doubling keeps it to a handful.
-    assert.ok(callsOf(s, 'error').length <= 5, `errors: ${callsOf(s, 'error').length}`);
+    assert.match(String(lastStatus(s).text), /ENETWORK/);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Several failed polls (with backoff), one error: the cause did not change.
+    assert.equal(callsOf(s, 'error').length, 1, errorsOf(s).join('\n'));
     assert.equal(got.length, 0);
-    server = await kairos();
+    server = await startServer({ port, host: '127.0.0.1', selfMetrics: false });
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 100, 1]] }]);
+    await until(() => callsOf(s, 'error').length === 2, 8000, 'recovery report');
+    const [text, rec] = callsOf(s, 'error')[1].args as [string, { recovered: boolean; failures: number; topic: string }];
+    assert.match(String(text), /polling recovered after \d+ failures? in/);
+    assert.equal(rec.recovered, true);
+    assert.ok(rec.failures >= 2, `failures ${rec.failures}`);
+    assert.equal(lastStatus(s).fill, 'green');
+    assert.equal(values(got).length, 1);
   });
 
   it('keeps its position in a state file in the user directory, written after each poll, and resumes from it', async function () {
