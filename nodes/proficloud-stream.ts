@@ -138,7 +138,7 @@ export = function register(RED: NodeAPI): void {
     let ready: Promise<void> = Promise.resolve();
     let closing = false;
 
-    const streamKey = (): string => JSON.stringify({ metrics, tags: tags ?? null, endpointIds });
+    const streamKey = (): string => JSON.stringify({ server: def.server ?? null, metrics, tags: tags ?? null, endpointIds });
 
     /** Points per series per bucket: KairosDB's count aggregator with sampling aligned to the bucket. */
     async function countSeries(range: TimeRange, bucketMs: number, signal?: AbortSignal): Promise<Map<string, Map<number, number>>> {

@@ -149,7 +149,7 @@ describe('proficloud-stream node', function () {
     const dir = join(userDir, 'proficloud-stream');
     mkdirSync(dir, { recursive: true });
     const position = { version: 1, series: { 's.temp': { last: t, floor: t - 2000, seen: [t] } } };
-    writeFileSync(join(dir, 's.json'), JSON.stringify({ version: 1, key: JSON.stringify({ metrics: ['s.temp'], tags: null, endpointIds: [] }), position }));
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ version: 1, key: JSON.stringify({ server: 'cfg', metrics: ['s.temp'], tags: null, endpointIds: [] }), position }));
     writeFileSync(join(dir, 's.inflight'), JSON.stringify({ end: t + 2000 }));
     const got = await load(streamNode({ persist: true, output: 'series' }));
     await until(() => got.length >= 2);
