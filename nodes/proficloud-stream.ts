@@ -356,16 +356,17 @@ export = function register(RED: NodeAPI): void {
         handled = true;
       }
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : typeof msg.topic === 'string' ? msg.topic.trim().toLowerCase() : '';
-      if (command === 'start') {
+      const action = command === 'toggle' ? (loop.isRunning ? 'stop' : 'start') : command;
+      if (action === 'start') {
         if (!loop.isRunning) startLoop();
         return;
       }
-      if (command === 'stop') {
+      if (action === 'stop') {
         await loop.stop();
         node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'proficloud-stream.status.stopped', 'stopped') });
         return;
       }
-      if (!handled) throw new ValidationError('msg.payload', msg.payload, 'unknown command; send "start" or "stop" (in payload or topic), msg.interval or msg.metrics');
+      if (!handled) throw new ValidationError('msg.payload', msg.payload, 'unknown command; send "start", "stop" or "toggle" (in payload or topic), msg.interval or msg.metrics');
     }
 
     node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {

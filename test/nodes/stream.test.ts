@@ -93,6 +93,21 @@ describe('proficloud-stream node', function () {
     assert.match(errs, /msg\.metrics/);
   });
 
+  it('toggle stops a running stream and starts a stopped one (the stop/start button of the end-to-end example)', async function () {
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
+    const got = await load(streamNode());
+    const s = helper.getNode('s');
+    await until(() => got.length === 1);
+    s.receive({ payload: 'toggle' });
+    await until(() => lastStatus(s).text === 'stopped');
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 500, 2]] }]);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(got.length, 1, 'stopped: no polls');
+    s.receive({ payload: 'toggle' });
+    await until(() => got.length === 2);
+    assert.deepEqual(values(got), [1, 2]);
+  });
+
   it('an outage: one error per distinct cause (Catch sees it start), the reason in the status, backoff, and one msg.recovered error when polling works again', async function () {
     const got = await load(streamNode({ interval: 100 }));
     const s = helper.getNode('s');
