@@ -16,6 +16,7 @@ import { ValidationError } from '../src/errors';
 import {
   ChartFeed,
   IncrementalPoller,
+  kairosCount,
   MAX_HORIZON_MS,
   PollLoop,
   RowAssembler,
@@ -140,21 +141,13 @@ export = function register(RED: NodeAPI): void {
 
     const streamKey = (): string => JSON.stringify({ server: def.server ?? null, metrics, tags: tags ?? null, endpointIds });
 
-    /** Points per series per bucket: KairosDB's count aggregator with sampling aligned to the bucket. */
+    /** Points per series per bucket (the late-data check): KairosDB's count aggregator; proficloud.io has none. */
     async function countSeries(range: TimeRange, bucketMs: number, signal?: AbortSignal): Promise<Map<string, Map<number, number>>> {
       const service = await config!.getService();
       if (!service.connector) {
         throw new ValidationError('horizon', def.horizon ?? '1h', 'late data needs a KairosDB, TSD or EWIMA server (proficloud.io has no count query); set the late-data horizon to 0');
       }
-      const aggregators = [{ name: 'count', sampling: { value: bucketMs, unit: 'milliseconds' as const }, align_start_time: true, align_sampling: false }];
-      const counted = await service.connector.querySeries({ metrics, startAbsolute: range.start, endAbsolute: range.end, aggregators, ...(tags ? { tags } : {}) }, signal);
-      const out = new Map<string, Map<number, number>>();
-      for (const s of counted) {
-        const m = new Map<number, number>();
-        for (const [ts, n] of s.values) if (typeof n === 'number') m.set(ts, n);
-        out.set(s.column, m);
-      }
-      return out;
+      return kairosCount(service.connector, () => ({ metrics, ...(tags ? { tags } : {}) }))(range, bucketMs, signal);
     }
 
     async function fetchSeries(range: TimeRange, signal?: AbortSignal): Promise<Series[]> {

@@ -6,3 +6,4 @@ export * from './rows';
 export * from './emitted';
 export * from './chart';
 export * from './state-file';
+export * from './count';
