@@ -277,7 +277,7 @@ export = function register(RED: NodeAPI): void {
         const e = asError(result.lateError);
         if (!lateWarned.has(e.message)) {
           lateWarned.add(e.message);
-          node.warn(translate(RED, 'proficloud-stream.warn.lateCheck', 'late-data check failed (retried every poll): __error__', { error: e.message }));
+          node.warn(translate(RED, 'proficloud-stream.warn.lateCheck', 'late-data check failed (retried at the next check): __error__', { error: e.message }));
         }
       }
       if (result.unresolved > 0) {

@@ -93,6 +93,14 @@ export class EmittedIndex {
     return { fresh: [], unresolved: missing };
   }
 
+  /** A counts-only bucket whose difference could not be resolved: take the server's points as the new count, so it is reported once. */
+  settle(column: string, bucket: number, fetched: number[]): void {
+    const b = this.columns.get(column)?.get(bucket);
+    if (!b || b.ts !== null) return;
+    b.n = fetched.length;
+    b.sum = fetched.reduce((s, ts) => s + (ts - bucket), 0);
+  }
+
   /** Forgets buckets that ended before `from`, then folds the oldest buckets while over the budget. */
   prune(from: number): void {
     for (const [column, col] of this.columns) {

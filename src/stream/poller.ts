@@ -92,7 +92,7 @@ export interface PollResult {
   latePoints: number;
   /** Missing points the late check found but could not tell apart from emitted ones (counts-only buckets). */
   unresolved: number;
-  /** Set when the late check failed (the regular poll still counted); it is retried on the next poll. */
+  /** Set when the late check failed (the regular poll still counted); it is retried at the next check. */
   lateError?: unknown;
   /** True when this poll stopped at maxPoints or a shortened range: poll again soon to catch up. */
   more: boolean;
@@ -425,7 +425,11 @@ export class IncrementalPoller {
             const found = index.newIn(column, bk, pts.map((p) => p[0]));
             const fresh = found.fresh.filter((ts) => ts <= limit);
             // A bucket the regular poll is still in: what is missing after the limit is its business.
-            if (bk + b - 1 <= limit) result.unresolved += found.unresolved;
+            if (bk + b - 1 <= limit && found.unresolved > 0) {
+              result.unresolved += found.unresolved;
+              // Reported once: the bucket now counts as what the server holds.
+              index.settle(column, bk, pts.map((p) => p[0]));
+            }
             if (fresh.length === 0) continue;
             const keep = new Set(fresh);
             let entry = lateBy.get(column);
@@ -450,6 +454,8 @@ export class IncrementalPoller {
     } catch (err) {
       if (signal?.aborted) throw err;
       result.lateError = err;
+      // Retried at the next check, not on every poll: a server that refuses the count is not asked twice as often.
+      this.lastCheck = now;
     }
   }
 

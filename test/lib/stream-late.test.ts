@@ -30,7 +30,7 @@ function record(run: Run, r: PollResult): void {
 
 describe('stream late-data horizon: late points (seconds to hours) emitted once, marked late', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    it(`seed ${seed}: random late points, backlogs and restarts over 90 simulated minutes`, async () => {
+    it(`seed ${seed}: random late points, backlogs, outages and restarts over 90 simulated minutes`, async () => {
       const rnd = seededRandom(seed);
       const db = new SimDb();
       const t0 = 1_700_000_000_000;
@@ -51,6 +51,8 @@ describe('stream late-data horizon: late points (seconds to hours) emitted once,
       let value = 0;
       const end = t0 + 1.5 * HOUR;
       let restarts = 0;
+      let outageLeft = 0;
+      let failed = 0;
       while (db.clock < end) {
         for (const c of columns) {
           if (rnd() < 0.1) continue;
@@ -68,14 +70,26 @@ describe('stream late-data horizon: late points (seconds to hours) emitted once,
           for (let ts = from; ts < from + 300_000; ts += 1000 + 7) db.add(c, ts, value++, db.clock + Math.floor(rnd() * STEP));
         }
         if (rnd() < 0.01) {
+          // An outage of a few polls: every query fails, the position stays where it was.
+          db.failing = new Error('server down');
+          outageLeft = 1 + Math.floor(rnd() * 6);
+        }
+        if (outageLeft > 0 && --outageLeft === 0) db.failing = undefined;
+        if (rnd() < 0.01) {
           // Restart from the persisted (JSON) position.
           const saved = JSON.parse(JSON.stringify(poller.position)) as StreamPosition;
           poller = new IncrementalPoller({ ...opts, position: saved });
           restarts++;
         }
-        record(run, await poller.poll());
+        try {
+          record(run, await poller.poll());
+        } catch (err) {
+          assert.equal((err as Error).message, 'server down');
+          failed++;
+        }
         db.clock += STEP;
       }
+      db.failing = undefined;
       // Quiet until every check has run over everything.
       for (let i = 0; i < 40; i++) {
         record(run, await poller.poll());
@@ -94,7 +108,7 @@ describe('stream late-data horizon: late points (seconds to hours) emitted once,
       assert.ok(run.results.some((r) => r.latePoints > 0), 'the run had late points');
       assert.equal(run.results.reduce((n, r) => n + r.unresolved, 0), 0);
       assert.ok(poller.trackedTimestamps <= 200_000);
-      assert.ok(restarts >= 0);
+      assert.ok(restarts >= 0 && failed >= 0);
     });
   }
 
@@ -123,6 +137,37 @@ describe('stream late-data horizon: late points (seconds to hours) emitted once,
     assert.deepEqual(idx.newIn('a', 60_000, [60_000, 60_500, 61_000, 61_500, 62_000]), { fresh: [], unresolved: 2 });
     assert.deepEqual(idx.newIn('b', 60_000, [60_100]), { fresh: [60_100], unresolved: 0 });
     assert.equal(idx.has('a', 61_500), true, 'a folded bucket never lets the regular poll emit again');
+  });
+
+  it('with the bookkeeping over its bound, a difference that cannot be resolved is reported once, and nothing is sent twice', async () => {
+    const db = new SimDb();
+    db.clock = 2_000_000_000_000;
+    const poller = new IncrementalPoller({ fetch: db.fetch, count: db.count, windowMs: 600_000, horizonMs: 3_600_000, checkEveryMs: 0, maxTracked: 10, now: () => db.clock });
+    const log = new EmitLog();
+    const step = async (): Promise<number> => {
+      const r = await poller.poll();
+      log.addSeries(r.series);
+      log.addSeries(r.late);
+      db.clock += 1000;
+      return r.unresolved;
+    };
+    for (let i = 0; i < 200; i++) {
+      db.add('a', db.clock, i, db.clock);
+      await step();
+    }
+    assert.ok(poller.trackedTimestamps <= 10);
+    // Two late points in one old, folded bucket: the counts say two are missing, the sum cannot say which.
+    db.add('a', db.clock - 150_000 + 500, 'x', db.clock);
+    db.add('a', db.clock - 150_000 + 700, 'y', db.clock);
+    let unresolved = 0;
+    for (let i = 0; i < 5; i++) unresolved += await step();
+    assert.equal(unresolved, 2, 'reported once');
+    // One late point in another folded bucket: found by the sum.
+    db.add('a', db.clock - 100_000 + 300, 'z', db.clock);
+    for (let i = 0; i < 3; i++) unresolved += await step();
+    assert.equal(unresolved, 2);
+    assert.equal(log.seen.get(`a@${db.clock - 3000 - 100_000 + 300}`), 1);
+    assert.deepEqual(log.twice(), []);
   });
 
   it('timestamps persist as runs: regular sampling costs three numbers per bucket', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { IncrementalPoller, RowAssembler } from '../../src/stream';
+import { IncrementalPoller, RowAssembler, type HeldRows, type StreamPosition } from '../../src/stream';
 import { seededRandom } from '../../src/server/random';
 import { tableFromSeries } from '../../src/table';
 import type { Series } from '../../src/types';
@@ -51,15 +51,16 @@ describe('stream rows: no point lost when metrics of one moment become visible i
   // Metrics written at shared moments, some cells missing, each metric's part of a push visible after
   // its own random delay (in time order per metric), polls every second, a random grace.
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
-    it(`seed ${seed}: every point in exactly one row`, async () => {
+    it(`seed ${seed}: every point in exactly one row, across restarts and failed polls`, async () => {
       const rnd = seededRandom(seed);
       const db = new SimDb();
       const start = 5_000_000;
       db.clock = start;
       const metrics = ['m0', 'm1', 'm2', 'm3'].slice(0, 2 + Math.floor(rnd() * 3));
       const grace = Math.floor(rnd() * 4) * INTERVAL;
-      const poller = new IncrementalPoller({ fetch: db.fetch, windowMs: 600_000, overlapMs: 2000, now: () => db.clock });
-      const rows = new RowAssembler(grace);
+      const opts = { fetch: db.fetch, windowMs: 600_000, overlapMs: 2000, now: () => db.clock };
+      let poller = new IncrementalPoller(opts);
+      let rows = new RowAssembler(grace);
       const log = new EmitLog();
       const visibleFrom = new Map<string, number>();
       let rowCount = 0;
@@ -74,6 +75,17 @@ describe('stream rows: no point lost when metrics of one moment become visible i
             visibleFrom.set(m, at);
             db.add(m, ts, tick, at);
           }
+        }
+        if (rnd() < 0.05) {
+          // Restart: position and held rows from their JSON, as the node saves them.
+          const saved = JSON.parse(JSON.stringify({ position: poller.position, held: rows.held })) as { position: StreamPosition; held: HeldRows };
+          poller = new IncrementalPoller({ ...opts, position: saved.position });
+          rows = new RowAssembler(grace, saved.held);
+        }
+        if (rnd() < 0.05) {
+          db.failing = new Error('down');
+          await assert.rejects(poller.poll(), /down/);
+          db.failing = undefined;
         }
         const r = await poller.poll();
         rows.add(r.series, db.clock);
