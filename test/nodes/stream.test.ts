@@ -93,6 +93,19 @@ describe('proficloud-stream node', function () {
     assert.match(errs, /msg\.metrics/);
   });
 
+  it('without an interval in its config it polls every 10000 ms, as the editor says (issue 12)', async function () {
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
+    const node = streamNode();
+    delete node.interval;
+    const got = await load(node);
+    const s = helper.getNode('s');
+    await until(() => got.length === 1);
+    assert.deepEqual(errorsOf(s), []);
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 500, 2]] }]);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(got.length, 1, 'the next poll is ten seconds away');
+  });
+
   it('toggle stops a running stream and starts a stopped one (the stop/start button of the end-to-end example)', async function () {
     await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
     const got = await load(streamNode());
