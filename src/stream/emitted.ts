@@ -152,7 +152,8 @@ export class EmittedIndex {
   }
 }
 
-function sortedIncludes(sorted: number[], x: number): boolean {
+/** Binary search in ascending timestamps. */
+export function sortedIncludes(sorted: number[], x: number): boolean {
   let lo = 0;
   let hi = sorted.length - 1;
   while (lo <= hi) {

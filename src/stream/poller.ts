@@ -8,7 +8,7 @@
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
 import { abortError, nonNegativeInteger, positiveInteger } from './checks';
-import { EmittedIndex, type EmittedJson } from './emitted';
+import { EmittedIndex, sortedIncludes, type EmittedJson } from './emitted';
 
 /** An inclusive time range in epoch milliseconds (KairosDB ranges include both ends). */
 export interface TimeRange {
@@ -500,19 +500,7 @@ function isSignal(x: unknown): x is AbortSignal {
 function isNew(pos: SeriesPosition, ts: number): boolean {
   if (ts > pos.last) return true;
   if (pos.floor !== undefined && ts <= pos.floor) return false;
-  return !binaryIncludes(pos.seen, ts);
-}
-
-function binaryIncludes(sorted: number[], x: number): boolean {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] === x) return true;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
+  return !sortedIncludes(pos.seen, ts);
 }
 
 /**

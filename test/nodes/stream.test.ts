@@ -3,7 +3,7 @@ import { startServer, type LocalServer } from '../../src/server/index';
 import { UiChartModel } from '../helpers/ui-chart-model';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed, userDir } from './harness';
+import { callsOf, errorsOf, helper, kairos, lastStatus, loadWithOutput, seed, until, useNodeRed, useNodeRedAndKairos, userDir } from './harness';
 
 function streamNode(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 's', type: 'proficloud-stream', server: 'cfg', metrics: 's.temp', interval: 100, window: '1m', mode: 'incremental', output: 'rows', tsFormat: 'ms', autoStart: true, persist: false, wires: [['out']], ...extra };
@@ -203,21 +203,15 @@ describe('proficloud-stream node', function () {
 });
 
 describe('proficloud-stream node: late data', function () {
-  let server: LocalServer;
-  useNodeRed();
-  beforeEach(async function () {
-    server = await kairos();
-  });
-  afterEach(async function () {
-    await server.close();
-  });
+  // One server for the suite: its tests use metrics of their own.
+  const env = useNodeRedAndKairos();
 
   it('a point written 5 minutes late is emitted once, in its own message with msg.late = true (rows and series)', async function () {
     for (const output of ['rows', 'series']) {
       const now = Date.now();
       const metric = `late.${output}`;
-      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
-      const got = await loadWithOutput(server.url, streamNode({ metrics: metric, lateCheck: 0.2, output, window: '10m' }));
+      await seed(env.server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
+      const got = await loadWithOutput(env.server.url, streamNode({ metrics: metric, lateCheck: 0.2, output, window: '10m' }));
       const points = (): Array<[number, unknown, boolean]> =>
         got.flatMap((m) =>
           output === 'rows'
@@ -225,7 +219,7 @@ describe('proficloud-stream node: late data', function () {
             : (m.payload as Array<[number, unknown]>).map(([t, v]): [number, unknown, boolean] => [t, v, m.late === true]),
         );
       await until(() => points().length === 1);
-      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
+      await seed(env.server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
       await until(() => points().length === 2, 6000, 'the late point');
       await new Promise((r) => setTimeout(r, 600));
       assert.deepEqual(points(), [[now - 1000, 1, false], [now - 300_000, 2, true]]);
@@ -235,24 +229,18 @@ describe('proficloud-stream node: late data', function () {
 
   it('horizon 0 is the old behaviour: the late point is not emitted', async function () {
     const now = Date.now();
-    await seed(server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
-    const got = await loadWithOutput(server.url, streamNode({ metrics: 'late.off', lateCheck: 0.2, horizon: '0', window: '10m' }));
+    await seed(env.server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 1000, 1]] }]);
+    const got = await loadWithOutput(env.server.url, streamNode({ metrics: 'late.off', lateCheck: 0.2, horizon: '0', window: '10m' }));
     await until(() => got.length === 1);
-    await seed(server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
+    await seed(env.server.url, [{ name: 'late.off', tags: { a: 'b' }, datapoints: [[now - 300_000, 2]] }]);
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(got.length, 1);
   });
 });
 
 describe('proficloud-stream node: a ui-chart fed by the chart output stays true across deploys', function () {
-  let server: LocalServer;
-  useNodeRed();
-  beforeEach(async function () {
-    server = await kairos();
-  });
-  afterEach(async function () {
-    await server.close();
-  });
+  // One server for the suite: its tests use metrics of their own.
+  const env = useNodeRedAndKairos();
 
   it('five deploys, new and late points between them: each point once, no line backwards, first message after each deploy a replace', async function () {
     const chart = new UiChartModel();
@@ -262,11 +250,11 @@ describe('proficloud-stream node: a ui-chart fed by the chart output stays true 
     let n = 0;
     const write = async (ts: number): Promise<void> => {
       written.push(ts);
-      await seed(server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[ts, n++]] }]);
+      await seed(env.server.url, [{ name: metric, tags: { a: 'b' }, datapoints: [[ts, n++]] }]);
     };
     for (let i = 0; i < 3; i++) await write(base + i * 1000);
     for (let deploy = 0; deploy < 5; deploy++) {
-      const got = await loadWithOutput(server.url, streamNode({ metrics: metric, output: 'chart', window: '10m', lateCheck: 0.2 }));
+      const got = await loadWithOutput(env.server.url, streamNode({ metrics: metric, output: 'chart', window: '10m', lateCheck: 0.2 }));
       await until(() => got.length >= 1, 4000, 'first chart message');
       assert.equal(got[0].action, 'replace', `deploy ${deploy}: first message replaces`);
       await write(Date.now() - 100);
@@ -284,8 +272,8 @@ describe('proficloud-stream node: a ui-chart fed by the chart output stays true 
   });
 
   it('window mode replaces on every poll', async function () {
-    await seed(server.url, [{ name: 'chart.win', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
-    const got = await loadWithOutput(server.url, streamNode({ metrics: 'chart.win', output: 'chart', mode: 'window' }));
+    await seed(env.server.url, [{ name: 'chart.win', tags: { a: 'b' }, datapoints: [[Date.now() - 1000, 1]] }]);
+    const got = await loadWithOutput(env.server.url, streamNode({ metrics: 'chart.win', output: 'chart', mode: 'window' }));
     await until(() => got.length >= 3);
     assert.deepEqual(got.slice(0, 3).map((m) => m.action), ['replace', 'replace', 'replace']);
     const chart = new UiChartModel();
@@ -295,14 +283,8 @@ describe('proficloud-stream node: a ui-chart fed by the chart output stays true 
 });
 
 describe('proficloud-stream node: catch-up in bounded messages', function () {
-  let server: LocalServer;
-  useNodeRed();
-  beforeEach(async function () {
-    server = await kairos();
-  });
-  afterEach(async function () {
-    await server.close();
-  });
+  // One server for the suite: its tests use metrics of their own.
+  const env = useNodeRedAndKairos();
 
   it('250,000 points in the window come in messages of at most 100,000 points, each point once', async function () {
     this.timeout(120000);
@@ -312,9 +294,9 @@ describe('proficloud-stream node: catch-up in bounded messages', function () {
     for (let from = 0; from < n; from += 50_000) {
       const datapoints: Array<[number, number]> = [];
       for (let i = from; i < from + 50_000; i++) datapoints.push([start + i * 10, i]);
-      await seed(server.url, [{ name: 'big.m', tags: { a: 'b' }, datapoints }]);
+      await seed(env.server.url, [{ name: 'big.m', tags: { a: 'b' }, datapoints }]);
     }
-    const got = await loadWithOutput(server.url, streamNode({ metrics: 'big.m', window: '1h', interval: 1000 }));
+    const got = await loadWithOutput(env.server.url, streamNode({ metrics: 'big.m', window: '1h', interval: 1000 }));
     await until(() => got.reduce((k, m) => k + (m.payload as unknown[]).length, 0) >= n, 100000, 'all points');
     const sizes = got.map((m) => (m.payload as unknown[]).length);
     assert.ok(got.length >= 3, `messages: ${sizes.join(', ')}`);
