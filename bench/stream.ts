@@ -57,6 +57,9 @@ async function run(k: KairosChild, mode: StreamMode, metrics: number, windowSec:
     now: () => START_MS + nowSec * 1000 - 1,
     ...(o.horizonSec > 0 ? { horizonMs: o.horizonSec * 1000, count: kairosCount(connector, () => ({ metrics: names })) } : {}),
   });
+  // As the node with "remember position": each poll's change goes to a journal, a snapshot now and then.
+  poller.startJournal();
+  const journal: number[] = [];
   const bytes: number[] = [];
   const cpu: number[] = [];
   const points: number[] = [];
@@ -72,7 +75,9 @@ async function run(k: KairosChild, mode: StreamMode, metrics: number, windowSec:
     const result = await poller.poll();
     const rows = tableFromSeries(result.series, { dropTrailingNa: false }).rows;
     late += result.latePoints;
+    const record = JSON.stringify(poller.takeDelta()).length;
     if (!measured) continue;
+    if (p > 0) journal.push(record);
     cpu.push(cpuMs() - c0);
     const after = await k.stats();
     bytes.push(after.responseBytes - before!.responseBytes + after.requestBytes - before!.requestBytes);
@@ -103,6 +108,7 @@ async function run(k: KairosChild, mode: StreamMode, metrics: number, windowSec:
     // What the node writes to its state file after each poll (persist on), and the CPU to serialise it.
     positionBytes,
     positionCpuMs,
+    journalBytesPerPoll: mean(journal),
   };
 }
 

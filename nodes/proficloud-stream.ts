@@ -176,17 +176,21 @@ export = function register(RED: NodeAPI): void {
     async function restore(): Promise<void> {
       if (!store) return;
       try {
-        const { saved, legacy, inFlightEnd } = await store.load();
+        const { saved, journal, legacy, inFlightEnd } = await store.load();
         if (saved && saved.version === 1 && saved.key === streamKey()) {
           poller = makePoller(saved.position);
-          if (saved.held) rows = new RowAssembler(0, saved.held);
+          poller.replay(journal.map((r) => r.d));
+          const held = journal.length ? journal[journal.length - 1].held : saved.held;
+          if (held) rows = new RowAssembler(0, held);
           if (inFlightEnd !== undefined) repeatedUpTo = inFlightEnd;
         } else if (legacy) {
           poller = makePoller(legacy);
         }
+        poller!.startJournal();
       } catch (err) {
         node.warn(translate(RED, 'proficloud-stream.warn.position', 'stored stream position ignored: __error__', { error: asError(err).message }));
         poller = makePoller();
+        poller.startJournal();
         rows = new RowAssembler(0);
         repeatedUpTo = undefined;
       }
@@ -196,6 +200,15 @@ export = function register(RED: NodeAPI): void {
       const s: SavedStream = { version: 1, key: streamKey(), position: poller!.position };
       if (rows.heldPoints > 0) s.held = rows.held;
       return s;
+    }
+
+    /** The position after a poll: this poll's change in the journal, now and then a whole snapshot. */
+    function saveState(): Promise<void> {
+      const p = poller!;
+      return store!.save(
+        () => ({ d: p.takeDelta(), ...(rows.heldPoints > 0 ? { held: rows.held } : {}) }),
+        savedState,
+      );
     }
 
     /** Every start polls first and, for a chart, replaces what the chart holds. */
@@ -263,7 +276,7 @@ export = function register(RED: NodeAPI): void {
       }
       if (def.persist && store && msgs.length) await store.beginSend(result.range.end);
       if (msgs.length) node.send([msgs]);
-      if (def.persist && store) await store.commit(savedState());
+      if (def.persist && store) await saveState();
       if (!result.more) repeatedUpTo = undefined;
       config?.reportOk();
       episodes?.success();
@@ -342,6 +355,7 @@ export = function register(RED: NodeAPI): void {
         metrics = parseMetricList(msg.metrics, 'msg.metrics');
         // New metrics, new position: the old one describes other series.
         poller = makePoller();
+        if (store) poller.startJournal();
         rows = new RowAssembler(0);
         repeatedUpTo = undefined;
         chart.restart();
@@ -375,7 +389,7 @@ export = function register(RED: NodeAPI): void {
       episodes?.close();
       ready
         .then(() => (loop ? loop.stop() : undefined))
-        .then(() => (def.persist && store && poller ? store.commit(savedState()) : undefined))
+        .then(() => (def.persist && store && poller ? saveState() : undefined))
         .catch((err: unknown) => node.warn(translate(RED, 'proficloud-stream.warn.save', 'stream position not saved: __error__', { error: asError(err).message })))
         .finally(() => done());
     });

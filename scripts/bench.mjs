@@ -244,7 +244,7 @@ async function stream() {
       ]) +
       `\n\nWindow ÷ incremental: ${(r.window.bytesPerPoll / r.incremental.bytesPerPoll).toFixed(0)}× the bytes, ${(r.window.cpuMsPerPoll / r.incremental.cpuMsPerPoll).toFixed(1)}× the CPU per poll. ` +
       `Horizon ÷ plain incremental (means): ${bytesRatio.toFixed(2)}× the bytes, ${cpuRatio.toFixed(2)}× the CPU. ` +
-      `With "remember position" the node also writes its position to an fsync'd state file after each poll: ${fmt.n(r.horizon.positionBytes)} bytes with the horizon's bookkeeping (${fmt.n(r.incremental.positionBytes)} without), serialised in ${r.horizon.positionCpuMs.toFixed(2)} ms.\n\n` +
+      `With "remember position" the node also appends each poll's change to an fsync'd journal: ${fmt.n(Math.round(r.horizon.journalBytesPerPoll))} bytes per poll with the horizon (${fmt.n(Math.round(r.incremental.journalBytesPerPoll))} without); the whole position, written as a snapshot when the journal outgrows it, is ${fmt.n(r.horizon.positionBytes)} bytes with the horizon's bookkeeping (${fmt.n(r.incremental.positionBytes)} without), serialised in ${r.horizon.positionCpuMs.toFixed(2)} ms.\n\n` +
       `A late backlog: with the stream in steady state, a second gateway's ${r.horizonSec / 60} min backlog of 10 series (${fmt.n(b.backlogPoints)} points of one metric, other tags) arrives at once. ` +
       `Until every backlog point was emitted (once, as late): ${b.polls} polls (the count check runs every 30 s of simulated time), ${fmt.n(b.bytes)} bytes on the wire, ${fmt.n(Math.round(b.clientCpuMs))} ms client CPU, largest poll ${fmt.n(b.largestPoll)} points (budget 100,000), ` +
       `${fmt.n(b.trackedTimestamps)} timestamps in the emitted-points bookkeeping afterwards (bound 200,000).`,

@@ -6,7 +6,7 @@
  * older version kept in context is taken over once and removed there.
  */
 import { join } from 'node:path';
-import { StateFile, type HeldRows, type StreamPosition } from '../../src/stream';
+import { StateFile, type HeldRows, type PositionDelta, type StreamPosition } from '../../src/stream';
 import type { Node, NodeAPI } from './red';
 
 /** What a stream node persists: the poller's position, the rows still held, and what they describe. */
@@ -18,15 +18,28 @@ export interface SavedStream {
   held?: HeldRows;
 }
 
+/** One poll's change, appended to the journal between snapshots. */
+export interface JournalRecord {
+  d: PositionDelta;
+  held?: HeldRows;
+}
+
 export interface PositionStore {
-  /** The saved stream (if any) and, after a crash during a send, up to which timestamp points may repeat. */
-  load(): Promise<{ saved?: SavedStream; legacy?: StreamPosition; inFlightEnd?: number }>;
+  /** The saved stream (if any), the journal after it and, after a crash during a send, up to which timestamp points may repeat. */
+  load(): Promise<{ saved?: SavedStream; journal: JournalRecord[]; legacy?: StreamPosition; inFlightEnd?: number }>;
   beginSend(end: number): Promise<void>;
-  commit(s: SavedStream): Promise<void>;
+  /**
+   * After a poll: the change as a journal record, or (first save, journal grown past the snapshot, or a
+   * reset) the whole state. `delta` is taken first, so a whole state made after it includes it.
+   */
+  save(delta: () => JournalRecord, whole: () => SavedStream): Promise<void>;
   clear(): Promise<void>;
   /** Where it lives, for messages. */
   readonly where: string;
 }
+
+/** A journal longer than this and than twice the snapshot is folded into a new snapshot. */
+const JOURNAL_MIN_BYTES = 256 * 1024;
 
 /** The context key older versions kept the position under. */
 export const LEGACY_KEY = 'position';
@@ -42,20 +55,30 @@ export function contextSet(node: Node, key: string, value: unknown): Promise<voi
 export function positionStore(RED: NodeAPI, node: Node): PositionStore {
   const userDir = RED.settings.userDir;
   if (!userDir) return contextStore(node);
-  const file = new StateFile<SavedStream>(join(userDir, 'proficloud-stream'), node.id);
+  const file = new StateFile<SavedStream, JournalRecord>(join(userDir, 'proficloud-stream'), node.id);
+  let snapshotted = false;
   return {
     where: file.path,
     async load() {
-      const { state, inFlightEnd } = await file.load();
-      if (state) return { saved: state, ...(inFlightEnd !== undefined ? { inFlightEnd } : {}) };
+      const { state, journal, inFlightEnd } = await file.load();
+      if (state) return { saved: state, journal, ...(inFlightEnd !== undefined ? { inFlightEnd } : {}) };
       // Taken over from context once (older versions), then removed there.
       const legacy = (await contextGet(node, LEGACY_KEY)) as StreamPosition | undefined;
       if (legacy) await contextSet(node, LEGACY_KEY, undefined);
-      return legacy ? { legacy } : {};
+      return legacy ? { journal: [], legacy } : { journal: [] };
     },
     beginSend: (end) => file.beginSend(end),
-    commit: (s) => file.commit(s),
-    clear: () => file.clear(),
+    save(delta, whole) {
+      const record = delta();
+      const full = !snapshotted || record.d.needsSnapshot === true || file.journalBytes > Math.max(JOURNAL_MIN_BYTES, 2 * file.snapshotBytes);
+      if (!full) return file.append(record);
+      snapshotted = true;
+      return file.commit(whole());
+    },
+    clear: () => {
+      snapshotted = false;
+      return file.clear();
+    },
   };
 }
 
@@ -66,12 +89,15 @@ function contextStore(node: Node): PositionStore {
     where: 'node context',
     async load() {
       const saved = (await contextGet(node, KEY)) as SavedStream | undefined;
-      if (saved) return { saved };
+      if (saved) return { saved, journal: [] };
       const legacy = (await contextGet(node, LEGACY_KEY)) as StreamPosition | undefined;
-      return legacy ? { legacy } : {};
+      return legacy ? { journal: [], legacy } : { journal: [] };
     },
     beginSend: async () => undefined,
-    async commit(s) {
+    // Context has no journal: the whole state each time (a context store is the fallback without a user directory).
+    async save(delta, whole) {
+      delta();
+      const s = whole();
       const text = JSON.stringify(s);
       if (text === last) return;
       await contextSet(node, KEY, s);

@@ -24,11 +24,19 @@ interface Bucket {
 /** JSON form: column → bucket start → [n, sum, runs (flat start, step, count triples) or null]. */
 export type EmittedJson = Record<string, Record<string, [number, number, number[] | null]>>;
 
+/**
+ * A change to the index, for a journal that is cheaper to persist each poll than the whole index:
+ * ['a', column, timestamps] added, ['p', from] pruned, ['s', column, bucket, n, sum] settled.
+ */
+export type EmittedOp = ['a', string, number[]] | ['p', number] | ['s', string, number, number, number];
+
 export class EmittedIndex {
   readonly bucketMs: number;
   private readonly maxTracked: number;
   private readonly columns = new Map<string, Map<number, Bucket>>();
   private tracked = 0;
+  /** Changes since the last takeOps(), while a journal is kept. */
+  private ops: EmittedOp[] | undefined;
 
   constructor(bucketMs: number, maxTracked: number, json?: EmittedJson) {
     this.bucketMs = bucketMs;
@@ -53,6 +61,35 @@ export class EmittedIndex {
     return sortedIncludes(b.ts, ts);
   }
 
+  /** Starts keeping the changes for takeOps() (a caller that persists a journal). */
+  startJournal(): void {
+    this.ops ??= [];
+  }
+
+  /** The changes since the last call (empty without a journal). */
+  takeOps(): EmittedOp[] {
+    const out = this.ops ?? [];
+    if (this.ops) this.ops = [];
+    return out;
+  }
+
+  /** Replays journaled changes onto a restored index, in order. */
+  applyOps(ops: EmittedOp[]): void {
+    const keep = this.ops;
+    this.ops = undefined;
+    try {
+      for (const op of ops) {
+        if (!Array.isArray(op)) throw new ValidationError('journal op', op, 'must be an array');
+        if (op[0] === 'a' && typeof op[1] === 'string' && Array.isArray(op[2])) for (const ts of op[2]) this.add(op[1], ts);
+        else if (op[0] === 'p' && typeof op[1] === 'number') this.prune(op[1]);
+        else if (op[0] === 's' && typeof op[1] === 'string') this.setCounts(op[1], op[2], op[3], op[4]);
+        else throw new ValidationError('journal op', op, "must be ['a', column, ts[]], ['p', from] or ['s', column, bucket, n, sum]");
+      }
+    } finally {
+      this.ops = keep;
+    }
+  }
+
   /** Records an emitted point. */
   add(column: string, ts: number): void {
     let col = this.columns.get(column);
@@ -67,6 +104,11 @@ export class EmittedIndex {
     }
     b.n++;
     b.sum += ts - start;
+    if (this.ops) {
+      const last = this.ops[this.ops.length - 1];
+      if (last && last[0] === 'a' && last[1] === column) last[2].push(ts);
+      else this.ops.push(['a', column, [ts]]);
+    }
   }
 
   count(column: string, bucket: number): number {
@@ -97,12 +139,20 @@ export class EmittedIndex {
   settle(column: string, bucket: number, fetched: number[]): void {
     const b = this.columns.get(column)?.get(bucket);
     if (!b || b.ts !== null) return;
-    b.n = fetched.length;
-    b.sum = fetched.reduce((s, ts) => s + (ts - bucket), 0);
+    this.setCounts(column, bucket, fetched.length, fetched.reduce((s, ts) => s + (ts - bucket), 0));
+  }
+
+  private setCounts(column: string, bucket: number, n: number, sum: number): void {
+    const b = this.columns.get(column)?.get(bucket);
+    if (!b || b.ts !== null) return;
+    b.n = n;
+    b.sum = sum;
+    this.ops?.push(['s', column, bucket, n, sum]);
   }
 
   /** Forgets buckets that ended before `from`, then folds the oldest buckets while over the budget. */
   prune(from: number): void {
+    this.ops?.push(['p', from]);
     for (const [column, col] of this.columns) {
       for (const [start, b] of col) {
         if (start + this.bucketMs <= from) {

@@ -8,7 +8,7 @@
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
 import { abortError, nonNegativeInteger, positiveInteger } from './checks';
-import { EmittedIndex, sortedIncludes, type EmittedJson } from './emitted';
+import { EmittedIndex, sortedIncludes, type EmittedJson, type EmittedOp } from './emitted';
 
 /** An inclusive time range in epoch milliseconds (KairosDB ranges include both ends). */
 export interface TimeRange {
@@ -42,6 +42,18 @@ export interface StreamPosition {
 }
 
 export type StreamMode = 'incremental' | 'window';
+
+/**
+ * What changed since the last takeDelta(): the series positions (small) and the late-data bookkeeping's
+ * changes (proportional to the points emitted), for a journal that is cheaper than the whole position.
+ */
+export interface PositionDelta {
+  series: Record<string, SeriesPosition>;
+  trackedFrom?: number;
+  ops: EmittedOp[];
+  /** The bookkeeping was started anew since the last snapshot: write a whole position instead. */
+  needsSnapshot?: boolean;
+}
 
 /** Points per series per bucket in a range, as a count aggregator with aligned sampling answers. */
 export type CountFetch = (range: TimeRange, bucketMs: number, signal?: AbortSignal) => Promise<Map<string, Map<number, number>>>;
@@ -131,6 +143,8 @@ export class IncrementalPoller {
   private index: EmittedIndex | undefined;
   private trackedFrom: number | undefined;
   private lastCheck = -Infinity;
+  private journaling = false;
+  private needsSnapshot = false;
   /** Longest range a catch-up poll asks for after a poll was cut; undefined when caught up. */
   private rangeCapMs: number | undefined;
   /** Serialises poll() so two concurrent calls cannot both emit the same point. */
@@ -186,6 +200,33 @@ export class IncrementalPoller {
     return this.snapshot(this.state);
   }
 
+  /**
+   * Keeps the changes for takeDelta() from now on. A caller that persists `position` now and then and
+   * each poll's delta in between (a journal) writes little per poll even with a long horizon.
+   */
+  startJournal(): void {
+    this.journaling = true;
+    this.index?.startJournal();
+  }
+
+  /** The changes since the last call (or since `position` was saved, if the caller discards this one then). */
+  takeDelta(): PositionDelta {
+    const d: PositionDelta = { series: snapshot(this.state).series, ops: this.index?.takeOps() ?? [] };
+    if (this.trackedFrom !== undefined) d.trackedFrom = this.trackedFrom;
+    if (this.needsSnapshot) d.needsSnapshot = true;
+    this.needsSnapshot = false;
+    return d;
+  }
+
+  /** Applies journaled deltas, in order, onto the position this poller was constructed with. */
+  replay(deltas: PositionDelta[]): void {
+    if (deltas.length === 0) return;
+    for (const d of deltas) this.index?.applyOps(Array.isArray(d.ops) ? d.ops : []);
+    const last = deltas[deltas.length - 1];
+    this.state = parsePosition({ version: 1, series: last.series });
+    if (typeof last.trackedFrom === 'number') this.trackedFrom = last.trackedFrom;
+  }
+
   /** Timestamps the late-data bookkeeping holds exactly (bounded by maxTracked). */
   get trackedTimestamps(): number {
     return this.index?.trackedTimestamps ?? 0;
@@ -193,6 +234,7 @@ export class IncrementalPoller {
 
   /** Forget everything emitted: the next poll starts from the full window again. */
   reset(): void {
+    this.needsSnapshot = true;
     this.state = new Map();
     this.index = undefined;
     this.trackedFrom = undefined;
@@ -247,6 +289,10 @@ export class IncrementalPoller {
     if (tracking && this.index === undefined) {
       this.index = new EmittedIndex(this.bucketMs, this.maxTracked);
       this.trackedFrom = range.start;
+      if (this.journaling) {
+        this.index.startJournal();
+        this.needsSnapshot = true;
+      }
     }
     const lateFrom = tracking ? Math.max(this.trackedFrom ?? now, now - this.horizonMs) : Infinity;
     const rows: Array<{ s: Series; column: string; values: Point[]; fresh: Point[]; late: Point[] }> = [];
