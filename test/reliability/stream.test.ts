@@ -55,7 +55,8 @@ class Producer {
 }
 
 describe('reliability: stream node across server restarts and outages', function () {
-  this.timeout(30000);
+  // The waits below add up to more than 30 s on a loaded machine; each one is bounded on its own.
+  this.timeout(60000);
   let dataDir: string;
   let server: LocalServer;
   let proxy: FaultProxy;
