@@ -320,7 +320,8 @@ export class IncrementalPoller {
     const total = rows.reduce((n, r) => n + r.fresh.length + r.late.length, 0);
     let cut = Infinity;
     let spanMs = 0;
-    if (this.mode === 'incremental' && total > this.maxPoints) {
+    // A full poll hands the whole window on (a chart replacement, sent in pieces), so it is not cut.
+    if (this.mode === 'incremental' && !opts.full && total > this.maxPoints) {
       const all = rows.flatMap((r) => [...r.fresh, ...r.late].map((p) => p[0])).sort((a, b) => a - b);
       // Points at the cut timestamp go together, so a row is never split.
       cut = all[this.maxPoints - 1];

@@ -78,6 +78,25 @@ describe('stream chart output: a ui-chart fed by it holds each point once, lines
     });
   }
 
+  it('a window larger than maxPoints: the replacement carries all of it and later polls append only newer points', async () => {
+    const db = new SimDb();
+    db.clock = 20_000_000;
+    for (let i = 0; i < 500; i++) db.add('a', db.clock - 500_000 + i * 1000, i, 0);
+    const poller = new IncrementalPoller({ fetch: db.fetch, windowMs: WINDOW, now: () => db.clock, maxPoints: 100 });
+    const feed = new ChartFeed(WINDOW, false, 100);
+    const chart = new UiChartModel();
+    for (let i = 0; i < 5; i++) {
+      db.add('a', db.clock, 1000 + i, 0);
+      const msgs = feed.messages(await poller.poll({ full: feed.wantsFull }));
+      assert.ok(msgs !== 'full');
+      msgs.forEach((m) => chart.feed(m));
+      db.clock += 1000;
+    }
+    assert.deepEqual(chart.duplicates, []);
+    assert.deepEqual(chart.backwards, []);
+    assert.equal(chart.lines.get('a')!.length, 505);
+  });
+
   it('control: appending the first poll after a redeploy (the old behaviour) draws points twice', async () => {
     const db = new SimDb();
     db.clock = 1_000_000;
