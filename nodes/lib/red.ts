@@ -21,7 +21,10 @@ export type DoneFn = (err?: Error) => void;
 
 export interface NodeContextStore {
   get(key: string): unknown;
+  /** The callback form: the only one stores without a synchronous API (localfilesystem with cache: false, Redis-like) support. */
+  get(key: string, cb: (err: Error | null | undefined, value: unknown) => void): void;
   set(key: string, value: unknown): void;
+  set(key: string, value: unknown, cb: (err?: Error | null) => void): void;
 }
 
 export interface NodeContext extends NodeContextStore {

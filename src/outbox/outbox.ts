@@ -712,7 +712,7 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
 }
 
 /** Makes a created, renamed or deleted directory entry durable (Linux needs the directory itself synced). */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await fs.open(dir, 'r');

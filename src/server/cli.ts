@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 /**
  * kairosdb-local: runs the KairosDB-compatible local server.
- *   kairosdb-local [--port 8080] [--host 127.0.0.1] [--data DIR] [--token T]
+ *   kairosdb-local [--port 8080] [--host 127.0.0.1] [--data DIR] [--token T] [--ingest-delay MIN..MAX] [--ingest-seed N]
  * The token may also come from KAIROSDB_LOCAL_TOKEN (keeps it out of the process list).
  * Prints one line with the URL when ready; SIGINT/SIGTERM flush the data directory and exit.
  */
 import { startServer } from './index';
+import { parseIngestDelay } from './ingest-delay';
 
 interface CliOptions {
   port: number;
   host: string;
   dataDir?: string;
   token?: string;
+  /** --ingest-delay: pushed points become visible after MIN..MAX ms, per series and part of a push. */
+  ingestDelay?: { minMs: number; maxMs: number; seed?: number };
   /** --help: print usage to stdout and exit 0 instead of starting. */
   help?: boolean;
 }
 
-const USAGE = 'usage: kairosdb-local [--port N] [--host ADDR] [--data DIR] [--token T]';
+const USAGE = 'usage: kairosdb-local [--port N] [--host ADDR] [--data DIR] [--token T] [--ingest-delay MIN..MAX] [--ingest-seed N]';
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   const out: CliOptions = { port: 8080, host: '127.0.0.1', token: env.KAIROSDB_LOCAL_TOKEN || undefined };
@@ -47,6 +50,21 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
       case '--token':
         out.token = takeValue();
         break;
+      case '--ingest-delay': {
+        const raw = takeValue();
+        try {
+          out.ingestDelay = { ...parseIngestDelay(raw), ...(out.ingestDelay?.seed !== undefined ? { seed: out.ingestDelay.seed } : {}) };
+        } catch {
+          throw new Error(`--ingest-delay: must be MIN..MAX or N milliseconds (got ${JSON.stringify(raw)})`);
+        }
+        break;
+      }
+      case '--ingest-seed': {
+        const raw = takeValue();
+        if (!/^\d+$/.test(raw)) throw new Error(`--ingest-seed: must be a non-negative integer (got ${JSON.stringify(raw)})`);
+        out.ingestDelay = { minMs: out.ingestDelay?.minMs ?? 0, maxMs: out.ingestDelay?.maxMs ?? 0, seed: Number(raw) };
+        break;
+      }
       case '--help':
       case '-h':
         out.help = true;
@@ -67,7 +85,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write(`${USAGE}\n  defaults: --port 8080 --host 127.0.0.1, memory only without --data; token also from KAIROSDB_LOCAL_TOKEN\n`);
+    process.stdout.write(
+      `${USAGE}\n  defaults: --port 8080 --host 127.0.0.1, memory only without --data; token also from KAIROSDB_LOCAL_TOKEN\n` +
+        '  --ingest-delay MIN..MAX: pushed points become queryable MIN..MAX ms later, per series and part of a push, as on a real KairosDB (--ingest-seed N repeats the delays)\n',
+    );
     process.exit(0);
   }
   const server = await startServer({
@@ -75,6 +96,7 @@ async function main(): Promise<void> {
     host: opts.host,
     dataDir: opts.dataDir,
     token: opts.token,
+    ...(opts.ingestDelay ? { ingestDelay: opts.ingestDelay } : {}),
     logger: { warn: (m) => process.stderr.write(m + '\n') },
   });
   process.stdout.write(`kairosdb-local listening on ${server.url}\n`);

@@ -8,7 +8,9 @@
  * - Rollups (/api/v1/rollups...) answer 404 with an empty body, like a 1.3 server whose rollup
  *   service is not enabled; /tagnames and /tagvalues are 404 as in 1.3.
  * - Pushes are visible at once (KairosDB queues them for ~1 s) and durable once answered when a
- *   data directory is set; `ttl` is accepted and ignored, as on KairosDB's H2 datastore.
+ *   data directory is set; `ttl` is accepted and ignored, as on KairosDB's H2 datastore. With
+ *   `ingestDelay` they become visible piece by piece later, as on a real server (asynchronous,
+ *   non-atomic ingest).
  * - Like the real server, each query records kairosdb.datastore.* and kairosdb.http.* metrics
  *   (tag host), so they show up in metricnames; `selfMetrics: false` turns that off.
  * - A query without an end has no upper bound (KairosDB uses Long.MAX_VALUE).
@@ -35,6 +37,7 @@ import { FEATURES, featureComponents, unknownFeatureMessage } from './features';
 import { parsePush } from './push';
 import { runDelete, runQuery, runTagsQuery, type QueryStats } from './query-exec';
 import { parseQuery, readQueryBody } from './query-parse';
+import { checkIngestDelay, DelayedIngest, type IngestDelayOptions } from './ingest-delay';
 import { Store, type SeriesWrite } from './store';
 import type { Points, StoredType } from './points';
 
@@ -56,6 +59,12 @@ export interface ServerOptions {
   selfMetrics?: boolean;
   /** Log size that triggers a snapshot. Default 64 MiB. */
   compactBytes?: number;
+  /**
+   * Asynchronous, non-atomic ingest like the real server's: pushed points become queryable only after
+   * a delay between minMs and maxMs, drawn per series and per part (partPoints) of a push (seeded for
+   * repeatable tests). They are durable (data directory) at once. Default: visible at once.
+   */
+  ingestDelay?: IngestDelayOptions;
 }
 
 export interface LocalServer {
@@ -101,6 +110,7 @@ function json(status: number, body: string): Reply {
 /** Rejects options that would make a server that cannot work as configured. */
 function checkOptions(opts: ServerOptions): void {
   const { port, token, oauth } = opts;
+  if (opts.ingestDelay !== undefined) checkIngestDelay(opts.ingestDelay);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new ValidationError('port', port, 'must be an integer 0..65535');
   }
@@ -135,6 +145,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
   const commit = (writes: SeriesWrite[]): Promise<void> => {
     if (writes.length === 0) return Promise.resolve();
     for (const w of writes) store.write(w);
+    return log(pointsRecord(writes));
+  };
+  const delayed = opts.ingestDelay ? new DelayedIngest(opts.ingestDelay, (w) => store.write(w)) : null;
+  /** A push: durable now, visible now or (ingestDelay) part by part later. */
+  const ingest = (writes: SeriesWrite[]): Promise<void> => {
+    if (!delayed || writes.length === 0) return commit(writes);
+    delayed.add(writes);
     return log(pointsRecord(writes));
   };
 
@@ -220,7 +237,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
         try {
           errors = parsePush(text, writes);
         } finally {
-          await commit(writes);
+          await ingest(writes);
         }
         if (errors.length) return { status: 400, body: JSON.stringify({ errors }), type: 'application/json' };
         return { status: 204, type: JSON_TYPE };
@@ -443,6 +460,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        delayed?.flush();
         if (dataDir) await dataDir.close();
       })();
       return closing;

@@ -318,6 +318,16 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
     await expectValid(page, '#node-input-interval', '1000');
     await expectRed(page, '#node-input-window', 'forever', /"forever" must be a duration/);
     await expectValid(page, '#node-input-window', '10m');
+    await expectRed(page, '#node-input-horizon', '8d', /up to 7 days/);
+    await expectValid(page, '#node-input-horizon', '1h');
+    // Chart output: the dialog says how to set up ui-chart; a window shorter than the horizon is called out.
+    const problems = page.locator('#proficloud-stream-problems');
+    await page.locator('#node-input-output').selectOption('chart');
+    await problems.waitFor({ state: 'visible' });
+    assert.match(await problems.innerText(), /key "series"/);
+    assert.match(await problems.innerText(), /older than the window are not drawn/);
+    await page.locator('#node-input-output').selectOption('rows');
+    await problems.waitFor({ state: 'hidden' });
     await expectRed(page, '#node-input-metrics', ' , ', /at least one metric/);
     await expectValid(page, '#node-input-metrics', 'demo.temperature, demo.pressure');
     await shoot(page, join(shots, 'stream-dialog.png'));

@@ -83,7 +83,10 @@ describe('IncrementalPoller', () => {
     db.add('a', [999_000, 'late']);
     clock = 1_001_000;
     const second = await poller.poll();
-    assert.deepEqual(pointsOf(second.series, 'a'), [[999_000, 'late']]);
+    // Older than a point already sent: it comes as late, so a chart can redraw instead of stepping back.
+    assert.deepEqual(pointsOf(second.late, 'a'), [[999_000, 'late']]);
+    assert.deepEqual(second.series, []);
+    assert.equal(second.latePoints, 1);
     clock = 1_002_000;
     const third = await poller.poll();
     assert.equal(third.points, 0);
@@ -136,7 +139,8 @@ describe('IncrementalPoller', () => {
     clock = 1_005_000;
     const second = new IncrementalPoller({ fetch: db.fetch, windowMs: 60_000, overlapMs: 3000, now, position: saved });
     const r = await second.poll();
-    assert.deepEqual(pointsOf(r.series, 'a'), [[998_000, 'late'], [1_003_000, 3]]);
+    assert.deepEqual(pointsOf(r.late, 'a'), [[998_000, 'late']]);
+    assert.deepEqual(pointsOf(r.series, 'a'), [[1_003_000, 3]]);
     assert.deepEqual(db.asked[1], { start: 996_000, end: 1_005_000 });
   });
 
@@ -211,8 +215,8 @@ describe('IncrementalPoller', () => {
     assert.throws(() => new IncrementalPoller({ fetch: f, windowMs: 1000, mode: 'all' as 'window' }), /mode.*"all"/);
     assert.throws(() => new IncrementalPoller({ fetch: 'x' as unknown as typeof f, windowMs: 1000 }), /fetch.*"x"/);
     assert.throws(
-      () => new IncrementalPoller({ fetch: f, windowMs: 1000, position: { version: 2 } as unknown as StreamPosition }),
-      /position\.version.*2/,
+      () => new IncrementalPoller({ fetch: f, windowMs: 1000, position: { version: 3 } as unknown as StreamPosition }),
+      /position\.version.*3/,
     );
     assert.throws(
       () =>
@@ -250,7 +254,7 @@ describe('IncrementalPoller', () => {
         onError: (e) => errors.push(e),
         run: async (signal) => {
           const r = await poller.poll(signal);
-          for (const s of r.series) emitted.push(...s.values.map(([t]) => t));
+          for (const s of [...r.series, ...r.late]) emitted.push(...s.values.map(([t]) => t));
         },
       });
       loop.start();

@@ -97,6 +97,9 @@ describe('editor scripts with the shared helper library', function () {
     nodes: Record<string, { changed?: boolean }>;
     fields: Record<string, string | boolean>;
     widgets: Array<{ selector: string; options: unknown }>;
+    /** Lines put into a message box, by its selector. */
+    shown: Record<string, string[]>;
+    lastText?: string;
     run(type: string, block?: number): void;
     lib(): { suggestMetricNames: (value: string, done: (items: unknown[]) => void) => void };
   }
@@ -109,6 +112,7 @@ describe('editor scripts with the shared helper library', function () {
       nodes: {},
       fields: {},
       widgets: [],
+      shown: {},
       run(type, block) {
         const scripts = editorScripts(readFileSync(join(DIST, `${type}.html`), 'utf8'));
         for (const [i, script] of scripts.entries()) if (block === undefined || block === i) new Script(script).runInContext(context);
@@ -119,15 +123,21 @@ describe('editor scripts with the shared helper library', function () {
     const $ = Object.assign(
       (selector: string) => {
         const present = selector in e.fields;
-        return {
+        const el = {
           length: present ? 1 : 0,
           val: () => e.fields[selector],
           is: () => e.fields[selector] === true,
           on: () => undefined,
-          toggle: () => undefined,
+          toggle: () => el,
+          // A message box: emptied and filled with lines (kept, so tests can read what the dialog says).
+          empty: () => ((e.shown[selector] = []), el),
+          text: (t: string) => ((e.lastText = t), el),
+          appendTo: (box: { selector?: string }) => (e.shown[box.selector ?? '']?.push(e.lastText ?? ''), el),
+          selector,
           autoComplete: (options: unknown) => e.widgets.push({ selector, options }),
           spinner: () => undefined,
         };
+        return el;
       },
       {
         getJSON(url: string, params: unknown): Reply {
@@ -266,6 +276,25 @@ describe('editor scripts with the shared helper library', function () {
     // The stream dialog's plain input uses the same source.
     e.registered['proficloud-stream'].oneditprepare!.call({});
     assert.equal((e.widgets.find((w) => w.selector === '#node-input-metrics')?.options as { search?: unknown }).search, suggest);
+  });
+
+  it('the stream dialog warns about combinations that cannot work', function () {
+    const e = loaded();
+    const box = '#proficloud-stream-problems';
+    const open = (fields: Record<string, string>): string[] => {
+      e.fields = { [box]: '', '#node-input-mode': 'incremental', '#node-input-window': '10m', '#node-input-interval': '10000', '#node-input-horizon': '1h', '#node-input-output': 'rows', '#node-input-rowGrace': '', ...fields };
+      e.registered['proficloud-stream'].oneditprepare!.call({});
+      return [...(e.shown[box] ?? [])];
+    };
+    assert.deepEqual(open({}), [], 'the defaults are fine');
+    e.nodes.io1 = { service: 'io' } as { changed?: boolean };
+    const keys = (list: string[]): string[] => list.map((t) => t.replace('proficloud-stream:proficloud-stream.warn.', ''));
+    assert.deepEqual(keys(open({ '#node-input-server': 'io1' })), ['ioHorizon']);
+    assert.deepEqual(keys(open({ '#node-input-server': 'io1', '#node-input-horizon': '0' })), []);
+    assert.deepEqual(keys(open({ '#node-input-window': '5s' })), ['windowShort']);
+    assert.deepEqual(keys(open({ '#node-input-mode': 'window' })), ['windowHorizon']);
+    assert.deepEqual(keys(open({ '#node-input-output': 'chart', '#node-input-horizon': '2h' })), ['chartHorizon', 'chartAxis']);
+    assert.deepEqual(keys(open({ '#node-input-output': 'series', '#node-input-rowGrace': '5' })), ['rowGrace']);
   });
 
   it('a node whose helper library is missing logs why and does not register', function () {
