@@ -78,7 +78,7 @@ async function expectReason(page: Page, selector: string, reason: RegExp): Promi
   } else {
     await page.locator(selector).hover();
   }
-  await page.locator('.red-ui-popover-content').filter({ hasText: reason }).first().waitFor({ state: 'visible', timeout: 3000 });
+  await page.locator('.red-ui-popover-content').filter({ hasText: reason }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await page.mouse.move(5, 5);
   await page.evaluate((sel) => $(sel).trigger('mouseleave'), selector);
 }
@@ -104,7 +104,7 @@ async function typeForSuggestions(input: Locator, text: string): Promise<void> {
 }
 
 describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   // Each step builds on the one before (imported flows, fixed config nodes, a deployed flow).
   this.bail(true);
   let stack: Stack | undefined;
