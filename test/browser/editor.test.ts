@@ -168,7 +168,19 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
       const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       const module = tree.locator('.red-ui-treeList-label', { hasText: PACKAGE });
       await module.click();
-      await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) }).click();
+      // Selecting the example loads it and enables Import. On a busy machine a click can land while the tree is
+      // still redrawing and select nothing, so click again until Import is enabled.
+      const item = tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) });
+      for (let attempt = 1; ; attempt++) {
+        if (!(await item.isVisible())) await module.click();
+        await item.click();
+        const enabled = await page
+          .locator('#red-ui-clipboard-dialog-ok:enabled')
+          .waitFor({ state: 'visible', timeout: 5000 })
+          .then(() => true, () => false);
+        if (enabled) break;
+        assert.ok(attempt < 5, `Import stayed disabled after selecting the ${example} example ${attempt} times`);
+      }
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
