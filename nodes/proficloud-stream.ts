@@ -14,7 +14,7 @@
 import { Episodes, formatRecovery, type EpisodeSummary } from '../src/episodes';
 import { ValidationError } from '../src/errors';
 import { checkTimerMs } from '../src/timers';
-import type { ChartFeed, ChartMessage, IncrementalPoller, PollLoop, PollResult, RowAssembler, StreamPosition, TimeRange } from '../src/stream';
+import type { ChartMessage, IncrementalPoller, PollLoop, PollResult, StreamPosition, TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { pointCount, shapeSeries, type OutputMode } from './lib/output';

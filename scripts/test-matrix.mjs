@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 45 * 60_000);
+const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 30 * 60_000);
+/** Mocha runs without `exit: true`: once it printed its result it must exit by itself, or something was left open. */
+const EXIT_GRACE_MS = 60_000;
 const installOnly = process.argv.includes('--install-only');
 const extraArgs = process.argv.slice(2).filter((a) => a !== '--install-only');
 
@@ -47,18 +49,27 @@ function run(label, nodeBin, major) {
     const mocha = require.resolve('mocha/bin/mocha.js');
     const child = spawn(nodeBin, [mocha, ...extraArgs], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let tail = '';
+    let timedOut = false;
+    let lingering;
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       tail = (tail + chunk.toString()).slice(-4000);
+      if (!lingering && /tests: \d+ passed/.test(tail)) {
+        lingering = setTimeout(() => {
+          timedOut = true;
+          console.log(`[matrix] ${label}: mocha did not exit ${EXIT_GRACE_MS / 1000} s after its result (a server, socket, timer or child process was left open); killing PID ${child.pid}`);
+          child.kill('SIGKILL');
+        }, EXIT_GRACE_MS);
+      }
     });
-    let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      console.log(`[matrix] ${label}: still running after ${RUN_TIMEOUT_MS / 60_000} min (mocha did not exit: something is left open); killing PID ${child.pid}`);
+      console.log(`[matrix] ${label}: still running after ${RUN_TIMEOUT_MS / 60_000} min; killing PID ${child.pid}`);
       child.kill('SIGKILL');
     }, RUN_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(lingering);
       const m = /tests: (\d+) passed, (\d+) failed, (\d+) skipped/.exec(tail);
       const counts = m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]) } : { passed: 0, failed: 0, skipped: 0 };
       // A crash or a hang is a failure even when every test that ran passed.

@@ -434,6 +434,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
       payload = undefined;
       if (reply.status !== 204) headers['Content-Length'] = '0';
     }
+    // Closing: end the connection with this answer. Node's close() only ends idle keep-alive connections, so a client
+    // that keeps sending on one would otherwise hold the server open for ever.
+    if (closing) headers.Connection = 'close';
     res.writeHead(reply.status, headers);
     res.end(payload);
   }

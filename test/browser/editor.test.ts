@@ -78,7 +78,7 @@ async function expectReason(page: Page, selector: string, reason: RegExp): Promi
   } else {
     await page.locator(selector).hover();
   }
-  await page.locator('.red-ui-popover-content').filter({ hasText: reason }).first().waitFor({ state: 'visible', timeout: 3000 });
+  await page.locator('.red-ui-popover-content').filter({ hasText: reason }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await page.mouse.move(5, 5);
   await page.evaluate((sel) => $(sel).trigger('mouseleave'), selector);
 }
@@ -104,7 +104,7 @@ async function typeForSuggestions(input: Locator, text: string): Promise<void> {
 }
 
 describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   // Each step builds on the one before (imported flows, fixed config nodes, a deployed flow).
   this.bail(true);
   let stack: Stack | undefined;
@@ -168,7 +168,19 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
       const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       const module = tree.locator('.red-ui-treeList-label', { hasText: PACKAGE });
       await module.click();
-      await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) }).click();
+      // Selecting the example loads it and enables Import. On a busy machine a click can land while the tree is
+      // still redrawing and select nothing, so click again until Import is enabled.
+      const item = tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) });
+      for (let attempt = 1; ; attempt++) {
+        if (!(await item.isVisible())) await module.click();
+        await item.click();
+        const enabled = await page
+          .locator('#red-ui-clipboard-dialog-ok:enabled')
+          .waitFor({ state: 'visible', timeout: 5000 })
+          .then(() => true, () => false);
+        if (enabled) break;
+        assert.ok(attempt < 5, `Import stayed disabled after selecting the ${example} example ${attempt} times`);
+      }
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       if (example !== EXAMPLES[0]) {

@@ -137,7 +137,7 @@ export async function startStack(): Promise<Stack> {
       }
     });
     const editorUrl = `http://${HOST}:${port}`;
-    await waitForEditor(editorUrl, child, 30_000);
+    await waitForEditor(editorUrl, child, 90_000);
 
     const profile = join(work, 'chromium-profile');
     const context: BrowserContext = await chromium.launchPersistentContext(profile, {
@@ -149,7 +149,8 @@ export async function startStack(): Promise<Stack> {
     });
     cleanups.push(() => context.close());
     const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
+    // Generous: the editor fetches flows, help and examples from Node-RED, which a busy machine answers slowly.
+    page.setDefaultTimeout(30_000);
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {

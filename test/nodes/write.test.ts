@@ -27,8 +27,9 @@ describe('proficloud-write node', function () {
     assert.equal(r.rejected, 0);
     assert.deepEqual(await readBack(env.server.url, 'w1.temp', { site: ['plant1'], line: ['2'] }), [[TS, 21.5]]);
     assert.deepEqual(await readBack(env.server.url, 'w1.on'), [[TS, 1]]);
-    // Not necessarily the last status: the config node's first "connected" may land after the write.
-    assert.ok(callsOf(helper.getNode('w'), 'status').some((c) => /^wrote 2$/.test(String((c.args[0] as { text?: string }).text))));
+    // Any status, not the last: the config node's connection check may answer after the write on a busy machine.
+    const statuses = callsOf(helper.getNode('w'), 'status').map((c) => String((c.args[0] as { text?: string }).text));
+    assert.ok(statuses.some((t) => /wrote 2/.test(t)), `status shows the write: ${statuses.join(' | ')}`);
   });
 
   it('writes a single value named by msg.topic, timestamp in the config time zone', async function () {
@@ -139,7 +140,8 @@ describe('proficloud-write node', function () {
     const reports = await load(writeNode({ id: 'w', outbox: true, maxDelay: 0.02 }), {}, url);
     const w = helper.getNode('w');
     w.receive({ topic: 'w6.saf', payload: 3, timestamp: TS });
-    await until(() => /buffered 1/.test(String(lastStatus(w).text)) || lastStatus(w).fill === 'red', 4000, 'buffered status');
+    // Any status, not the last: the red connection check and the buffered report come in either order.
+    await until(() => callsOf(w, 'status').some((c) => /buffered 1/.test(String((c.args[0] as { text?: string }).text))), 10_000, 'buffered status');
     assert.ok(existsSync(join(userDir, 'proficloud-outbox', 'w')), 'outbox directory under userDir');
     const back = await startServer({ port, host: '127.0.0.1', selfMetrics: false });
     try {

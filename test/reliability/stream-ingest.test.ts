@@ -12,7 +12,7 @@ import { seededRandom } from '../../src/server/random';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { collect, helper, until } from '../nodes/harness';
 import { UiChartModel } from '../helpers/ui-chart-model';
-import { cfg, sleep, sourceNodes, useRuntime } from './support';
+import { cfg, sleep, builtNodes, useRuntime } from './support';
 
 const METRICS = ['ing.a', 'ing.b', 'ing.c'];
 
@@ -55,7 +55,7 @@ describe('reliability: stream node on a server with asynchronous, non-atomic ing
         const flow = [cfg(server.url), node, { id: 'out', type: 'helper' }];
         const msgs: Msg[] = [];
         const deploy = async (): Promise<void> => {
-          await helper.load(sourceNodes(), flow);
+          await helper.load(builtNodes(), flow);
           const got = collect(helper.getNode('out'));
           // Keep one list across deploys: the helper node is new each time.
           const push = got.push.bind(got);
