@@ -35,7 +35,9 @@ describe('package load (what Node-RED pays at start-up)', function () {
       join('dist', 'src', 'connector.js'),
       join('dist', 'src', 'outbox', 'outbox.js'),
       join('dist', 'src', 'outbox', 'write-queue.js'),
-      join('dist', 'src', 'stream.js'),
+      join('dist', 'src', 'stream', 'index.js'),
+      join('dist', 'src', 'stream', 'poller.js'),
+      join('dist', 'src', 'stream', 'state-file.js'),
     ];
     for (const lazy of lazyOnes) {
       assert.deepEqual(loaded.filter((f) => f.includes(lazy)), [], `${lazy} is loaded at require time`);

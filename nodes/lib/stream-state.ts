@@ -6,7 +6,7 @@
  * older version kept in context is taken over once and removed there.
  */
 import { join } from 'node:path';
-import { StateFile, type HeldRows, type PositionDelta, type StreamPosition } from '../../src/stream';
+import type { HeldRows, PositionDelta, StateFile, StreamPosition } from '../../src/stream';
 import type { Node, NodeAPI } from './red';
 
 /** What a stream node persists: the poller's position, the rows still held, and what they describe. */
@@ -55,7 +55,9 @@ export function contextSet(node: Node, key: string, value: unknown): Promise<voi
 export function positionStore(RED: NodeAPI, node: Node): PositionStore {
   const userDir = RED.settings.userDir;
   if (!userDir) return contextStore(node);
-  const file = new StateFile<SavedStream, JournalRecord>(join(userDir, 'proficloud-stream'), node.id);
+  // Loaded on first use (it brings the outbox's fsync helpers): Node-RED's start-up does not pay for it.
+  const { StateFile: StateFileClass } = require('../../src/stream/state-file') as typeof import('../../src/stream/state-file');
+  const file: StateFile<SavedStream, JournalRecord> = new StateFileClass<SavedStream, JournalRecord>(join(userDir, 'proficloud-stream'), node.id);
   let snapshotted = false;
   return {
     where: file.path,

@@ -4,6 +4,7 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
+import { MAX_TIMER_MS } from '../../src/timers';
 import { coalesceMetrics, countBatchPoints } from '../../src/outbox/points';
 import type { OverflowPolicy } from '../../src/outbox/store';
 import type { PushBuildResult } from '../../src/push';
@@ -114,6 +115,8 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
   try {
     const { outboxMaxMB, ...queue } = spec.queue;
     const maxBytes = outboxMaxBytes(outboxMaxMB);
+    // A delay beyond what setTimeout keeps would fire at once: refuse it, named in seconds as the editor shows it.
+    if (queue.maxDelayMs > MAX_TIMER_MS) throw new ValidationError('maxDelay', queue.maxDelayMs / 1000, `must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (about 24.8 days)`);
     config = configNodeOf(RED, spec.server);
     config.register(node);
     const cfg = config;

@@ -65,5 +65,14 @@ describe('write and batch limits: outbox size and the memory queue', function ()
         });
       }
     }
+
+    it('proficloud-write with a maxDelay longer than a timer can wait (30 days): every message fails naming maxDelay, nothing is sent at once', async function () {
+      await loadWithOutput(env.server.url, { id: 'n', type: 'proficloud-write', server: 'cfg', maxDelay: 30 * 86400, report: true, outputs: 1, wires: [['out']] }, { defaultTags: 'site=p1' });
+      const n = helper.getNode('n');
+      n.receive({ payload: { 'wl.delay': 1 } });
+      await until(() => callsOf(n, 'error').length > 0, 4000, 'the error');
+      assert.match(errorsOf(n)[0], /^maxDelay: must be at most 2147483 seconds .*\(got 2592000\)/);
+      assert.deepEqual(await readBack(env.server.url, 'wl.delay'), []);
+    });
   });
 });
