@@ -9,6 +9,7 @@ import { AGGREGATORS, UNITS, aggJsonProblem, catalogueEntry, kairosToRows, rowPr
 import { batchLabel, configLabel, every, labelStyle, namesLabel, queryLabel, streamLabel, writeLabel, type LabelNode, type Translate } from './labels';
 import { metricQuery, suggestions, type Suggestion } from './suggest';
 import { outboxRows, withOutboxRows } from './templates';
+import { prepareQuery, readRow, resizeQuery, saveQuery } from './query-dialog';
 import { testResultText, type TestReply } from './test-result';
 
 /** t(key, subs) in one node type's catalogue: plain RED._ would look in the editor's own namespace. */
@@ -50,16 +51,6 @@ function suggestMetricNames(value: string, done?: (items: Suggestion[]) => void)
   $.getJSON('proficloud-ts/metricnames', { config: server, prefix })
     .done((names) => reply(suggestions(chosen, names)))
     .fail(() => reply([]));
-}
-
-/** One aggregator row of the open query dialog's list. */
-function readRow(row: JQueryLike): AggregatorRow {
-  return {
-    name: row.find('.proficloud-agg-name').val() ?? '',
-    value: String(row.find('.proficloud-agg-value').val() || '').trim(),
-    unit: row.find('.proficloud-agg-unit').val(),
-    params: String(row.find('.proficloud-agg-params').val() || '').trim(),
-  };
 }
 
 /**
@@ -190,7 +181,22 @@ function create() {
     checkedOr,
     showWhenChecked,
     suggestMetricNames,
-    query: { AGGREGATORS, UNITS, catalogueEntry, rowProblem, rowsProblem, aggJsonProblem, rowsToKairos, kairosToRows, readRow },
+    query: {
+      AGGREGATORS,
+      UNITS,
+      catalogueEntry,
+      rowProblem,
+      rowsProblem,
+      aggJsonProblem,
+      rowsToKairos,
+      kairosToRows,
+      readRow,
+      prepare(node: { aggregators?: AggregatorRow[] }, t: Translate): void {
+        prepareQuery(node, t, suggestMetricNames);
+      },
+      save: saveQuery,
+      resize: resizeQuery,
+    },
     config: { prepare: prepareConfig },
     /** Editor hooks of the writing nodes (write, batch): store-and-forward rows and the optional report output. */
     outbox: {

@@ -26,8 +26,40 @@ interface JQueryLike {
   appendTo(target: JQueryLike): JQueryLike;
   find(selector: string): JQueryLike;
   each(fn: (this: HTMLElement, index: number) => void): JQueryLike;
+  attr(name: string, value: string): JQueryLike;
+  css(name: string): string;
+  css(name: string, value: string): JQueryLike;
+  toggleClass(name: string, state: boolean): JQueryLike;
+  index(): number;
+  outerHeight(includeMargin: boolean): number | undefined;
+  /** Node-RED's TypedInput widget: create, or read / set its value. */
+  typedInput(options: { default: string; typeField?: string; types: Array<string | TypedInputType> }): JQueryLike;
+  typedInput(method: 'value'): string;
+  typedInput(method: 'value', value: string): JQueryLike;
+  /** Node-RED's editableList widget: create, or call one of its methods. */
+  editableList<T>(options: EditableListOptions<T>): JQueryLike;
+  editableList<T>(method: 'addItem', data: T): JQueryLike;
+  editableList(method: 'items'): JQueryLike;
+  editableList(method: 'length'): number;
+  editableList(method: 'height', height: number): JQueryLike;
   /** Node-RED's autocomplete widget. */
   autoComplete(options: { minLength?: number; search: (value: string, done?: (items: Array<{ value: string; label: string }>) => void) => unknown }): JQueryLike;
+}
+
+interface TypedInputType {
+  value: string;
+  label: string;
+  icon: string;
+  autoComplete: (value: string, done?: (items: Array<{ value: string; label: string }>) => void) => unknown;
+}
+
+interface EditableListOptions<T> {
+  addButton: string;
+  /** data is {} for a row added with the button. */
+  addItem: (container: JQueryLike, index: number, data: Partial<T>) => void;
+  removable: boolean;
+  sortable: boolean;
+  height: number;
 }
 
 interface JQueryStaticLike {
