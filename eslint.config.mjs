@@ -1,9 +1,10 @@
-// Lint TypeScript sources and tests with the recommended rule sets; editor HTML is checked by the browser tests.
+// Lint TypeScript sources and tests with the recommended rule sets. editor/ is browser code: it sees the
+// editor's globals, not Node's. The inline registration scripts in nodes/*.html are checked by the editor tests.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.demo/**', '.node-red-user/**', 'docs/**', '.cache/**'] },
+  { ignores: ['resources/**', 'dist/**', 'node_modules/**', '.demo/**', '.node-red-user/**', 'docs/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +19,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['editor/**/*.ts'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'console', 'Intl', 'RED', '$'].map((name) => [name, 'readonly'])),
+    },
+    rules: {
+      // The Node-only globals above are no use in the browser.
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'setImmediate'],
     },
   },
 );

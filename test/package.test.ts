@@ -130,6 +130,7 @@ describe('the package as installed from its tarball', function () {
       assert.ok(f.has(rel.replace(/\.js$/, '.html')), `${rel.replace(/\.js$/, '.html')} is in the tarball`);
     }
     for (const lang of ['en-US', 'de']) assert.ok(packed.files.some((p) => p.startsWith(`dist/nodes/locales/${lang}/`)), `${lang} locales`);
+    assert.ok(f.has('resources/editor.js'), 'the shared editor script (resources/editor.js) is in the tarball');
     for (const ex of readdirSync(join(ROOT, 'examples'))) assert.ok(f.has(`examples/${ex}`), `examples/${ex}`);
     const stray = packed.files.filter((p) => p.endsWith('.map') || /^(src|nodes|test|bench|scripts|docs)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')));
     assert.deepEqual(stray, [], 'no sources, tests or source maps in the tarball');

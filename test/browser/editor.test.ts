@@ -421,6 +421,46 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
     await closeDialog();
   });
 
+  it('the write and batch dialogs work with the config node set disabled (each HTML loads the shared script)', async function () {
+    const admin = async (path: string, method: string, body: unknown): Promise<void> => {
+      const res = await fetch(`${stack!.editorUrl}${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(res.ok, `${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+      await res.body?.cancel().catch(() => undefined);
+    };
+    // A set whose types are in use cannot be disabled: deploy a flow without config nodes first.
+    const flows = [
+      { id: 'solo.tab', type: 'tab', label: 'solo' },
+      { id: 'solo.w', type: 'proficloud-write', z: 'solo.tab', x: 200, y: 80, server: '', maxBatchPoints: 500, maxDelay: 1, outbox: true, outboxMaxMB: 100, overflow: 'drop-oldest', report: false, outputs: 0, wires: [] },
+      { id: 'solo.b', type: 'proficloud-batch', z: 'solo.tab', x: 200, y: 160, server: '', timestampColumn: 'Timestamp', batchSize: 5000, csvDelimiter: ',', maxRows: 100000, outbox: false, outboxMaxMB: 100, overflow: 'drop-newest', report: true, outputs: 1, wires: [[]] },
+    ];
+    await admin('/flows', 'POST', { flows });
+    await admin(`/nodes/${PACKAGE}/proficloud-config`, 'PUT', { enabled: false });
+    try {
+      await page.goto(stack!.editorUrl);
+      await page.locator('.red-ui-palette-node[data-palette-type="proficloud-write"]').waitFor({ state: 'visible', timeout: 30_000 });
+      assert.equal(await page.evaluate(() => !!RED.nodes.getType('proficloud-config')), false, 'the config type is not loaded');
+      for (const [id, outbox, overflow] of [['solo.w', true, 'drop-oldest'], ['solo.b', false, 'drop-newest']] as const) {
+        await openNode(page, id);
+        assert.equal(await page.locator('#node-input-outbox').isChecked(), outbox, `${id} outbox`);
+        assert.equal(await page.locator('#node-input-overflow').inputValue(), overflow, `${id} overflow`);
+        // The shared rows carry the node's own wording, and the overflow row follows the outbox checkbox.
+        assert.match((await page.locator('label[for="node-input-outboxMaxMB"]').innerText()).trim(), /\w{3}/);
+        assert.equal(await page.locator('.proficloud-row-outbox').isVisible(), outbox, `${id} overflow row`);
+        await page.locator('#node-input-outbox').click();
+        assert.equal(await page.locator('.proficloud-row-outbox').isVisible(), !outbox, `${id} overflow row after a click`);
+        await expectRed(page, '#node-input-outboxMaxMB', '0', /"0".*MB/);
+        await page.locator('#node-dialog-cancel').click();
+        await page.locator('#dialog-form').waitFor({ state: 'detached' });
+      }
+    } finally {
+      await admin(`/nodes/${PACKAGE}/proficloud-config`, 'PUT', { enabled: true });
+    }
+  });
+
   it('leaves no page errors or console errors behind', function () {
     assert.deepEqual(stack?.problems ?? [], []);
   });
@@ -431,6 +471,7 @@ declare const RED: {
   workspaces: { show(id: string): void; active(): string };
   nodes: {
     node(id: string): { id: string; z?: string } | null;
+    getType(type: string): unknown;
     eachNode(cb: (n: { id: string }) => void): void;
     eachConfig(cb: (n: { id: string; type: string }) => void): void;
   };

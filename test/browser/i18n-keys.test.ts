@@ -3,10 +3,11 @@
  * exist in both catalogues, and each node has sidebar help in en-US and de. Runs without a browser.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const NODES = join(__dirname, '..', '..', 'nodes');
+const EDITOR = join(__dirname, '..', '..', 'editor');
 const TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'];
 
 function lookup(obj: unknown, key: string): unknown {
@@ -30,6 +31,21 @@ describe('editor message keys', function () {
       }
     });
   }
+
+  it("the shared editor code (editor/*.ts): every t('<type>.key') exists in that type's catalogue in en-US and de", function () {
+    let count = 0;
+    for (const file of readdirSync(EDITOR).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(join(EDITOR, file), 'utf8');
+      for (const m of source.matchAll(/\bt\('((proficloud-[a-z]+)\.[^']+)'/g)) {
+        count++;
+        for (const lang of ['en-US', 'de']) {
+          const cat = JSON.parse(readFileSync(join(NODES, 'locales', lang, `${m[2]}.json`), 'utf8')) as unknown;
+          assert.equal(typeof lookup(cat, m[1]), 'string', `${lang}/${m[2]}.json lacks ${m[1]} (editor/${file})`);
+        }
+      }
+    }
+    assert.ok(count >= 10, `editor/*.ts looks messages up (${count} found)`);
+  });
 
   it('proficloud-query: every aggregator unit and output mode has a label in both languages', function () {
     for (const lang of ['en-US', 'de']) {

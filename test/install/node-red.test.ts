@@ -120,6 +120,15 @@ describe(`Node-RED ${NODE_RED_MAJOR} with the packed package installed from the 
     }
   });
 
+  it("serves the editor's shared script that every node's HTML loads (resources/)", async function () {
+    const res = await fetch(`${admin}/resources/${PKG.name}/editor.js`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 200, `GET /resources/${PKG.name}/editor.js`);
+    assert.match(await res.text(), /RED\.proficloud/);
+    const html = await fetch(`${admin}/nodes`, { headers: { Accept: 'text/html' }, signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
+    const tags = html.split(`<script src="resources/${PKG.name}/editor.js"></script>`).length - 1;
+    assert.equal(tags, NODE_TYPES.length, 'each node set loads the shared script itself');
+  });
+
   it('lists the examples under Import > Examples', async function () {
     const modules = (await get('/library/examples/flows/')) as unknown[];
     assert.ok(modules.includes(PKG.name), `examples modules: ${JSON.stringify(modules)}`);

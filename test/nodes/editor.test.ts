@@ -1,6 +1,7 @@
 /**
- * Static checks of the built editor files: scripts compile, every i18n key used exists in both
- * catalogues, and the config node declares the same credentials in the editor and the runtime.
+ * Static checks of the built editor files: scripts compile, each node's HTML loads the shared editor script
+ * itself, every i18n key used exists in both catalogues, and the config node declares the same credentials
+ * in the editor and the runtime.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,9 @@ import { join } from 'node:path';
 import { Script, createContext } from 'node:vm';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
+// Built by scripts/build.mjs from editor/; Node-RED serves it as resources/@kairos-edge/node-red-proficloud/editor.js.
+const SHARED = join(__dirname, '..', '..', 'resources', 'editor.js');
+const SHARED_TAG = '<script src="resources/@kairos-edge/node-red-proficloud/editor.js"></script>';
 const TYPES = ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch', 'proficloud-stream'];
 
 function catalogue(lang: string, type: string): Record<string, unknown> {
@@ -22,31 +26,52 @@ function editorScripts(html: string): string[] {
   return [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
 }
 
+function editorTemplate(html: string, type: string): string {
+  const m = new RegExp(`<script type="text/html" data-template-name="${type}">([\\s\\S]*?)</script>`).exec(html);
+  assert.ok(m, `${type} has a template`);
+  return m[1];
+}
+
+function i18nKeys(html: string): Set<string> {
+  const keys = new Set<string>();
+  for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) keys.add(m[1]);
+  for (const m of html.matchAll(/RED\._\('([^']+)'\)/g)) keys.add(m[1]);
+  return keys;
+}
+
+function assertKeysExist(type: string, keys: Set<string>): void {
+  for (const lang of ['en-US', 'de']) {
+    const cat = catalogue(lang, type);
+    for (const key of keys) {
+      if (key.startsWith('node-red:')) continue;
+      assert.equal(typeof lookup(cat, key), 'string', `${lang}/${type}.json lacks ${key}`);
+    }
+  }
+}
+
 describe('editor files', function () {
   for (const type of TYPES) {
     const html = readFileSync(join(DIST, `${type}.html`), 'utf8');
 
-    it(`${type}: the editor script compiles`, function () {
+    it(`${type}: the editor script compiles and the HTML loads the shared editor script first`, function () {
       const scripts = editorScripts(html);
-      // proficloud-config also holds the shared helper library, in a block of its own.
-      assert.equal(scripts.length, type === 'proficloud-config' ? 2 : 1);
+      assert.equal(scripts.length, 1);
       for (const script of scripts) assert.doesNotThrow(() => new Script(script, { filename: `${type}.html` }));
+      assert.ok(html.startsWith(`${SHARED_TAG}\n`), `${type}.html starts with ${SHARED_TAG}`);
+      // The Flow Library finds the type only in a literal registerType call.
+      assert.match(scripts[0], new RegExp(`RED\\.nodes\\.registerType\\('${type}', \\{`));
     });
 
     it(`${type}: every i18n key it uses exists in en-US and de`, function () {
-      const keys = new Set<string>();
-      for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) keys.add(m[1]);
-      for (const m of html.matchAll(/RED\._\('([^']+)'\)/g)) keys.add(m[1]);
+      const keys = i18nKeys(html);
       assert.ok(keys.size > 0);
-      for (const lang of ['en-US', 'de']) {
-        const cat = catalogue(lang, type);
-        for (const key of keys) {
-          if (key.startsWith('node-red:')) continue;
-          assert.equal(typeof lookup(cat, key), 'string', `${lang}/${type}.json lacks ${key}`);
-        }
-      }
+      assertKeysExist(type, keys);
     });
   }
+
+  it('the shared editor script is built and compiles', function () {
+    assert.doesNotThrow(() => new Script(readFileSync(SHARED, 'utf8'), { filename: 'editor.js' }));
+  });
 
   it('en-US and de catalogues have the same keys', function () {
     const flat = (o: unknown, prefix = ''): string[] =>
@@ -73,9 +98,10 @@ describe('editor files', function () {
 });
 
 /**
- * The editor scripts run in a VM against a small stand-in for the editor globals: proficloud-config's helper
- * library first (as Node-RED loads the package), then each node's registration, whose validators, labels and
- * hooks must come out of the shared helpers with each node's own messages.
+ * The editor scripts run in a VM against a small stand-in for the editor globals: the shared editor script
+ * first (each node's HTML loads it before its own script, as Node-RED runs script src tags first), then each
+ * node's registration, whose validators, labels and hooks must come out of the shared helpers with each node's
+ * own messages. Any one node's HTML works without the others.
  */
 describe('editor scripts with the shared helper library', function () {
   type Validator = (this: unknown, v: unknown, opt: object) => true | string | boolean;
@@ -100,8 +126,15 @@ describe('editor scripts with the shared helper library', function () {
     /** Lines put into a message box, by its selector. */
     shown: Record<string, string[]>;
     lastText?: string;
+    /** Each loaded node's template text, as the dialog will read it. */
+    templates: Record<string, string>;
+    /** Runs the shared editor script (resources/editor.js). */
+    shared(): void;
+    /** Runs a node's inline script (or only script block `block`), its template in the page as Node-RED appends both together. */
     run(type: string, block?: number): void;
-    lib(): { suggestMetricNames: (value: string, done: (items: unknown[]) => void) => void };
+    /** Runs a node's inline script again, keeping the template as it is now. */
+    rerun(type: string): void;
+    lib(): { suggestMetricNames: (value: string, done: (items: unknown[]) => void) => void; outbox: { rows: (type: string) => string } };
   }
 
   function editor(): Editor {
@@ -113,15 +146,31 @@ describe('editor scripts with the shared helper library', function () {
       fields: {},
       widgets: [],
       shown: {},
+      templates: {},
+      shared() {
+        new Script(readFileSync(SHARED, 'utf8'), { filename: 'editor.js' }).runInContext(context);
+      },
       run(type, block) {
-        const scripts = editorScripts(readFileSync(join(DIST, `${type}.html`), 'utf8'));
-        for (const [i, script] of scripts.entries()) if (block === undefined || block === i) new Script(script).runInContext(context);
+        const html = readFileSync(join(DIST, `${type}.html`), 'utf8');
+        e.templates[type] = editorTemplate(html, type);
+        for (const [i, script] of editorScripts(html).entries()) if (block === undefined || block === i) new Script(script).runInContext(context);
+      },
+      rerun(type) {
+        for (const script of editorScripts(readFileSync(join(DIST, `${type}.html`), 'utf8'))) new Script(script).runInContext(context);
       },
       lib: () => (context.RED as { proficloud: ReturnType<Editor['lib']> }).proficloud,
     };
     // Just the jQuery surface the scripts touch: field values, checkboxes, change handlers, widgets, getJSON.
     const $ = Object.assign(
       (selector: string) => {
+        const template = /^script\[data-template-name="([\w-]+)"\]$/.exec(selector)?.[1];
+        if (template !== undefined) {
+          const present = template in e.templates;
+          return {
+            length: present ? 1 : 0,
+            text: (value?: string) => (value === undefined ? e.templates[template] : (e.templates[template] = value)),
+          };
+        }
         const present = selector in e.fields;
         const el = {
           length: present ? 1 : 0,
@@ -170,7 +219,11 @@ describe('editor scripts with the shared helper library', function () {
 
   function loaded(): Editor {
     const e = editor();
-    for (const type of TYPES) e.run(type);
+    // Every node's HTML loads the shared script; only the first run defines it.
+    for (const type of TYPES) {
+      e.shared();
+      e.run(type);
+    }
     return e;
   }
 
@@ -297,19 +350,55 @@ describe('editor scripts with the shared helper library', function () {
     assert.deepEqual(keys(open({ '#node-input-output': 'series', '#node-input-rowGrace': '5' })), ['rowGrace']);
   });
 
-  it('a node whose helper library is missing logs why and does not register', function () {
+  it('a node whose shared script did not load logs why and does not register', function () {
     const e = editor();
     e.run('proficloud-query');
     assert.deepEqual(e.registered, {});
     assert.equal(e.errors.length, 1);
-    assert.match(e.errors[0], /proficloud-query: not registered.*RED\.proficloud.*proficloud-config\.html/);
+    assert.match(e.errors[0], /proficloud-query: not registered.*RED\.proficloud.*resources\/@kairos-edge\/node-red-proficloud\/editor\.js/);
   });
 
-  it('the helper library is defined once: a second load keeps the first', function () {
+  it('the shared script is defined once: a second load keeps the first', function () {
     const e = editor();
-    e.run('proficloud-config', 0);
+    e.shared();
     const first = e.lib();
-    e.run('proficloud-config', 0);
+    e.shared();
     assert.equal(e.lib(), first);
+  });
+
+  for (const type of TYPES.filter((t) => t !== 'proficloud-config')) {
+    it(`${type} works without proficloud-config.html (its node set disabled): registers, validates, labels`, function () {
+      const e = editor();
+      e.shared();
+      e.run(type);
+      assert.deepEqual(e.errors, []);
+      assert.deepEqual(Object.keys(e.registered), [type]);
+      const def = e.registered[type];
+      const node = Object.fromEntries(Object.entries(def.defaults).map(([k, p]) => [k, p.value]));
+      for (const [name, prop] of Object.entries(def.defaults)) {
+        if (prop.validate && name !== 'metrics') assert.equal(prop.validate.call(node, node[name], {}), true, `${type}.${name} default is valid`);
+      }
+      assert.equal(typeof def.label.call(node), 'string');
+    });
+  }
+
+  it('write and batch get the same outbox rows from one template, each with its own message keys', function () {
+    const e = loaded();
+    const rows = e.lib().outbox.rows;
+    for (const type of ['proficloud-write', 'proficloud-batch']) {
+      const tpl = e.templates[type];
+      assert.ok(!tpl.includes('data-proficloud-rows'), `${type}: placeholder replaced`);
+      for (const id of ['outbox', 'outboxMaxMB', 'overflow', 'report']) assert.equal(tpl.split(`id="node-input-${id}"`).length, 2, `${type}: one #node-input-${id}`);
+      assert.match(tpl, new RegExp(`data-i18n="${type}\\.label\\.outbox"`));
+      assertKeysExist(type, i18nKeys(tpl));
+    }
+    // One template: the same rows apart from the catalogue name, placed where each template had its placeholder.
+    assert.equal(rows('proficloud-batch'), rows('proficloud-write').split('proficloud-write').join('proficloud-batch'));
+    assert.ok(e.templates['proficloud-write'].includes(rows('proficloud-write')));
+    assert.ok(e.templates['proficloud-batch'].includes(rows('proficloud-batch')));
+    // Running the script again (a second copy of the HTML) leaves the filled template as it is.
+    const before = e.templates['proficloud-write'];
+    e.rerun('proficloud-write');
+    assert.equal(e.templates['proficloud-write'], before);
   });
 });
