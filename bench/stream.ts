@@ -5,9 +5,9 @@
  * a child process and its counting proxy measures the bytes each poll moves.
  * `node --import tsx bench/stream.ts <metrics> <windowSeconds> <polls>` prints one JSON line.
  */
-import { KairosConnector } from '../src/connector';
+import { KairosConnector } from '../src/kairos/connector';
 import { IncrementalPoller, type StreamMode } from '../src/stream';
-import { tableFromSeries } from '../src/table';
+import { tableFromSeries } from '../src/table/table-builder';
 import { START_MS, valueAt } from './gen.mjs';
 import { startKairosChild, type KairosChild } from './kairos-process';
 

@@ -2,13 +2,13 @@
  * proficloud-batch: many points per message — row objects, a native KairosDB push array, or CSV text —
  * split into requests of a fixed size through the same store-and-forward queue as proficloud-write.
  */
-import { readCsv } from '../src/csv';
+import { readCsv } from '../src/table/csv-reader';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/push';
+import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos/push-body';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
-import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node';
+import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node-setup';
 
 interface BatchDef extends NodeDef {
   server?: string;
@@ -75,7 +75,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     /**
-     * CSV text, read in slices with yields between them (src/csv.ts), each slice turned into points at
+     * CSV text, read in slices with yields between them (src/table/csv-reader.ts), each slice turned into points at
      * once: a 100,000-row message neither stalls Node-RED nor holds all its rows as objects.
      */
     async function buildCsv(text: string, tags: Record<string, string>, service: Service): Promise<PushBuildResult> {

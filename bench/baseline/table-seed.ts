@@ -19,8 +19,8 @@
 import { ValidationError } from '../../src/errors';
 import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/naming';
 import { ascending, checkTableOptions } from '../../src/table/options';
-import { checkResponse, parseResponse } from '../../src/table/response';
-import { formatTimestamp } from '../../src/time';
+import { checkResponse, parseResponse } from '../../src/table/response-parse';
+import { formatTimestamp } from '../../src/time/timestamps';
 import type {
   CellValue,
   FillNaMethod,

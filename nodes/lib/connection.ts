@@ -4,19 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/errors';
-import type { KairosConnector } from '../../src/connector';
-import type { ProficloudIOMetrics } from '../../src/proficloud/io';
-import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
+import type { KairosConnector } from '../../src/kairos/connector';
+import type { ProficloudIOMetrics } from '../../src/proficloud/proficloud-io';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/time/timer-limits';
 import type { Logger, Tags } from '../../src/types';
-import { parseTags } from './parse';
+import { parseTags } from '../../src/kairos/parse-input';
 import type { Node, NodeAPI } from './red';
 
 /**
  * The clients, loaded when the first config node is deployed rather than when Node-RED loads the
  * package (with undici and the push and table code they are most of the package's load time).
  */
-function clients(): typeof import('../../src/connector') & typeof import('../../src/proficloud/metrics') & typeof import('../../src/proficloud/token') & typeof import('../../src/proficloud/io') {
-  return { ...require('../../src/connector'), ...require('../../src/proficloud/metrics'), ...require('../../src/proficloud/token'), ...require('../../src/proficloud/io') };
+function clients(): typeof import('../../src/kairos/connector') & typeof import('../../src/proficloud/metrics') & typeof import('../../src/proficloud/token') & typeof import('../../src/proficloud/proficloud-io') {
+  return { ...require('../../src/kairos/connector'), ...require('../../src/proficloud/metrics'), ...require('../../src/proficloud/token'), ...require('../../src/proficloud/proficloud-io') };
 }
 
 export type ServiceKind = 'kairosdb' | 'tsd' | 'ewima' | 'io';

@@ -5,8 +5,8 @@
  */
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
-import { OutboxError } from './errors';
-import { countBatchPoints } from './points';
+import { OutboxError } from './outbox-errors';
+import { countBatchPoints } from '../kairos/push-batches';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
 
 export interface MemoryStoreOptions {

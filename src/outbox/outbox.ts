@@ -19,10 +19,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
-import { OutboxError } from './errors';
+import { OutboxError } from './outbox-errors';
 import { HEADER_BYTES, writeRecordInto } from './framing';
 import { acquireDirLock, type DirLock } from './lock';
-import { assertPushMetrics, countBatchPoints } from './points';
+import { assertPushMetrics, countBatchPoints } from '../kairos/push-batches';
 import { readSegment } from './segment-reader';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
 

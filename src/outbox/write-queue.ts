@@ -27,9 +27,9 @@
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger, WriteResult } from '../types';
 import { Backoff, type RetryOptions } from './backoff';
-import { OutboxError } from './errors';
+import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
-import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from './points';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../kairos/push-batches';
 import type { BatchStore, DropInfo } from './store';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
@@ -74,7 +74,7 @@ export interface WriteQueueOptions {
   probe?: (signal: AbortSignal) => Promise<boolean>;
   /** Probe cycle (jittered to 50..100 %). Default 2000 ms; 0 disables probing. */
   probeIntervalMs?: number;
-  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/episodes.ts). */
+  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/util/outage-episodes.ts). */
   onRetry?: (r: RetryInfo) => void;
   /** In-memory queue overflow (an Outbox reports its own drops through its options). */
   onDrop?: (info: DropInfo) => void;

@@ -4,7 +4,7 @@
  * common case and cost a push; anything else marks the series unsorted and it is sorted (last write
  * wins on equal timestamps) on the next read.
  */
-import type { Points, StoredType } from './points';
+import type { Points, StoredType } from './point-types';
 
 export type TagMap = Record<string, string>;
 

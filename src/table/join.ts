@@ -4,7 +4,7 @@
  * No per-row or per-point objects are created.
  */
 import type { FillNaMethod, PointValue } from '../types';
-import type { PointColumns } from './points';
+import type { PointColumns } from './point-columns';
 
 /** A table column: numbers with NaN for missing cells, or values with null for missing cells. */
 export type Column = Float64Array | Array<PointValue | null>;

@@ -14,7 +14,7 @@ import {
   timestampMsToDatetime,
   toLuxonFormat,
   validateRelativeTime,
-} from '../../src/time';
+} from '../../src/time/timestamps';
 import type { RelativeTime, TimestampFormat, TimeInput } from '../../src/types';
 
 const T = Date.UTC(2024, 0, 2, 3, 4, 5, 678); // 2024-01-02T03:04:05.678Z

@@ -5,7 +5,7 @@
  * or a `<context>.<property> <reason>` line; these helpers reproduce both shapes.
  */
 import { IANAZone } from 'luxon';
-import { ServerError, badRequest } from '../errors';
+import { ServerError, badRequest } from '../server-errors';
 
 export const TIME_UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
 export type JavaTimeUnit = (typeof TIME_UNITS)[number];

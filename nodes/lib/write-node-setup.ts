@@ -4,17 +4,17 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
-import { coalesceMetrics, countBatchPoints } from '../../src/outbox/points';
+import { coalesceMetrics, countBatchPoints } from '../../src/kairos/push-batches';
 import type { OverflowPolicy } from '../../src/outbox/store';
-import type { PushBuildResult } from '../../src/push';
+import type { PushBuildResult } from '../../src/kairos/push-body';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './connection';
-import { enforceLimits } from './limits';
-import { parseTags } from './parse';
-import { asError, syntheticMsg } from './props';
+import { enforceLimits } from '../../src/kairos/write-limits';
+import { parseTags } from '../../src/kairos/parse-input';
+import { asError, syntheticMsg } from './msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from './red';
 import { buffering, busy, failed, ok, translate } from './status';
-import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer, type WriterOptions } from './writer';
+import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer, type WriterOptions } from './outbox-writer';
 
 /** How long close waits for the last batches before leaving them in the outbox. */
 const CLOSE_TIMEOUT_MS = 4000;

@@ -2,9 +2,9 @@
  * Building KairosDB query bodies from QueryOptions, with the checks KairosDB itself would only
  * answer with a 400 (or worse, silently ignore): time forms, tags, group_by and aggregators.
  */
-import { ValidationError } from './errors';
-import { datetimeToTimestampMs, luxon, normalizeTimeUnit, subtractRelative, validateRelativeTime } from './time';
-import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from './types';
+import { ValidationError } from '../errors';
+import { datetimeToTimestampMs, luxon, normalizeTimeUnit, subtractRelative, validateRelativeTime } from '../time/timestamps';
+import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from '../types';
 
 /** What one aggregator takes; the editor lists these. */
 export interface AggregatorSpec {

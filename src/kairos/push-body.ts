@@ -4,10 +4,10 @@
  * batch, and a serializer that writes numbers the way KairosDB will read them.
  */
 import { promisify } from 'node:util';
-import { KairosError, ValidationError, describeValue } from './errors';
-import { JsonByteWriter } from './fast-json/writer';
-import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from './time';
-import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from './types';
+import { KairosError, ValidationError, describeValue } from '../errors';
+import { JsonByteWriter } from './json-byte-writer';
+import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from '../time/timestamps';
+import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from '../types';
 
 
 /** How booleans are stored. Default 'long': true -> 1, false -> 0 (KairosDB itself would store the text "true"). */

@@ -10,8 +10,8 @@
  *   math in a zone, as KairosDB itself does for start_relative/end_relative.
  */
 import type * as Luxon from 'luxon';
-import { ValidationError } from './errors';
-import type { DateTimeLike, RelativeTime, TimeInput, TimeUnit, TimestampFormat } from './types';
+import { ValidationError } from '../errors';
+import type { DateTimeLike, RelativeTime, TimeInput, TimeUnit, TimestampFormat } from '../types';
 
 let luxonModule: typeof Luxon | undefined;
 /**

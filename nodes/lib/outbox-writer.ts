@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Episodes, formatRecovery } from '../../src/episodes';
+import { Episodes, formatRecovery } from '../../src/util/outage-episodes';
 import { KairosError, ReadOnlyError } from '../../src/errors';
 import type { OverflowPolicy } from '../../src/outbox/store';
 import type { WriteQueue, WriteQueueStatus } from '../../src/outbox';

@@ -1,8 +1,8 @@
 /** Start/end values as the query and stream nodes accept them: relative ("2h") or absolute (anything time.ts reads). */
-import { ValidationError } from '../../src/errors';
-import { datetimeToTimestampMs } from '../../src/time';
-import type { RelativeTime, TimeInput } from '../../src/types';
-import { relativeToMs, tryRelative } from './parse';
+import { ValidationError } from '../errors';
+import { datetimeToTimestampMs } from './timestamps';
+import type { RelativeTime, TimeInput } from '../types';
+import { relativeToMs, tryRelative } from '../kairos/parse-input';
 
 export type TimeSpec = { relative: RelativeTime } | { absolute: number };
 

@@ -2,10 +2,10 @@
  * Turning editor text and loosely typed msg properties into the library's option shapes.
  * Every failure is a ValidationError naming the field and the value, so a Catch node can show it.
  */
-import { ValidationError } from '../../src/errors';
-import { emptyTagName } from '../../src/push';
-import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../../src/types';
-import { MAX_NAME_LENGTH } from './limits';
+import { ValidationError } from '../errors';
+import { emptyTagName } from './push-body';
+import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../types';
+import { MAX_NAME_LENGTH } from './write-limits';
 
 const UNIT_ALIASES: Record<string, TimeUnit> = {
   ms: 'milliseconds', millisecond: 'milliseconds', milliseconds: 'milliseconds',
