@@ -2,9 +2,9 @@
  * proficloud-batch: many points per message — row objects, a native KairosDB push array, or CSV text —
  * split into requests of a fixed size through the same store-and-forward queue as proficloud-write.
  */
-import { readCsv } from '../src/table/csv-reader';
+import { readCsv } from '../src/table';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos/push-body';
+import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';

@@ -3,12 +3,12 @@
  * window), as rows, per-series messages or ui-chart points with action 'append'.
  */
 import { ValidationError } from '../src/errors';
-import { checkTimerMs } from '../src/time/timer-limits';
+import { checkTimerMs, parseDurationMs } from '../src/time';
 import type { IncrementalPoller, PollLoop, StreamPosition, TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { shapeSeries, type OutputMode } from './lib/output';
-import { parseDurationMs, parseMetricList, parseTagFilter } from '../src/kairos/parse-input';
+import { parseMetricList, parseTagFilter } from '../src/kairos';
 import { asError, syntheticMsg } from './lib/msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { clock, failed, ok, translate } from './lib/status';

@@ -3,8 +3,8 @@
  * store-and-forward writes. Bad values are reported one by one; the good ones of the message still go out.
  */
 import { ValidationError } from '../src/errors';
-import { metricsFromValues, type PushBuildResult } from '../src/kairos/push-body';
-import { datetimeToTimestampMs } from '../src/time/timestamps';
+import { metricsFromValues, type PushBuildResult } from '../src/kairos';
+import { datetimeToTimestampMs } from '../src/time';
 import type { TimeInput } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';

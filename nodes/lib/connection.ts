@@ -4,19 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/errors';
-import type { KairosConnector } from '../../src/kairos/connector';
-import type { ProficloudIOMetrics } from '../../src/proficloud/proficloud-io';
-import { checkTimerMs, MAX_TIMER_MS } from '../../src/time/timer-limits';
+import { parseTags, type KairosConnector } from '../../src/kairos';
+import type { ProficloudIOMetrics } from '../../src/clients';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/time';
 import type { Logger, Tags } from '../../src/types';
-import { parseTags } from '../../src/kairos/parse-input';
 import type { Node, NodeAPI } from './red';
 
 /**
  * The clients, loaded when the first config node is deployed rather than when Node-RED loads the
  * package (with undici and the push and table code they are most of the package's load time).
  */
-function clients(): typeof import('../../src/kairos/connector') & typeof import('../../src/proficloud/metrics') & typeof import('../../src/proficloud/token') & typeof import('../../src/proficloud/proficloud-io') {
-  return { ...require('../../src/kairos/connector'), ...require('../../src/proficloud/metrics'), ...require('../../src/proficloud/token'), ...require('../../src/proficloud/proficloud-io') };
+function clients(): typeof import('../../src/clients') {
+  return require('../../src/clients') as typeof import('../../src/clients');
 }
 
 export type ServiceKind = 'kairosdb' | 'tsd' | 'ewima' | 'io';

@@ -1,6 +1,6 @@
 /** Shaping series into the messages query and stream send: rows, one message per series, or chart points. */
-import { formatTimestamp } from '../../src/time/timestamps';
-import { rowsFromColumnarTable, seriesToChart, tableFromSeries, type ColumnarTable } from '../../src/table/table-builder';
+import { formatTimestamp } from '../../src/time';
+import { rowsFromColumnarTable, seriesToChart, tableFromSeries, type ColumnarTable } from '../../src/table';
 import type { FillNaMethod, Series, TableOptions, TimestampFormat } from '../../src/types';
 import type { NodeMessage } from './red';
 

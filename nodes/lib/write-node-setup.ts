@@ -4,13 +4,10 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
-import { coalesceMetrics, countBatchPoints } from '../../src/kairos/push-batches';
-import type { OverflowPolicy } from '../../src/outbox/store';
-import type { PushBuildResult } from '../../src/kairos/push-body';
+import { coalesceMetrics, countBatchPoints, enforceLimits, parseTags, type PushBuildResult } from '../../src/kairos';
+import type { OverflowPolicy } from '../../src/outbox';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './connection';
-import { enforceLimits } from '../../src/kairos/write-limits';
-import { parseTags } from '../../src/kairos/parse-input';
 import { asError, syntheticMsg } from './msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from './red';
 import { buffering, busy, failed, ok, translate } from './status';
