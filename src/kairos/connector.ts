@@ -28,6 +28,7 @@ import {
   type ColumnarTable,
 } from '../table/table-builder';
 import { datetimeToTimestampMs, subtractRelative } from '../time/timestamps';
+import { isPlainObject } from '../util/validate';
 import type {
   DebugEvent,
   KairosDataType,
@@ -488,8 +489,4 @@ function checkPath(p: unknown, field: string): string {
 
 function checkPositiveInt(v: unknown, field: string): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, v, 'must be an integer >= 1');
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
