@@ -4,9 +4,9 @@
  *
  * Every name is listed on purpose: the seed's names, the helpers README's "connector library" sections
  * document, the error classes and the types their signatures use. Everything else in src/ is internal
- * (the nodes import those modules directly) and may change without notice. test/install/public-api.ts holds
- * the runtime list that the tests check: adding or removing a name here is an API change and must update that
- * list and README.
+ * (the nodes reach it through the folder entry points, docs/architecture.md) and may change without
+ * notice. test/install/public-api.ts holds the runtime list that the tests check: adding or removing a
+ * name here is an API change and must update that list and README.
  */
 
 // KairosDB client (README §1, §2) and the aggregator catalogue the queries are checked against.
