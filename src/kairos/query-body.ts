@@ -3,7 +3,8 @@
  * answer with a 400 (or worse, silently ignore): time forms, tags, group_by and aggregators.
  */
 import { ValidationError } from '../errors';
-import { datetimeToTimestampMs, luxon, subtractRelative, validateRelativeTime } from '../time/timestamps';
+import { datetimeToTimestampMs, subtractRelative, validateRelativeTime } from '../time/timestamps';
+import { luxon } from '../time/luxon';
 import { normalizeTimeUnit } from '../time/time-units';
 import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from '../types';
 import { isPlainObject, positiveInt } from '../util/validate';

@@ -9,20 +9,10 @@
  * - relativeTimeToMs treats a month as 30 days and a year as 365 days; subtractRelative does calendar
  *   math in a zone, as KairosDB itself does for start_relative/end_relative.
  */
-import type * as Luxon from 'luxon';
 import { ValidationError } from '../errors';
+import { luxon } from './luxon';
 import { normalizeTimeUnit, UNIT_MS } from './time-units';
 import type { DateTimeLike, RelativeTime, TimeInput, TimestampFormat } from '../types';
-
-let luxonModule: typeof Luxon | undefined;
-/**
- * luxon, loaded on first use (about 15 ms at start-up otherwise): epoch-millisecond timestamps, the
- * common case in flows, never need it.
- */
-export function luxon(): typeof Luxon {
-  if (!luxonModule) luxonModule = require('luxon') as typeof Luxon;
-  return luxonModule;
-}
 
 /** The seed's '%Y-%m-%d %H:%M:%S.%f' in luxon tokens; SSSSSS (microseconds) is handled by this module. */
 export const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSSSSS';
