@@ -53,8 +53,8 @@ export {
 export type { ErrorCode } from './errors';
 
 // Recovering the outbox of a removed write/batch node (README: the outbox).
-export { moveOutbox } from './outbox/move';
-export type { MoveOutboxOptions, MoveOutboxResult } from './outbox/move';
+export { moveOutbox } from './outbox/move-outbox';
+export type { MoveOutboxOptions, MoveOutboxResult } from './outbox/move-outbox';
 
 // Streams (§9): the seed's MetricsStream / MetricsStreamIO and the two parts they are made of.
 export { MetricsStream, MetricsStreamIO, IncrementalPoller, PollLoop } from './stream';

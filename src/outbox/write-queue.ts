@@ -30,7 +30,7 @@ import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
 import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../kairos/push-batches';
-import type { BatchStore, DropInfo } from './store';
+import type { BatchStore, DropInfo } from './batch-store';
 import { positiveIntOrDefault } from '../util/validate';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';

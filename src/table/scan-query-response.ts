@@ -7,7 +7,7 @@
  * then parses the usual way, so error messages and odd shapes behave exactly as before.
  */
 import { PointBuilder, type PointColumns } from './point-columns';
-import type { ResultHead } from './naming';
+import type { ResultHead } from './column-names';
 import { ByteScanner } from './byte-scanner';
 
 export interface ScannedResult extends ResultHead {

@@ -27,10 +27,10 @@
 import { ParseError, ValidationError } from '../errors';
 import { scanQueryResponse, type ScannedResult } from './scan-query-response';
 import { NotScannable } from './byte-scanner';
-import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './join';
-import { nameQueryResults, rowColumnNames, type GroupInfo } from './naming';
+import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './column-join';
+import { nameQueryResults, rowColumnNames, type GroupInfo } from './column-names';
 import { pointsFromValues, type PointColumns } from './point-columns';
-import { ascending, checkTableOptions, type CheckedTableOptions } from './options';
+import { ascending, checkTableOptions, type CheckedTableOptions } from './table-options';
 import { checkResponse, parseResponse } from './response-parse';
 import { setOwn } from '../util/own-key';
 import { formatTimestamp } from '../time/timestamps';
@@ -71,7 +71,7 @@ function makeSeries(r: KairosResult, column: string, info: GroupInfo): Series {
   return s;
 }
 
-export type { Column as TableColumn } from './join';
+export type { Column as TableColumn } from './column-join';
 
 /** Name, tags and group of a series; its points are in the table's columns. */
 export type SeriesInfo = Omit<Series, 'values'>;
