@@ -31,4 +31,22 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'setImmediate'],
     },
   },
+  // Layers (docs/architecture.md): src/ never imports nodes/ or Node-RED; nodes/ reaches src/ only through
+  // its entry points (src/<folder>/index.ts, src/errors.ts, src/types.ts, src/stream.ts), never a file inside a folder.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/nodes/**', 'node-red', '@node-red/*'], message: 'src/ is the library: it must not import nodes/ or Node-RED.' },
+      ] }],
+    },
+  },
+  {
+    files: ['nodes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/src/*/*'], message: "nodes/ imports src/ through its entry points (e.g. '../src/kairos'), not files inside a folder." },
+      ] }],
+    },
+  },
 );

@@ -16,7 +16,7 @@
 import { request, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { serializePushToBuffer, splitPush } from '../src/push';
+import { serializePushToBuffer, splitPush } from '../src/kairos/push-body';
 import { startServer } from '../src/server/index';
 import type { KairosPushMetric } from '../src/types';
 import { START_MS, valueAt } from './gen.mjs';

@@ -3,7 +3,7 @@
  * measure. Server in its own process (bench/kairos-child.ts); payloads serialised before the clock starts.
  * `node --import tsx bench/server.ts <metrics> <pointsPerMetric> <reps>` prints one JSON line.
  */
-import { serializePushToBuffer, splitPush } from '../src/push';
+import { serializePushToBuffer, splitPush } from '../src/kairos/push-body';
 import type { KairosPushMetric } from '../src/types';
 import { START_MS, valueAt } from './gen.mjs';
 import { startKairosChild } from './kairos-process';

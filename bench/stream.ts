@@ -7,9 +7,9 @@
  * what a 1 h backlog of 10 series arriving late costs until each of its points is emitted once.
  * `node --import tsx bench/stream.ts <metrics> <windowSeconds> <polls> [horizonSeconds]` prints one JSON line.
  */
-import { KairosConnector } from '../src/connector';
+import { KairosConnector } from '../src/kairos/connector';
 import { IncrementalPoller, kairosCount, type StreamMode } from '../src/stream';
-import { tableFromSeries } from '../src/table';
+import { tableFromSeries } from '../src/table/table-builder';
 import { START_MS, valueAt } from './gen.mjs';
 import { startKairosChild, type KairosChild } from './kairos-process';
 

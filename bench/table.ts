@@ -6,7 +6,7 @@
  * Prints one JSON line. Every timed result is checked against gen.mjs's expected figures first.
  */
 import { readFileSync } from 'node:fs';
-import { columnarTableFromBytes, rowsFromQueryResponse, type ColumnarTable } from '../src/table';
+import { columnarTableFromBytes, rowsFromQueryResponse, type ColumnarTable } from '../src/table/table-builder';
 import type { Row, TableOptions } from '../src/types';
 import { expectedTable, queryResponse, START_MS } from './gen.mjs';
 import { rowsFromQueryResponse as previousRows } from './baseline/table-seed';

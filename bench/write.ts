@@ -4,8 +4,8 @@
  * Prints one JSON line. Every payload is parsed back and its point count and value sum checked.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DEFAULT_MAX_POINTS_PER_REQUEST } from '../src/connector';
-import { gzipPush, metricsFromRows, serializePush, serializePushToBuffer, splitPush } from '../src/push';
+import { DEFAULT_MAX_POINTS_PER_REQUEST } from '../src/kairos/connector';
+import { gzipPush, metricsFromRows, serializePush, serializePushToBuffer, splitPush } from '../src/kairos/push-body';
 import type { KairosPushMetric, Row } from '../src/types';
 import { pushRows, valueAt } from './gen.mjs';
 

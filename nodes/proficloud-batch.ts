@@ -2,13 +2,14 @@
  * proficloud-batch: many points per message — row objects, a native KairosDB push array, or CSV text —
  * split into requests of a fixed size through the same store-and-forward queue as proficloud-write.
  */
-import { readCsv } from '../src/csv';
+import { readCsv } from '../src/table';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/push';
+import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
-import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node';
+import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node-setup';
+import { positiveIntOr } from '../src/util';
 
 interface BatchDef extends NodeDef {
   server?: string;
@@ -26,11 +27,6 @@ interface BatchDef extends NodeDef {
 const MAX_REPORTED = 50;
 /** Rows turned into points per event-loop turn (about 10-30 ms each). */
 const ROWS_PER_SLICE = 10_000;
-
-function positiveInt(raw: unknown, fallback: number): number {
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
 
 function isPushArray(list: unknown[]): boolean {
   return list.length > 0 && list.every((m) => !!m && typeof m === 'object' && typeof (m as { name?: unknown }).name === 'string' && ('datapoints' in m || 'value' in m));
@@ -67,7 +63,7 @@ export = function register(RED: NodeAPI): void {
   function ProficloudBatch(this: Node, def: BatchDef): void {
     RED.nodes.createNode(this, def);
     const tsColumn = (def.timestampColumn || 'Timestamp').trim() || 'Timestamp';
-    const maxRows = positiveInt(def.maxRows, 100_000);
+    const maxRows = positiveIntOr(def.maxRows, 100_000);
     const delimiter = def.csvDelimiter === '\\t' ? '\t' : def.csvDelimiter || ',';
 
     function checkRows(count: number): void {
@@ -75,7 +71,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     /**
-     * CSV text, read in slices with yields between them (src/csv.ts), each slice turned into points at
+     * CSV text, read in slices with yields between them (src/table/csv-reader.ts), each slice turned into points at
      * once: a 100,000-row message neither stalls Node-RED nor holds all its rows as objects.
      */
     async function buildCsv(text: string, tags: Record<string, string>, service: Service): Promise<PushBuildResult> {
@@ -110,7 +106,7 @@ export = function register(RED: NodeAPI): void {
       server: def.server,
       report: def.report !== false,
       queue: {
-        maxBatchPoints: positiveInt(def.batchSize, 5000),
+        maxBatchPoints: positiveIntOr(def.batchSize, 5000),
         // Batches arrive complete; a short delay only merges messages sent back to back.
         maxDelayMs: 100,
         durable: def.outbox !== false,

@@ -3,17 +3,15 @@
  * messages, Dashboard 2 chart points or the raw response.
  */
 import { ValidationError } from '../src/errors';
-import { RangePager } from '../src/paging';
+import { RangePager, budgetedPages, PAGE_POINT_BUDGET, parseAggregators, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from '../src/kairos';
 import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
 import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
-import { budgetedPages, PAGE_POINT_BUDGET } from './lib/page-budget';
-import { parseAggregators, parseDurationMs, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from './lib/parse';
-import { asError, evaluate } from './lib/props';
+import { parseDurationMs, parseTimeSpec, specToMs, type TimeSpec } from '../src/time';
+import { asError, evaluate } from './lib/msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { busy, failed, ok, translate } from './lib/status';
-import { parseTimeSpec, specToMs, type TimeSpec } from './lib/time-spec';
 
 interface QueryDef extends NodeDef {
   server?: string;

@@ -11,16 +11,15 @@
  * - Poll failures: one error per distinct cause per outage (Catch sees when polling starts failing),
  *   the reason in the status, and one error with msg.recovered = true when polling works again.
  */
-import { Episodes, formatRecovery, type EpisodeSummary } from '../src/episodes';
+import { Episodes, formatRecovery, type EpisodeSummary } from '../src/util';
 import { ValidationError } from '../src/errors';
-import { checkTimerMs } from '../src/timers';
+import { checkTimerMs, parseDurationMs } from '../src/time';
 import type { ChartMessage, IncrementalPoller, PollLoop, PollResult, StreamPosition, TimeRange } from '../src/stream';
 import type { Series, TagFilter, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode } from './lib/connection';
 import { pointCount, shapeSeries, type OutputMode } from './lib/output';
-import { PAGE_POINT_BUDGET } from './lib/page-budget';
-import { parseDurationMs, parseMetricList, parseTagFilter } from './lib/parse';
-import { asError, syntheticMsg } from './lib/props';
+import { PAGE_POINT_BUDGET, parseMetricList, parseTagFilter } from '../src/kairos';
+import { asError, syntheticMsg } from './lib/msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { clock, failed, ok, translate } from './lib/status';
 import { positionStore, type PositionStore, type SavedStream } from './lib/stream-state';

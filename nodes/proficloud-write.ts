@@ -3,12 +3,13 @@
  * store-and-forward writes. Bad values are reported one by one; the good ones of the message still go out.
  */
 import { ValidationError } from '../src/errors';
-import { metricsFromValues, type PushBuildResult } from '../src/push';
+import { metricsFromValues, type PushBuildResult } from '../src/kairos';
 import { datetimeToTimestampMs } from '../src/time';
 import type { TimeInput } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
-import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node';
+import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node-setup';
+import { isObjectNotDateOrBuffer, nonNegativeOr } from '../src/util';
 
 interface WriteDef extends NodeDef {
   server?: string;
@@ -20,19 +21,10 @@ interface WriteDef extends NodeDef {
   report?: boolean;
 }
 
-function positive(raw: unknown, fallback: number): number {
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 && raw !== '' && raw !== undefined ? n : fallback;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
-}
-
 function build(msg: NodeMessage, service: Service): PushBuildResult {
   let values: Record<string, unknown>;
   const payload = msg.payload;
-  if (isPlainObject(payload)) {
+  if (isObjectNotDateOrBuffer(payload)) {
     values = payload;
   } else if (typeof payload === 'number' || typeof payload === 'boolean' || typeof payload === 'string') {
     if (typeof msg.topic !== 'string' || !msg.topic.trim()) throw new ValidationError('msg.topic', msg.topic, `must name the metric for the single value ${JSON.stringify(payload)}`);
@@ -55,8 +47,8 @@ export = function register(RED: NodeAPI): void {
       server: def.server,
       report: def.report === true,
       queue: {
-        maxBatchPoints: Math.max(1, Math.round(positive(def.maxBatchPoints, 500))),
-        maxDelayMs: Math.round(positive(def.maxDelay, 1) * 1000),
+        maxBatchPoints: Math.max(1, Math.round(nonNegativeOr(def.maxBatchPoints, 500))),
+        maxDelayMs: Math.round(nonNegativeOr(def.maxDelay, 1) * 1000),
         durable: def.outbox !== false,
         outboxMaxMB: def.outboxMaxMB,
         overflow: overflowPolicy(def.overflow),

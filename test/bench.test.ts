@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { columnarTableFromBytes, rowsFromQueryResponse } from '../src/table';
+import { columnarTableFromBytes, rowsFromQueryResponse } from '../src/table/table-builder';
 import { expectedTable, queryResponse } from '../bench/gen.mjs';
 import { checkColumnar, checkRows, METHODS } from '../bench/table';
 

@@ -17,10 +17,10 @@
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
  */
 import { ValidationError } from '../../src/errors';
-import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/naming';
-import { ascending, checkTableOptions } from '../../src/table/options';
-import { checkResponse, parseResponse } from '../../src/table/response';
-import { formatTimestamp } from '../../src/time';
+import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/column-names';
+import { ascending, checkTableOptions } from '../../src/table/table-options';
+import { checkResponse, parseResponse } from '../../src/table/response-parse';
+import { formatTimestamp } from '../../src/time/timestamps';
 import type {
   CellValue,
   FillNaMethod,

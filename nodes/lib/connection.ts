@@ -4,19 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/errors';
-import type { KairosConnector } from '../../src/connector';
-import type { ProficloudIOMetrics } from '../../src/proficloud/io';
-import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
+import { parseTags, type KairosConnector } from '../../src/kairos';
+import type { ProficloudIOMetrics } from '../../src/clients';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/time';
 import type { Logger, Tags } from '../../src/types';
-import { parseTags } from './parse';
 import type { Node, NodeAPI } from './red';
 
 /**
  * The clients, loaded when the first config node is deployed rather than when Node-RED loads the
  * package (with undici and the push and table code they are most of the package's load time).
  */
-function clients(): typeof import('../../src/connector') & typeof import('../../src/proficloud/metrics') & typeof import('../../src/proficloud/token') & typeof import('../../src/proficloud/io') {
-  return { ...require('../../src/connector'), ...require('../../src/proficloud/metrics'), ...require('../../src/proficloud/token'), ...require('../../src/proficloud/io') };
+function clients(): typeof import('../../src/clients') {
+  return require('../../src/clients') as typeof import('../../src/clients');
 }
 
 export type ServiceKind = 'kairosdb' | 'tsd' | 'ewima' | 'io';

@@ -5,9 +5,9 @@
  */
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
-import { OutboxError } from './errors';
-import { countBatchPoints } from './points';
-import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
+import { OutboxError } from './outbox-errors';
+import { countBatchPoints } from '../kairos/push-batches';
+import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './batch-store';
 
 export interface MemoryStoreOptions {
   /** Default 100,000 points. */

@@ -1,7 +1,7 @@
 /**
  * Durable FIFO of push batches in a directory: the store half of store-and-forward.
  *
- * Layout: `seg-<seq>.log` segment files (append-only, framed records, see framing.ts), `state.json`
+ * Layout: `seg-<seq>.log` segment files (append-only, framed records, see segment-framing.ts), `state.json`
  * (the ack position, replaced atomically by rename) and `outbox.lock`. append() resolves only after
  * its record is written and fdatasync'd; concurrent appends share one write + sync (group commit),
  * framed into one buffer.
@@ -19,12 +19,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
-import { OutboxError } from './errors';
-import { HEADER_BYTES, writeRecordInto } from './framing';
-import { acquireDirLock, type DirLock } from './lock';
-import { assertPushMetrics, countBatchPoints } from './points';
+import { OutboxError } from './outbox-errors';
+import { HEADER_BYTES, writeRecordInto } from './segment-framing';
+import { acquireDirLock, type DirLock } from './outbox-lock';
+import { assertPushMetrics, countBatchPoints } from '../kairos/push-batches';
 import { readSegment } from './segment-reader';
-import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './store';
+import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './batch-store';
 
 export interface OutboxOptions {
   dir: string;

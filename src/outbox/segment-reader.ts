@@ -1,6 +1,6 @@
 /** Sequential, chunked reading of the records in one segment file. */
 import type { FileHandle } from 'node:fs/promises';
-import { HEADER_BYTES, payloadMatches, readHeader } from './framing';
+import { HEADER_BYTES, payloadMatches, readHeader } from './segment-framing';
 
 /**
  * Reads this much at a time: thousands of small records cost a handful of syscalls, while dropping

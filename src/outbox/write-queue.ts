@@ -27,10 +27,11 @@
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger, WriteResult } from '../types';
 import { Backoff, type RetryOptions } from './backoff';
-import { OutboxError } from './errors';
+import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
-import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from './points';
-import type { BatchStore, DropInfo } from './store';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../kairos/push-batches';
+import type { BatchStore, DropInfo } from './batch-store';
+import { positiveIntOrDefault } from '../util/validate';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
 
@@ -74,7 +75,7 @@ export interface WriteQueueOptions {
   probe?: (signal: AbortSignal) => Promise<boolean>;
   /** Probe cycle (jittered to 50..100 %). Default 2000 ms; 0 disables probing. */
   probeIntervalMs?: number;
-  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/episodes.ts). */
+  /** Each failed attempt whose data stays for a retry (warn once per cause per outage: see src/util/outage-episodes.ts). */
   onRetry?: (r: RetryInfo) => void;
   /** In-memory queue overflow (an Outbox reports its own drops through its options). */
   onDrop?: (info: DropInfo) => void;
@@ -160,7 +161,7 @@ export class WriteQueue {
   constructor(opts: WriteQueueOptions) {
     if (!opts || typeof opts.send !== 'function') throw new ValidationError('send', opts?.send, 'must be a function (metrics, signal) => Promise<WriteResult>');
     this.send = opts.send;
-    this.maxBatchPoints = positiveInt('maxBatchPoints', opts.maxBatchPoints, 5000);
+    this.maxBatchPoints = positiveIntOrDefault(opts.maxBatchPoints, 'maxBatchPoints', 5000);
     this.maxDelayMs = nonNegative('maxDelayMs', opts.maxDelayMs, 1000);
     this.sendTimeoutMs = nonNegative('sendTimeoutMs', opts.sendTimeoutMs, 120_000);
     const retry = opts.retry ?? {};
@@ -182,7 +183,7 @@ export class WriteQueue {
     this.random = opts.random ?? Math.random;
     this.store =
       opts.outbox ??
-      new MemoryStore({ maxPoints: positiveInt('maxBufferedPoints', opts.maxBufferedPoints, 100_000), logger: opts.logger, onDrop: opts.onDrop });
+      new MemoryStore({ maxPoints: positiveIntOrDefault(opts.maxBufferedPoints, 'maxBufferedPoints', 100_000), logger: opts.logger, onDrop: opts.onDrop });
     // A durable outbox may hold a backlog from before a restart: start delivering it.
     if (this.store.stats().points > 0) this.schedule();
   }
@@ -668,12 +669,6 @@ function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | void> {
     timer = setTimeout(resolve, ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function positiveInt(field: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < 1) throw new ValidationError(field, v, 'must be a positive integer');
-  return v;
 }
 
 function nonNegative(field: string, v: number | undefined, dflt: number): number {

@@ -3,7 +3,7 @@
  * proficloud.net (read-only) and EWIMA "client metrics" (read and write). Both authenticate with a
  * Basic login token, base64("<id>:<password>").
  */
-import { KairosConnector, type KairosConnectorOptions } from '../connector';
+import { KairosConnector, type KairosConnectorOptions } from '../kairos/connector';
 import { ValidationError } from '../errors';
 import { decodeToken } from './token';
 

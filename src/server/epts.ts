@@ -5,6 +5,7 @@
  * (uuid, metric), each `{uuid: {metric: [{timestamp: ISO, values: {value}}]}}`.
  */
 import type { Store } from './store';
+import { stableTimeOrder } from '../util/time-order';
 
 export class EptsError extends Error {
   constructor(
@@ -52,9 +53,9 @@ export function eptsData(store: Store, params: URLSearchParams): string {
         vs.push(s.vs[i]);
       }
     }
-    const order = ts.map((_, i) => i).sort((a, b) => ts[a] - ts[b] || a - b);
+    const order = stableTimeOrder(ts);
     if (sort === 'DESC') order.reverse();
-    const samples = order.map((i) => `{"timestamp":"${new Date(ts[i]).toISOString()}","values":{"value":${JSON.stringify(vs[i])}}}`);
+    const samples = Array.from(order, (i) => `{"timestamp":"${new Date(ts[i]).toISOString()}","values":{"value":${JSON.stringify(vs[i])}}}`);
     return `{${uuidJson}:{${JSON.stringify(name)}:[${samples.join(',')}]}}`;
   });
   return '[' + elements.join(',') + ']';

@@ -2,8 +2,8 @@
  * KairosDB 1.3.0 group_by entries for the local server: tag (done by the server when it splits series),
  * and the per-point groupers time, value and bin, with KairosDB's validation messages.
  */
-import { ServerError, badRequest } from './errors';
-import { configure, entryName } from './aggregators';
+import { ServerError, badRequest } from './server-errors';
+import { configure, entryName } from './aggregators/compile';
 import { readDoubleList, readDuration, readInteger, readStringList, type Duration } from './aggregators/props';
 
 export interface CompiledGrouper {

@@ -28,7 +28,7 @@ import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../types';
 import { ValidationError } from '../errors';
-import { ServerError } from './errors';
+import { ServerError } from './server-errors';
 import { credentialOf, staticTokenOk, TokenIssuer, type OAuthOptions } from './auth';
 import { eptsData, EptsError } from './epts';
 import { MetadataStore } from './metadata';
@@ -39,7 +39,7 @@ import { runDelete, runQuery, runTagsQuery, type QueryStats } from './query-exec
 import { parseQuery, readQueryBody } from './query-parse';
 import { checkIngestDelay, DelayedIngest, type IngestDelayOptions } from './ingest-delay';
 import { Store, type SeriesWrite } from './store';
-import type { Points, StoredType } from './points';
+import type { Points, StoredType } from './point-types';
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 0. */

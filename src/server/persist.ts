@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { StoredType } from './points';
+import type { StoredType } from './point-types';
 import type { Store, SeriesWrite, TagMap } from './store';
 import type { MetadataStore } from './metadata';
 

@@ -4,9 +4,9 @@
  * same messages. Numbers keep their text so the stored type follows KairosDB's rule (a '.' makes a
  * double, anything else a long, truncated like BigDecimal.longValue()).
  */
-import { ServerError } from './errors';
+import { ServerError } from './server-errors';
 import { GsonError, JsonReader, javaLongOf, type JsonPrimitive } from './json-reader';
-import type { StoredType } from './points';
+import type { StoredType } from './point-types';
 import type { SeriesWrite, TagMap } from './store';
 
 /** A datapoint element or metric value: a primitive, or a marker for a nested array/object. */

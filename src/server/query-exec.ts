@@ -4,8 +4,8 @@
  * Per metric: select series by tag filter, group by tag, merge each group's series by time, apply
  * limit/order, split by the other groupers and by type group, aggregate, and report sample_size.
  */
-import type { Points, TypeGroup } from './points';
-import { aggregatedTypeGroup, applyAggregators, type AggregatorContext } from './aggregators';
+import type { Points, TypeGroup } from './point-types';
+import { aggregatedTypeGroup, applyAggregators, type AggregatorContext } from './aggregators/compile';
 import { matchesTags, type MetricQuery, type ParsedQuery } from './query-parse';
 import type { Series, Store } from './store';
 

@@ -4,9 +4,9 @@
  * trailing period for queries) and the order in which they are checked.
  */
 import { DateTime, IANAZone } from 'luxon';
-import { ServerError } from './errors';
+import { ServerError } from './server-errors';
 import { GsonError, parseLenient, STATE_CLASS, NUMBER_FORMAT_CLASS } from './json-reader';
-import { parseAggregators, type CompiledAggregator } from './aggregators';
+import { parseAggregators, type CompiledAggregator } from './aggregators/compile';
 import { parseGroupBys, type CompiledGrouper } from './groupers';
 
 export interface MetricQuery {

@@ -4,7 +4,8 @@
  * common case and cost a push; anything else marks the series unsorted and it is sorted (last write
  * wins on equal timestamps) on the next read.
  */
-import type { Points, StoredType } from './points';
+import type { Points, StoredType } from './point-types';
+import { stableTimeOrder } from '../util/time-order';
 
 export type TagMap = Record<string, string>;
 
@@ -98,10 +99,8 @@ export class Store {
   normalize(s: Series): void {
     if (s.sorted) return;
     const n = s.ts.length;
-    const idx = new Array<number>(n);
-    for (let i = 0; i < n; i++) idx[i] = i;
     const ts = s.ts;
-    idx.sort((a, b) => ts[a] - ts[b] || a - b);
+    const idx = stableTimeOrder(ts);
     const outT: number[] = [];
     const outV: Array<number | string> = [];
     for (let j = 0; j < n; j++) {

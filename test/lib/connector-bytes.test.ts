@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import { ParseError } from '../../src/errors';
-import { rowsFromQueryResponse, scanColumnarTable, scanSeries, seriesFromQueryResponse } from '../../src/table';
+import { rowsFromQueryResponse, scanColumnarTable, scanSeries, seriesFromQueryResponse } from '../../src/table/table-builder';
 
 /** Query responses read from bytes (connector.querySeries / queryMetrics / queryColumnar) against JSON.parse-based answers. */
 describe('connector: query responses from bytes', function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KairosConnector, type KairosConnectorOptions } from '../../src/connector';
+import { KairosConnector, type KairosConnectorOptions } from '../../src/kairos/connector';
 import { AuthenticationError, HttpStatusError, NetworkError, ReadOnlyError, ValidationError } from '../../src/errors';
 import type { KairosPushMetric, KairosQueryResponse } from '../../src/types';
 import { refusedPort, startStub, type Stub } from '../helpers/kairos-stub';

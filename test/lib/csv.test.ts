@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import { csvToRows } from '../../src/csv';
+import { csvToRows } from '../../src/table/csv-reader';
 import { ValidationError } from '../../src/errors';
 
 /** Small deterministic generator (fixed seeds: a failure names its seed and replays). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { Episodes, formatRecovery, type EpisodeSummary } from '../../src/episodes';
+import { Episodes, formatRecovery, type EpisodeSummary } from '../../src/util/outage-episodes';
 
 describe('Episodes (one warning per cause per outage, a summary at the end)', () => {
   let clock: sinon.SinonFakeTimers;

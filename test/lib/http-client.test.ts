@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { AuthenticationError, HttpStatusError, NetworkError, ParseError, TimeoutError, ValidationError } from '../../src/errors';
-import { HttpClient } from '../../src/http/client';
+import { HttpClient } from '../../src/http/http-client';
 import { joinUrl } from '../../src/http/url';
 import type { DebugEvent } from '../../src/types';
 import { TLS_CERT_FILE, TLS_KEY_FILE } from '../helpers/fixtures';

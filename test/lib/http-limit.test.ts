@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import { ResponseTooLargeError, ValidationError } from '../../src/errors';
-import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from '../../src/http/client';
+import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from '../../src/http/http-client';
 import { createService } from '../../nodes/lib/connection';
 import type { NodeAPI } from '../../nodes/lib/red';
 

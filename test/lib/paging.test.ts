@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RangePager, splitRange, windowedWithHalving, MAX_PAGES, type TimeRange } from '../../src/paging';
+import { RangePager, splitRange, windowedWithHalving, MAX_PAGES, type TimeRange } from '../../src/kairos/range-pager';
 import { HttpStatusError, ValidationError } from '../../src/errors';
 
 function isValidation(field: string, value: RegExp) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../../src/errors';
-import { generateMetricsCsv, writeMetricsCsv, type MetricsCsvEntry } from '../../src/proficloud/csv';
+import { generateMetricsCsv, writeMetricsCsv, type MetricsCsvEntry } from '../../src/proficloud/metrics-csv';
 
 describe('proficloud metrics CSV', () => {
   it('writes the header and one selector;alias line per metric', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthenticationError, HttpStatusError, KairosError, ParseError, ValidationError } from '../../src/errors';
-import { ProficloudIOMetrics, parseSampleTimestamp, type ProficloudIOOptions } from '../../src/proficloud/io';
+import { ProficloudIOMetrics, parseSampleTimestamp, type ProficloudIOOptions } from '../../src/proficloud/proficloud-io';
 import type { DebugEvent } from '../../src/types';
 
 const USER = 'engineer@example.com';

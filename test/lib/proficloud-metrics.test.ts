@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ReadOnlyError, ValidationError } from '../../src/errors';
 import { PROFICLOUD_URLS, createEwimaConnector, createTsdConnector } from '../../src/proficloud/metrics';
-import type { KairosConnector } from '../../src/connector';
+import type { KairosConnector } from '../../src/kairos/connector';
 import type { DebugEvent, KairosPushMetric } from '../../src/types';
 import { startStub, type Stub } from '../helpers/kairos-stub';
 

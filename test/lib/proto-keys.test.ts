@@ -4,8 +4,8 @@
  * objects and key=value text).
  */
 import assert from 'node:assert/strict';
-import { metricsFromRows, metricsFromValues, normalizePushArray, serializePush } from '../../src/push';
-import { parseTags } from '../../nodes/lib/parse';
+import { metricsFromRows, metricsFromValues, normalizePushArray, serializePush } from '../../src/kairos/push-body';
+import { parseTags } from '../../src/kairos/parse-input';
 
 const NAMES = ['__proto__', 'constructor', 'toString'];
 const T = Date.UTC(2024, 0, 1);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { metricsFromRows, normalizePushArray, serializePush, serializePushToBuffer, splitPush } from '../../src/push';
+import { metricsFromRows, normalizePushArray, serializePush, serializePushToBuffer, splitPush } from '../../src/kairos/push-body';
 import type { KairosPushMetric, PointValue, Row } from '../../src/types';
 
 const T = 1767225600000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { ValidationError } from '../../src/errors';
-import { countPoints, gzipPush, metricsFromRows, metricsFromValues, normalizePushArray, serializePush, splitPush } from '../../src/push';
+import { countPoints, gzipPush, metricsFromRows, metricsFromValues, normalizePushArray, serializePush, splitPush } from '../../src/kairos/push-body';
 import type { KairosPushMetric } from '../../src/types';
 
 const T = 1_767_225_600_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors';
-import { AGGREGATORS, buildQuery, validateAggregators } from '../../src/query';
+import { AGGREGATORS, buildQuery, validateAggregators } from '../../src/kairos/query-body';
 import type { Aggregator, GroupBy, QueryOptions } from '../../src/types';
 
 const base: QueryOptions = { metrics: 'm', startAbsolute: 1_700_000_000_000 };

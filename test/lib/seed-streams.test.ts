@@ -1,8 +1,8 @@
 // The seed's ProficloudMetrics, MetricsStream and MetricsStreamIO names, against the local server on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import { ReadOnlyError, ValidationError } from '../../src/errors';
-import { ProficloudIOMetrics } from '../../src/proficloud/io';
+import { ProficloudIOMetrics } from '../../src/proficloud/proficloud-io';
 import { PROFICLOUD_URLS, ProficloudMetrics } from '../../src/proficloud/metrics';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { MetricsStream, MetricsStreamIO, type PollResult } from '../../src/stream';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { NetworkError, ParseError, TimeoutError, ValidationError } from '../../src/errors';
-import { getTimeOffsetToUtc, readNtpTimestamp, sntpQuery, writeNtpTimestamp } from '../../src/sntp';
+import { getTimeOffsetToUtc, readNtpTimestamp, sntpQuery, writeNtpTimestamp } from '../../src/time/sntp';
 
 type Reply = (request: Buffer, now: number) => Buffer | Buffer[] | null;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ParseError } from '../../src/errors';
-import { ByteScanner } from '../../src/fast-json/scanner';
+import { ByteScanner } from '../../src/table/byte-scanner';
 import {
   columnarTableFromBytes,
   columnarTableFromQueryResponse,
@@ -8,7 +8,7 @@ import {
   rowsFromQueryResponse,
   tableFromQueryResponse,
   type ColumnarTable,
-} from '../../src/table';
+} from '../../src/table/table-builder';
 import type { KairosQueryResponse, KairosResult, PointValue, TableOptions } from '../../src/types';
 import { rowsFromQueryResponse as seedRows } from '../../bench/baseline/table-seed';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError, ValidationError } from '../../src/errors';
-import { rowsFromQueryResponse, seriesFromQueryResponse, seriesToChart, tableFromQueryResponse } from '../../src/table';
+import { rowsFromQueryResponse, seriesFromQueryResponse, seriesToChart, tableFromQueryResponse } from '../../src/table/table-builder';
 import type { KairosQueryResponse, KairosResult, TableOptions } from '../../src/types';
 import { CASES_DIR } from '../helpers/fixtures';
 

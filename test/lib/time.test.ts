@@ -4,17 +4,17 @@ import { ValidationError } from '../../src/errors';
 import {
   DEFAULT_FORMAT,
   MAX_TIMESTAMP_MS,
-  TIME_UNITS,
   datetimeToTimestampMs,
   formatTimestamp,
   isValidZone,
-  normalizeTimeUnit,
   relativeTimeToMs,
   subtractRelative,
   timestampMsToDatetime,
   toLuxonFormat,
   validateRelativeTime,
-} from '../../src/time';
+} from '../../src/time/timestamps';
+import { TIME_UNITS, normalizeTimeUnit, timeUnitOf } from '../../src/time/time-units';
+import { parseDurationMs, tryRelative } from '../../src/time/time-spec';
 import type { RelativeTime, TimestampFormat, TimeInput } from '../../src/types';
 
 const T = Date.UTC(2024, 0, 2, 3, 4, 5, 678); // 2024-01-02T03:04:05.678Z
@@ -146,6 +146,33 @@ describe('time: relative times and zones', () => {
     assert.deepEqual(validateRelativeTime('2 days', 'x'), { value: 2, unit: 'days' });
     assert.equal(normalizeTimeUnit('Millisecond'), 'milliseconds');
     validation(() => normalizeTimeUnit(''), 'unit');
+  });
+
+  it('one unit table: the library and the node fields accept the same spellings (short, any case, singular, plural)', () => {
+    const spellings: Array<[string, string]> = [
+      ['ms', 'milliseconds'], ['Millisecond', 'milliseconds'], ['MILLISECONDS', 'milliseconds'],
+      ['s', 'seconds'], ['sec', 'seconds'], ['Second', 'seconds'],
+      ['m', 'minutes'], ['min', 'minutes'], ['MINUTES', 'minutes'],
+      ['h', 'hours'], ['H', 'hours'], ['hr', 'hours'], ['Hour', 'hours'],
+      ['d', 'days'], ['Days', 'days'], ['w', 'weeks'], ['week', 'weeks'],
+      ['M', 'months'], ['mo', 'months'], ['Month', 'months'], ['y', 'years'], ['YEARS', 'years'],
+    ];
+    for (const [word, unit] of spellings) {
+      // The library's path (query options, aggregator units) ...
+      assert.equal(normalizeTimeUnit(word), unit, word);
+      assert.deepEqual(validateRelativeTime({ value: 2, unit: word }, 'r'), { value: 2, unit }, word);
+      // ... and the nodes' editor/msg path ("2h", {value, unit}) give the same unit.
+      assert.equal(timeUnitOf(word), unit, word);
+      assert.deepEqual(tryRelative(`2${word}`, 'start'), { value: 2, unit }, word);
+      assert.deepEqual(tryRelative({ value: 2, unit: word }, 'start'), { value: 2, unit }, word);
+    }
+    // 'M' and 'm' differ only by case: months and minutes.
+    assert.equal(parseDurationMs('1M', 'd'), 30 * 86_400_000);
+    assert.equal(parseDurationMs('1m', 'd'), 60_000);
+    for (const bad of ['fortnight', 'mss', '', 'x']) {
+      assert.equal(timeUnitOf(bad), undefined, bad);
+      validation(() => normalizeTimeUnit(bad, 'unit'), 'unit');
+    }
   });
 
   it('rejects bad relative times naming the field', () => {

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors';
-import { HttpClient } from '../../src/http/client';
-import { parseRetryAfter } from '../../src/http/status';
-import { sntpQuery } from '../../src/sntp';
-import { checkTimerMs, MAX_TIMER_MS } from '../../src/timers';
+import { HttpClient } from '../../src/http/http-client';
+import { parseRetryAfter } from '../../src/http/status-errors';
+import { sntpQuery } from '../../src/time/sntp';
+import { checkTimerMs, MAX_TIMER_MS } from '../../src/time/timer-limits';
 import { createService } from '../../nodes/lib/connection';
 import type { NodeAPI } from '../../nodes/lib/red';
 

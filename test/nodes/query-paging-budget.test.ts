@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { KairosConnector } from '../../src/connector';
-import { bucketMsFor, budgetedPages, countedPoints, countsPerBucket, planPages, PAGE_POINT_BUDGET, PLAN_BUCKETS } from '../../nodes/lib/page-budget';
-import type { TimeRange } from '../../src/paging';
+import { KairosConnector } from '../../src/kairos/connector';
+import { bucketMsFor, budgetedPages, countedPoints, countsPerBucket, planPages, PAGE_POINT_BUDGET, PLAN_BUCKETS } from '../../src/kairos/page-budget';
+import type { TimeRange } from '../../src/kairos/range-pager';
 import { helper, lastStatus, loadWithOutput, seed, until, useNodeRedAndKairos } from './harness';
 
 const T0 = Date.UTC(2024, 5, 1, 0, 0, 0);

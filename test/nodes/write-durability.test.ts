@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { HEADER_BYTES, readHeader } from '../../src/outbox/framing';
+import { HEADER_BYTES, readHeader } from '../../src/outbox/segment-framing';
 import type { KairosPushMetric } from '../../src/types';
 import { builtNodes, callsOf, configNode, helper, until, useNodeRed, userDir } from './harness';
 import { seededRandom as rng } from '../helpers/random';

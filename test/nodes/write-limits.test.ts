@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MIN_MEMORY_QUEUE_POINTS, memoryQueuePoints, outboxMaxBytes } from '../../nodes/lib/write-node';
+import { MIN_MEMORY_QUEUE_POINTS, memoryQueuePoints, outboxMaxBytes } from '../../nodes/lib/write-node-setup';
 import { callsOf, errorsOf, helper, loadWithOutput, readBack, until, useNodeRedAndKairos } from './harness';
 
 const T0 = Date.UTC(2024, 4, 1, 0, 0, 0);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox } from '../../src/outbox/outbox';
 import { WriteQueue } from '../../src/outbox/write-queue';
-import { metricsFromRows, metricsFromRowsSliced } from '../../src/push';
+import { metricsFromRows, metricsFromRowsSliced } from '../../src/kairos/push-body';
 import type { KairosPushMetric, Row } from '../../src/types';
 import { seededRandom as rng } from '../helpers/random';
 

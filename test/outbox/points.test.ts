@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Backoff } from '../../src/outbox/backoff';
 import { MemoryStore } from '../../src/outbox/memory-store';
-import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../../src/outbox/points';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../../src/kairos/push-batches';
 import type { KairosPushMetric } from '../../src/types';
 
 describe('outbox point helpers', () => {

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 
 /** What the server does with one request. */

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sinon from 'sinon';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import { AuthenticationError } from '../../src/errors';
 import { Outbox } from '../../src/outbox/outbox';
 import { WriteQueue, type WriteQueueOptions, type WriteQueueStatus } from '../../src/outbox/write-queue';

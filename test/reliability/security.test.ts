@@ -11,7 +11,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KairosConnector } from '../../src/connector';
+import { KairosConnector } from '../../src/kairos/connector';
 import type { LocalServer } from '../../src/server/index';
 import { TLS_CERT_FILE, TLS_KEY_FILE } from '../helpers/fixtures';
 import { callsOf, collect, helper, kairos, until, type TestNode } from '../nodes/harness';

@@ -1,7 +1,7 @@
 /** Parse errors of aggregators: KairosDB 1.3.0's exact status and message for each kind of bad input. */
 import assert from 'node:assert/strict';
-import { parseAggregators } from '../../src/server/aggregators';
-import { ServerError } from '../../src/server/errors';
+import { parseAggregators } from '../../src/server/aggregators/compile';
+import { ServerError } from '../../src/server/server-errors';
 
 const P = 'query.metric[0]';
 

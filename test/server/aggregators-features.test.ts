@@ -1,6 +1,6 @@
 /** /api/v1/features metadata shape (KairosDB 1.3.0 FeaturesResource). */
 import assert from 'node:assert/strict';
-import { AGGREGATOR_NAMES } from '../../src/server/aggregators';
+import { AGGREGATOR_NAMES } from '../../src/server/aggregators/compile';
 import { FEATURES, featureComponents, unknownFeatureMessage } from '../../src/server/features';
 
 interface Component {

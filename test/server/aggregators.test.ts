@@ -3,9 +3,9 @@
  * (shared/conformance cases; the data are the pushes of cases 005, 006, 009, 012 and 019).
  */
 import assert from 'node:assert/strict';
-import { applyAggregators, parseAggregators, aggregatedTypeGroup, type AggregatorContext } from '../../src/server/aggregators';
-import { ServerError } from '../../src/server/errors';
-import type { Points, TypeGroup } from '../../src/server/points';
+import { applyAggregators, parseAggregators, aggregatedTypeGroup, type AggregatorContext } from '../../src/server/aggregators/compile';
+import { ServerError } from '../../src/server/server-errors';
+import type { Points, TypeGroup } from '../../src/server/point-types';
 
 const T0 = 1767225600000; // 2026-01-01T00:00:00Z
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 /** group_by parsing, group numbers and group_by result entries (KairosDB 1.3.0 cases 064, 065, 159, 160). */
 import assert from 'node:assert/strict';
 import { describeTagGroup, parseGroupBys } from '../../src/server/groupers';
-import { ServerError } from '../../src/server/errors';
+import { ServerError } from '../../src/server/server-errors';
 
 const P = 'query.metric[0]';
 const T0 = 1767225600000;

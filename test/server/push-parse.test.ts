@@ -1,7 +1,7 @@
 // Push-body parsing: KairosDB's type rule from the number text, its validation messages, Gson's
 // error positions, and partial-push semantics.
 import assert from 'node:assert/strict';
-import { ServerError } from '../../src/server/errors';
+import { ServerError } from '../../src/server/server-errors';
 import { JsonReader, GsonError, parseLenient } from '../../src/server/json-reader';
 import { parsePush } from '../../src/server/push';
 import type { SeriesWrite } from '../../src/server/store';

@@ -5,7 +5,8 @@
  * or a `<context>.<property> <reason>` line; these helpers reproduce both shapes.
  */
 import { IANAZone } from 'luxon';
-import { ServerError, badRequest } from '../errors';
+import { ServerError, badRequest } from '../server-errors';
+import { isPlainObject } from '../../util/validate';
 
 export const TIME_UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
 export type JavaTimeUnit = (typeof TIME_UNITS)[number];
@@ -36,9 +37,7 @@ export function gsonTypeError(expected: string, v: unknown, path = '$'): ServerE
   return badRequest(`java.lang.IllegalStateException: Expected ${expected} but was ${gsonToken(v)} at path ${path}`);
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isPlainObject };
 
 /** Java's Double.toString for the values that show up in messages (2 -> "2.0", 1e21 -> "1.0E21"). */
 export function javaDouble(x: number): string {

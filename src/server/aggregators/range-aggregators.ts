@@ -2,8 +2,8 @@
  * Range aggregators (avg, sum, min, max, count, first, last, dev, percentile, least_squares, gaps):
  * the timeline is cut into sampling buckets and each bucket gives zero or more points.
  */
-import type { Points } from '../points';
-import { ServerError } from '../errors';
+import type { Points } from '../point-types';
+import { ServerError } from '../server-errors';
 import { alignOrigin, bucketEnd, bucketStart, type RangeGrid } from './range';
 import {
   javaDouble,

@@ -4,7 +4,7 @@
  * days and weeks count local days, months and years count calendar fields in the zone.
  */
 import { DateTime } from 'luxon';
-import { ServerError } from '../errors';
+import { ServerError } from '../server-errors';
 import type { Duration, JavaTimeUnit } from './props';
 
 const FIXED_MS: Partial<Record<JavaTimeUnit, number>> = {

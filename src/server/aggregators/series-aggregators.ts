@@ -1,8 +1,8 @@
 /**
  * Point-by-point aggregators: diff, div, scale, rate, sampler, sma, filter, trim, score, save_as.
  */
-import type { Points } from '../points';
-import { ServerError } from '../errors';
+import type { Points } from '../point-types';
+import { ServerError } from '../server-errors';
 import { samplingMillis } from './range';
 import {
   gsonTypeError,

@@ -1,6 +1,6 @@
 /** Shapes shared by the aggregator modules (re-exported from ../aggregators). */
-import { ServerError } from '../errors';
-import type { Points } from '../points';
+import { ServerError } from '../server-errors';
+import type { Points } from '../point-types';
 
 export interface AggregatorContext {
   queryStart: number;

@@ -19,21 +19,21 @@
  * ends the table instead of having its stale value carried forward.
  *
  * Speed: the join, trailing cut and fills run on typed arrays (src/table/). Given the response bytes,
- * the values arrays are scanned straight into those arrays (src/fast-json/) instead of building the
+ * the values arrays are scanned straight into those arrays (src/table/scan-query-response.ts) instead of building the
  * parsed tree; row objects are then the only per-row allocation, and columnarTableFromBytes skips
  * those too. Numeric columns mark a missing cell with NaN, so a NaN value in a JS-object response
  * (JSON cannot carry one) also counts as missing.
  */
-import { ParseError, ValidationError } from './errors';
-import { scanQueryResponse, type ScannedResult } from './fast-json/query-response';
-import { NotScannable } from './fast-json/scanner';
-import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './table/join';
-import { nameQueryResults, rowColumnNames, type GroupInfo } from './table/naming';
-import { pointsFromValues, type PointColumns } from './table/points';
-import { ascending, checkTableOptions, type CheckedTableOptions } from './table/options';
-import { checkResponse, parseResponse } from './table/response';
-import { setOwn } from './own';
-import { formatTimestamp } from './time';
+import { ParseError, ValidationError } from '../errors';
+import { scanQueryResponse, type ScannedResult } from './scan-query-response';
+import { NotScannable } from './byte-scanner';
+import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './column-join';
+import { nameQueryResults, rowColumnNames, type GroupInfo } from './column-names';
+import { pointsFromValues, type PointColumns } from './point-columns';
+import { ascending, checkTableOptions, type CheckedTableOptions } from './table-options';
+import { checkResponse, parseResponse } from './response-parse';
+import { setOwn } from '../util/own-key';
+import { formatTimestamp } from '../time/timestamps';
 import type {
   CellValue,
   KairosQueryResponse,
@@ -43,7 +43,7 @@ import type {
   Series,
   TableOptions,
   TimestampFormat,
-} from './types';
+} from '../types';
 
 type Point = [number, PointValue | null];
 
@@ -71,7 +71,7 @@ function makeSeries(r: KairosResult, column: string, info: GroupInfo): Series {
   return s;
 }
 
-export type { Column as TableColumn } from './table/join';
+export type { Column as TableColumn } from './column-join';
 
 /** Name, tags and group of a series; its points are in the table's columns. */
 export type SeriesInfo = Omit<Series, 'values'>;

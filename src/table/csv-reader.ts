@@ -17,9 +17,9 @@
  * Rows are ordinary objects, but a "__proto__" column is defined as an own property, so every header
  * (also "constructor" or "toString") is a plain column name.
  */
-import { ValidationError } from './errors';
-import { setOwn } from './own';
-import type { Row } from './types';
+import { ValidationError } from '../errors';
+import { setOwn } from '../util/own-key';
+import type { Row } from '../types';
 
 export interface CsvRowsOptions {
   /** One character; default ",". */

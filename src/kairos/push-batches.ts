@@ -3,7 +3,7 @@
  * same series so a burst of small messages becomes one compact request.
  */
 import { ValidationError } from '../errors';
-import { countPoints as metricPoints } from '../push';
+import { countPoints as metricPoints } from './push-body';
 import type { KairosPushMetric } from '../types';
 
 type Datapoint = NonNullable<KairosPushMetric['datapoints']>[number];

@@ -8,10 +8,10 @@
  * bucket with more points than the budget is split evenly. Every page is thereby sized from the counts
  * of its own time span, not from the first page's, and the number of pages is known up front.
  */
-import { KairosError } from '../../src/errors';
-import type { KairosConnector } from '../../src/connector';
-import type { TimeRange } from '../../src/paging';
-import type { KairosQueryResponse, QueryOptions } from '../../src/types';
+import { KairosError } from '../errors';
+import type { KairosConnector } from './connector';
+import type { TimeRange } from './range-pager';
+import type { KairosQueryResponse, QueryOptions } from '../types';
 
 /**
  * Points per page the node aims at. A page of 100,000 points is at most 100,000 row objects (some tens

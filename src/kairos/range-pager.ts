@@ -2,10 +2,10 @@
  * Splitting long time ranges into pages. KairosDB includes both ends of a range, so pages are
  * [start, start + pageMs - 1], [start + pageMs, ...]: adjacent pages never share a millisecond.
  */
-import { ValidationError } from './errors';
-import type { TimeRange } from './stream';
+import { ValidationError } from '../errors';
+import type { TimeRange } from '../stream';
 
-export type { TimeRange } from './stream';
+export type { TimeRange } from '../stream';
 
 /** More pages than this almost certainly means a unit mistake (seconds for milliseconds). */
 export const MAX_PAGES = 100000;

@@ -4,11 +4,9 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Episodes, formatRecovery } from '../../src/episodes';
+import { Episodes, formatRecovery } from '../../src/util';
 import { KairosError, ReadOnlyError } from '../../src/errors';
-import type { OverflowPolicy } from '../../src/outbox/store';
-import type { WriteQueue, WriteQueueStatus } from '../../src/outbox';
-import type { RetryOptions } from '../../src/outbox/backoff';
+import type { OverflowPolicy, WriteQueue, WriteQueueStatus, RetryOptions } from '../../src/outbox';
 import type { WriteResult } from '../../src/types';
 import type { Service } from './connection';
 import type { Node, NodeAPI } from './red';

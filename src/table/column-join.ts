@@ -4,7 +4,8 @@
  * No per-row or per-point objects are created.
  */
 import type { FillNaMethod, PointValue } from '../types';
-import type { PointColumns } from './points';
+import type { PointColumns } from './point-columns';
+import { stableTimeOrder } from '../util/time-order';
 
 /** A table column: numbers with NaN for missing cells, or values with null for missing cells. */
 export type Column = Float64Array | Array<PointValue | null>;
@@ -20,10 +21,12 @@ export function ascendingPoints(p: PointColumns): PointColumns {
     else if (d > 0) desc = false;
   }
   if (asc) return p;
-  const order = new Uint32Array(p.length);
-  for (let i = 0; i < p.length; i++) order[i] = desc ? p.length - 1 - i : i;
-  // A stable sort by time; for descending input the reversal above already is the order.
-  if (!desc) order.sort((a, b) => ts[a] - ts[b] || a - b);
+  let order: Uint32Array;
+  if (desc) {
+    // Descending input: the reversal is the order, no sort needed.
+    order = new Uint32Array(p.length);
+    for (let i = 0; i < p.length; i++) order[i] = p.length - 1 - i;
+  } else order = stableTimeOrder(ts);
   const out: PointColumns = { length: p.length, ts: new Float64Array(p.length) };
   for (let i = 0; i < p.length; i++) out.ts[i] = ts[order[i]];
   if (p.num) {

@@ -2,9 +2,9 @@
  * KairosDB 1.3.0 aggregators for the local server: parsing with KairosDB's own error messages,
  * and the chained application over one result group's points.
  */
-import { ServerError, badRequest } from './errors';
-import type { Points, TypeGroup } from './points';
-import { isPlainObject, nullProperty, unknownProperty } from './aggregators/props';
+import { ServerError, badRequest } from '../server-errors';
+import type { Points, TypeGroup } from '../point-types';
+import { isPlainObject, nullProperty, unknownProperty } from './props';
 import {
   avgSpec,
   countSpec,
@@ -17,7 +17,7 @@ import {
   minSpec,
   percentileSpec,
   sumSpec,
-} from './aggregators/range-aggregators';
+} from './range-aggregators';
 import {
   diffSpec,
   divSpec,
@@ -29,10 +29,10 @@ import {
   scoreSpec,
   smaSpec,
   trimSpec,
-} from './aggregators/series-aggregators';
-import type { AggregatorContext, AggregatorSpec, CompiledAggregator } from './aggregators/types';
+} from './series-aggregators';
+import type { AggregatorContext, AggregatorSpec, CompiledAggregator } from './types';
 
-export type { AggregatorContext, CompiledAggregator } from './aggregators/types';
+export type { AggregatorContext, CompiledAggregator } from './types';
 
 const SPECS: Record<string, (qp: string) => AggregatorSpec> = {
   avg: avgSpec,

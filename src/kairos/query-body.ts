@@ -2,9 +2,11 @@
  * Building KairosDB query bodies from QueryOptions, with the checks KairosDB itself would only
  * answer with a 400 (or worse, silently ignore): time forms, tags, group_by and aggregators.
  */
-import { ValidationError } from './errors';
-import { datetimeToTimestampMs, isIanaZone, normalizeTimeUnit, subtractRelative, validateRelativeTime } from './time';
-import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from './types';
+import { ValidationError } from '../errors';
+import { datetimeToTimestampMs, isIanaZone, subtractRelative, validateRelativeTime } from '../time/timestamps';
+import { normalizeTimeUnit } from '../time/time-units';
+import type { Aggregator, GroupBy, MetricQuery, QueryOptions, RelativeTime, TagFilter } from '../types';
+import { isPlainObject, positiveInt } from '../util/validate';
 
 /** What one aggregator takes; the editor lists these. */
 export interface AggregatorSpec {
@@ -354,11 +356,6 @@ function validateDuration(d: unknown, field: string): RelativeTime {
   return r;
 }
 
-function positiveInt(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, v, 'must be an integer >= 1');
-  return v;
-}
-
 /** KairosDB answers 400 to unknown aggregator/group_by properties (spec surprise #10): catch them first. */
 function onlyKeys(obj: Record<string, unknown>, allowed: string[], field: string): void {
   for (const k of Object.keys(obj)) {
@@ -366,8 +363,4 @@ function onlyKeys(obj: Record<string, unknown>, allowed: string[], field: string
       throw new ValidationError(`${field}.${k}`, obj[k], `unknown parameter for "${String(obj.name)}" (allowed: ${allowed.filter((x) => x !== 'name').join(', ') || 'none'})`);
     }
   }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { OutboxError } from './errors';
+import { OutboxError } from './outbox-errors';
 
 const LOCK_NAME = 'outbox.lock';
 /** Directories locked by this process, so a second Outbox in the same process is refused too. */

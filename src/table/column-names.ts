@@ -1,9 +1,9 @@
 /**
- * Column names for the series of a response (rules in src/table.ts). Works on the name, group_by and
+ * Column names for the series of a response (rules in src/table/table-builder.ts). Works on the name, group_by and
  * tags of a result only, so the parsed-object path and the byte-scanning path name columns alike.
  */
 import type { KairosGroupByResult } from '../types';
-import { setOwn } from '../own';
+import { setOwn } from '../util/own-key';
 
 /** What naming needs from a result. */
 export interface ResultHead {

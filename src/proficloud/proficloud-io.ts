@@ -17,11 +17,11 @@
  * fail at once (a 401 still gets its single fresh login).
  */
 import { AuthenticationError, HttpStatusError, NetworkError, ParseError, ValidationError, redact } from '../errors';
-import { HttpClient } from '../http/client';
+import { HttpClient } from '../http/http-client';
 import type { ProxySetting, TlsOptions } from '../http/dispatcher';
-import { parseRetryAfter } from '../http/status';
-import { rowsFromQueryResponse, seriesFromQueryResponse } from '../table';
-import { datetimeToTimestampMs } from '../time';
+import { parseRetryAfter } from '../http/status-errors';
+import { rowsFromQueryResponse, seriesFromQueryResponse } from '../table/table-builder';
+import { datetimeToTimestampMs } from '../time/timestamps';
 import type { DebugEvent, KairosQueryResponse, KairosResult, Logger, PointValue, Row, Series, TableOptions, TimeInput } from '../types';
 
 export const PROFICLOUD_IO_URLS = {

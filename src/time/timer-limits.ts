@@ -3,7 +3,7 @@
  * anything longer, so a timeout of 30 days would mean "now". Every timeout and interval a user or
  * caller sets is checked here, with an error naming the field and the value.
  */
-import { ValidationError } from './errors';
+import { ValidationError } from '../errors';
 
 /** The longest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -2,74 +2,11 @@
  * Turning editor text and loosely typed msg properties into the library's option shapes.
  * Every failure is a ValidationError naming the field and the value, so a Catch node can show it.
  */
-import { ValidationError } from '../../src/errors';
-import { emptyTagName } from '../../src/push';
-import type { Aggregator, GroupBy, RelativeTime, TagFilter, Tags, TimeUnit } from '../../src/types';
-import { MAX_NAME_LENGTH } from './limits';
-
-const UNIT_ALIASES: Record<string, TimeUnit> = {
-  ms: 'milliseconds', millisecond: 'milliseconds', milliseconds: 'milliseconds',
-  s: 'seconds', sec: 'seconds', secs: 'seconds', second: 'seconds', seconds: 'seconds',
-  m: 'minutes', min: 'minutes', mins: 'minutes', minute: 'minutes', minutes: 'minutes',
-  h: 'hours', hr: 'hours', hrs: 'hours', hour: 'hours', hours: 'hours',
-  d: 'days', day: 'days', days: 'days',
-  w: 'weeks', week: 'weeks', weeks: 'weeks',
-  M: 'months', mo: 'months', month: 'months', months: 'months',
-  y: 'years', year: 'years', years: 'years',
-};
-
-/** Fixed lengths for range arithmetic (months/years approximate, as KairosDB itself does for sampling). */
-export const UNIT_MS: Record<TimeUnit, number> = {
-  milliseconds: 1, seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000,
-  weeks: 604_800_000, months: 2_592_000_000, years: 31_536_000_000,
-};
-
-export function relativeToMs(rel: RelativeTime): number {
-  return rel.value * UNIT_MS[rel.unit];
-}
-
-/** 'M' (months) and 'm' (minutes) differ only by case, so the exact spelling is tried first. */
-function unitAlias(name: string): TimeUnit | undefined {
-  return UNIT_ALIASES[name] ?? UNIT_ALIASES[name.toLowerCase()];
-}
-
-export function toTimeUnit(raw: unknown, field: string): TimeUnit {
-  if (typeof raw === 'string') {
-    const unit = unitAlias(raw);
-    if (unit) return unit;
-  }
-  throw new ValidationError(field, raw, 'unknown time unit; use milliseconds, seconds, minutes, hours, days, weeks, months or years');
-}
-
-const RELATIVE_RE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)(?:\s+ago)?\s*$/;
-
-/** "15m", "2 hours", "3 days ago" or {value, unit}; undefined when the text is not relative. */
-export function tryRelative(raw: unknown, field: string): RelativeTime | undefined {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof Date) && 'unit' in raw) {
-    const r = raw as { value?: unknown; unit?: unknown };
-    const value = Number(r.value);
-    if (!Number.isFinite(value) || value < 0) throw new ValidationError(`${field}.value`, r.value, 'must be a non-negative number');
-    return { value, unit: toTimeUnit(r.unit, `${field}.unit`) };
-  }
-  if (typeof raw !== 'string') return undefined;
-  const m = RELATIVE_RE.exec(raw);
-  if (!m) return undefined;
-  const unit = unitAlias(m[2]);
-  if (!unit) return undefined;
-  return { value: Number(m[1]), unit };
-}
-
-/** A duration given as "10m", "1 day", {value, unit} or plain milliseconds. */
-export function parseDurationMs(raw: unknown, field: string): number {
-  if (typeof raw === 'number') {
-    if (Number.isFinite(raw) && raw > 0) return raw;
-    throw new ValidationError(field, raw, 'must be a positive duration');
-  }
-  if (typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw)) return parseDurationMs(Number(raw), field);
-  const rel = tryRelative(raw, field);
-  if (!rel || rel.value <= 0) throw new ValidationError(field, raw, 'must be a positive duration such as "10m", "1 hour" or {value, unit}');
-  return relativeToMs(rel);
-}
+import { ValidationError } from '../errors';
+import { emptyTagName } from './push-body';
+import type { Aggregator, GroupBy, TagFilter, Tags } from '../types';
+import { normalizeTimeUnit } from '../time/time-units';
+import { MAX_NAME_LENGTH } from './write-limits';
 
 /** Metric names from "a, b", "a\nb", ["a","b"]; an empty list is an error. */
 export function parseMetricList(raw: unknown, field: string): string[] {
@@ -195,7 +132,7 @@ function toAggregator(item: unknown, field: string): Aggregator {
     if (src.value !== undefined && src.value !== '') {
       const value = Number(src.value);
       if (!Number.isFinite(value) || value <= 0) throw new ValidationError(`${field}.value`, src.value, 'sampling value must be a positive number');
-      agg.sampling = { value, unit: toTimeUnit(src.unit ?? 'minutes', `${field}.unit`) };
+      agg.sampling = { value, unit: normalizeTimeUnit(src.unit ?? 'minutes', `${field}.unit`) };
     }
     if (typeof src.params === 'string' && src.params.trim()) {
       const params = parseJson(src.params, `${field}.params`);

@@ -9,44 +9,13 @@
  * - relativeTimeToMs treats a month as 30 days and a year as 365 days; subtractRelative does calendar
  *   math in a zone, as KairosDB itself does for start_relative/end_relative.
  */
-import type * as Luxon from 'luxon';
-import { ValidationError } from './errors';
-import type { DateTimeLike, RelativeTime, TimeInput, TimeUnit, TimestampFormat } from './types';
-
-let luxonModule: typeof Luxon | undefined;
-/**
- * luxon, loaded on first use (about 15 ms at start-up otherwise): epoch-millisecond timestamps, the
- * common case in flows, never need it.
- */
-function luxon(): typeof Luxon {
-  if (!luxonModule) luxonModule = require('luxon') as typeof Luxon;
-  return luxonModule;
-}
+import { ValidationError } from '../errors';
+import { luxon } from './luxon';
+import { normalizeTimeUnit, UNIT_MS } from './time-units';
+import type { DateTimeLike, RelativeTime, TimeInput, TimestampFormat } from '../types';
 
 /** The seed's '%Y-%m-%d %H:%M:%S.%f' in luxon tokens; SSSSSS (microseconds) is handled by this module. */
 export const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSSSSS';
-
-export const TIME_UNITS: readonly TimeUnit[] = Object.freeze([
-  'milliseconds',
-  'seconds',
-  'minutes',
-  'hours',
-  'days',
-  'weeks',
-  'months',
-  'years',
-] as const);
-
-const UNIT_MS: Record<TimeUnit, number> = {
-  milliseconds: 1,
-  seconds: 1000,
-  minutes: 60_000,
-  hours: 3_600_000,
-  days: 86_400_000,
-  weeks: 7 * 86_400_000,
-  months: 30 * 86_400_000,
-  years: 365 * 86_400_000,
-};
 
 /** 0000-01-01T00:00:00.000Z */
 export const MIN_TIMESTAMP_MS = -62_167_219_200_000;
@@ -266,16 +235,6 @@ export function subtractRelative(now: TimeInput, rel: RelativeTime, zone = 'UTC'
   const z = checkZone(zone);
   const base = luxon().DateTime.fromMillis(datetimeToTimestampMs(now, { field: 'now' }), { zone: z });
   return base.minus({ [r.unit]: r.value }).toMillis();
-}
-
-/** Normalises a unit: any case, singular or plural ('Hour', 'hours', 'MINUTES'). */
-export function normalizeTimeUnit(unit: unknown, field = 'unit'): TimeUnit {
-  if (typeof unit === 'string') {
-    let u = unit.trim().toLowerCase();
-    if (u !== '' && !u.endsWith('s')) u += 's';
-    if ((TIME_UNITS as readonly string[]).includes(u)) return u as TimeUnit;
-  }
-  throw new ValidationError(field, unit, `unknown time unit (one of ${TIME_UNITS.join(', ')})`);
 }
 
 /**

@@ -2,12 +2,12 @@
  * KairosConnector: every KairosDB operation over one HttpClient (names follow the Python seed).
  * Writes are validated and typed before any request; read-only services refuse writes up front.
  */
-import { KairosError, ParseError, ReadOnlyError, ValidationError } from './errors';
-import { HttpClient } from './http/client';
-import type { ProxySetting, TlsOptions } from './http/dispatcher';
-import { errorForStatus, parseServerErrors } from './http/status';
-import { joinUrl } from './http/url';
-import { windowedWithHalving } from './paging';
+import { KairosError, ParseError, ReadOnlyError, ValidationError } from '../errors';
+import { HttpClient } from '../http/http-client';
+import type { ProxySetting, TlsOptions } from '../http/dispatcher';
+import { errorForStatus, parseServerErrors } from '../http/status-errors';
+import { joinUrl } from '../http/url';
+import { windowedWithHalving } from './range-pager';
 import {
   countPoints,
   metricsFromRows,
@@ -17,8 +17,8 @@ import {
   splitPush,
   type BooleanMode,
   type PushBuildResult,
-} from './push';
-import { buildQuery, validateTimeZone, type KairosQueryBody } from './query';
+} from './push-body';
+import { buildQuery, validateTimeZone, type KairosQueryBody } from './query-body';
 import {
   columnarTableFromQueryResponse,
   rowsFromColumnarTable,
@@ -26,8 +26,9 @@ import {
   scanSeries,
   seriesFromQueryResponse,
   type ColumnarTable,
-} from './table';
-import { datetimeToTimestampMs, subtractRelative } from './time';
+} from '../table/table-builder';
+import { datetimeToTimestampMs, subtractRelative } from '../time/timestamps';
+import { isPlainObject } from '../util/validate';
 import type {
   DebugEvent,
   KairosDataType,
@@ -42,7 +43,7 @@ import type {
   Tags,
   TimeInput,
   WriteResult,
-} from './types';
+} from '../types';
 
 export const DEFAULT_WRITE_PATH = '/api/v1/datapoints';
 export const DEFAULT_QUERY_PATH = '/api/v1/datapoints/query';
@@ -488,8 +489,4 @@ function checkPath(p: unknown, field: string): string {
 
 function checkPositiveInt(v: unknown, field: string): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, v, 'must be an integer >= 1');
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -8,10 +8,10 @@ import { gunzip, gzip, gzipSync, inflate, inflateRaw } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { KairosError, NetworkError, ParseError, ResponseTooLargeError, TimeoutError, ValidationError, redact } from '../errors';
 import type { DebugEvent, HttpRequest, HttpResponse, Logger } from '../types';
-import { debugBody, redactHeaders } from './debug';
+import { debugBody, redactHeaders } from './debug-events';
 import { createDispatcher, proxySecrets, type ProxySetting, type TlsOptions } from './dispatcher';
-import { checkTimerMs } from '../timers';
-import { errorForStatus } from './status';
+import { checkTimerMs } from '../time/timer-limits';
+import { errorForStatus } from './status-errors';
 import { undici } from './undici';
 import { hostOf, joinUrl, parseBaseUrl } from './url';
 

@@ -6,8 +6,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { NetworkError, ParseError, TimeoutError, ValidationError } from './errors';
-import { checkTimerMs } from './timers';
+import { NetworkError, ParseError, TimeoutError, ValidationError } from '../errors';
+import { checkTimerMs } from './timer-limits';
 
 export const DEFAULT_SNTP_SERVER = 'pool.ntp.org';
 export const DEFAULT_SNTP_PORT = 123;

@@ -4,9 +4,9 @@
  * the outbox (and in every retry) until the datastore refuses it. Bad points are reported and left
  * out; the rest of the message is still written.
  */
-import { describeValue } from '../../src/errors';
-import { countPoints, type PushBuildResult } from '../../src/push';
-import type { KairosPushMetric } from '../../src/types';
+import { describeValue } from '../errors';
+import { countPoints, type PushBuildResult } from './push-body';
+import type { KairosPushMetric } from '../types';
 
 /** Metric names, tag names and tag values (KairosDB keys them into datastore row keys). */
 export const MAX_NAME_LENGTH = 512;

@@ -6,9 +6,9 @@
  * Throws NotScannable for anything outside the documented shape (including invalid JSON); the caller
  * then parses the usual way, so error messages and odd shapes behave exactly as before.
  */
-import { PointBuilder, type PointColumns } from '../table/points';
-import type { ResultHead } from '../table/naming';
-import { ByteScanner } from './scanner';
+import { PointBuilder, type PointColumns } from './point-columns';
+import type { ResultHead } from './column-names';
+import { ByteScanner } from './byte-scanner';
 
 export interface ScannedResult extends ResultHead {
   points: PointColumns;

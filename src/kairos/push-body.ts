@@ -4,10 +4,11 @@
  * batch, and a serializer that writes numbers the way KairosDB will read them.
  */
 import { promisify } from 'node:util';
-import { KairosError, ValidationError, describeValue } from './errors';
-import { JsonByteWriter } from './fast-json/writer';
-import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from './time';
-import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from './types';
+import { KairosError, ValidationError, describeValue } from '../errors';
+import { JsonByteWriter } from './json-byte-writer';
+import { MAX_TIMESTAMP_MS, datetimeToTimestampMs } from '../time/timestamps';
+import type { KairosDataType, KairosPushMetric, PointValue, Row, Tags, TimeInput } from '../types';
+import { isObjectNotDateOrBuffer } from '../util/validate';
 
 
 /** How booleans are stored. Default 'long': true -> 1, false -> 0 (KairosDB itself would store the text "true"). */
@@ -35,7 +36,7 @@ export interface ValuesOptions {
 
 /** One point per entry of `values` ({metricName: value}), all at `timestamp` with `tags`. */
 export function metricsFromValues(values: Record<string, unknown>, opts: ValuesOptions): PushBuildResult {
-  if (!isPlainObject(values)) throw new ValidationError('values', values, 'must be an object of metric names to values');
+  if (!isObjectNotDateOrBuffer(values)) throw new ValidationError('values', values, 'must be an object of metric names to values');
   const tags = requireTags(opts.tags, 'tags');
   const ts = checkTimestampArg(opts.timestamp, 'timestamp');
   const types = checkTypes(opts.types);
@@ -105,7 +106,7 @@ function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, t
   const addRange = (from: number, to: number): void => {
     for (let i = from; i < to; i++) {
       const row = rows[i];
-      if (!isPlainObject(row)) {
+      if (!isObjectNotDateOrBuffer(row)) {
         b.reject(`rows[${i}]: must be an object (got ${describeValue(row)})`, 1);
         continue;
       }
@@ -178,12 +179,12 @@ export interface NormalizeOptions {
  * A metric without `type` gets one per point: 'double' for numbers, 'string' for text.
  */
 export function normalizePushArray(native: unknown, opts: NormalizeOptions = {}): PushBuildResult {
-  const list = Array.isArray(native) ? native : isPlainObject(native) ? [native] : undefined;
+  const list = Array.isArray(native) ? native : isObjectNotDateOrBuffer(native) ? [native] : undefined;
   if (!list) throw new ValidationError('payload', native, 'must be a KairosDB push array (or one metric object)');
   const defaults = opts.defaultTags && Object.keys(opts.defaultTags).length ? requireTags(opts.defaultTags, 'defaultTags') : undefined;
   const b = new SeriesBuilder(opts.booleans);
   list.forEach((m: unknown, i) => {
-    if (!isPlainObject(m)) {
+    if (!isObjectNotDateOrBuffer(m)) {
       b.reject(`metric[${i}]: must be an object {name, tags, datapoints} (got ${describeValue(m)})`, 1);
       return;
     }
@@ -193,7 +194,7 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
       b.reject(`metric[${i}].name: must be a non-empty string (got ${describeValue(m.name)})`, Math.max(1, points));
       return;
     }
-    const hasTags = isPlainObject(m.tags) && Object.keys(m.tags).length > 0;
+    const hasTags = isObjectNotDateOrBuffer(m.tags) && Object.keys(m.tags).length > 0;
     const tagsIn = hasTags ? m.tags : defaults;
     const tagProblem = tagsIn === undefined ? `${label} tags: every metric needs at least one tag (got ${describeValue(m.tags)})` : tagError(tagsIn, `${label} tags`);
     if (tagProblem) {
@@ -547,7 +548,7 @@ function toDatapoints(m: KairosPushMetric): NonNullable<KairosPushMetric['datapo
 }
 
 function requireTags(tags: unknown, field: string): Tags {
-  if (!isPlainObject(tags) || Object.keys(tags).length === 0) {
+  if (!isObjectNotDateOrBuffer(tags) || Object.keys(tags).length === 0) {
     throw new ValidationError(field, tags, 'every metric needs at least one tag, e.g. {"host": "plc1"}');
   }
   const problem = tagError(tags, field);
@@ -562,7 +563,7 @@ function requireTags(tags: unknown, field: string): Tags {
 
 /** Why a tag set is unusable, or undefined. Numbers are accepted (KairosDB stores them as text). */
 function tagError(tags: unknown, label: string): string | undefined {
-  if (!isPlainObject(tags)) return `${label}: must be an object of tag names to values (got ${describeValue(tags)})`;
+  if (!isObjectNotDateOrBuffer(tags)) return `${label}: must be an object of tag names to values (got ${describeValue(tags)})`;
   if (Object.keys(tags).length === 0) return `${label}: every metric needs at least one tag (got object)`;
   for (const [k, v] of Object.entries(tags)) {
     if (k.trim() === '') return emptyTagName(label, k, v);
@@ -610,13 +611,9 @@ function checkTimestampArg(ts: unknown, field: string): number {
 
 function checkTypes(types: unknown): Record<string, KairosDataType> {
   if (types === undefined) return {};
-  if (!isPlainObject(types)) throw new ValidationError('types', types, 'must be an object of metric names to double, long or string');
+  if (!isObjectNotDateOrBuffer(types)) throw new ValidationError('types', types, 'must be an object of metric names to double, long or string');
   for (const [k, v] of Object.entries(types)) {
     if (!DATA_TYPES.includes(v as KairosDataType)) throw new ValidationError(`types.${k}`, v, 'must be double, long or string');
   }
   return types as Record<string, KairosDataType>;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }

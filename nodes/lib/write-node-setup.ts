@@ -4,18 +4,15 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
-import { MAX_TIMER_MS } from '../../src/timers';
-import { coalesceMetrics, countBatchPoints } from '../../src/outbox/points';
-import type { OverflowPolicy } from '../../src/outbox/store';
-import type { PushBuildResult } from '../../src/push';
+import { coalesceMetrics, countBatchPoints, enforceLimits, parseTags, type PushBuildResult } from '../../src/kairos';
+import type { OverflowPolicy } from '../../src/outbox';
+import { MAX_TIMER_MS } from '../../src/time';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './connection';
-import { enforceLimits } from './limits';
-import { parseTags } from './parse';
-import { asError, syntheticMsg } from './props';
+import { asError, syntheticMsg } from './msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from './red';
 import { buffering, busy, failed, ok, translate } from './status';
-import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer, type WriterOptions } from './writer';
+import { assertWritable, openWriter, tagsOrFallback, validationErrors, type Writer, type WriterOptions } from './outbox-writer';
 
 /** How long close waits for the last batches before leaving them in the outbox. */
 const CLOSE_TIMEOUT_MS = 4000;

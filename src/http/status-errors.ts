@@ -1,6 +1,6 @@
 /** Reading error answers: KairosDB's `{"errors":[...]}` bodies, HTML pages from proxies, Retry-After. */
 import { AuthenticationError, HttpStatusError, KairosError, redact } from '../errors';
-import { MAX_TIMER_MS } from '../timers';
+import { MAX_TIMER_MS } from '../time/timer-limits';
 import type { HttpResponse } from '../types';
 
 const MAX_TEXT_ERROR = 200;
