@@ -172,14 +172,20 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
       // still redrawing and select nothing, so click again until Import is enabled.
       const item = tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${example}\\s*$`) });
       for (let attempt = 1; ; attempt++) {
-        if (!(await item.isVisible())) await module.click();
+        const shown = await item.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
+        if (!shown) {
+          // The folder click was lost or closed a folder that was already open: click it again.
+          assert.ok(attempt < 8, `the ${example} example did not show in the tree`);
+          await module.click();
+          continue;
+        }
         await item.click();
         const enabled = await page
           .locator('#red-ui-clipboard-dialog-ok:enabled')
           .waitFor({ state: 'visible', timeout: 5000 })
           .then(() => true, () => false);
         if (enabled) break;
-        assert.ok(attempt < 5, `Import stayed disabled after selecting the ${example} example ${attempt} times`);
+        assert.ok(attempt < 8, `Import stayed disabled after selecting the ${example} example ${attempt} times`);
       }
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
       await page.locator('#red-ui-clipboard-dialog-ok').click();

@@ -122,8 +122,8 @@ export async function loadWithOutput(url: string, node: Record<string, unknown>,
   return collect(helper.getNode('out'));
 }
 
-/** Resolves when cond() holds; fails after timeoutMs (bounded polling, never endless). */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 4000, what = 'condition'): Promise<void> {
+/** Resolves when cond() holds; fails after timeoutMs (bounded polling, never endless; generous, as a busy machine is no failure). */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await cond()) return;
