@@ -201,6 +201,7 @@ describe('proficloud-stream node', function () {
     await until(() => values(again).length === 1, 10_000, "the undone poll's point after the redeploy");
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(values(again), [1]);
+    assert.equal(again[0].repeated, undefined, 'not marked repeated: it never went out');
   });
 
   it('after a crash during a send (in-flight marker left), the points of that poll come again in msg.repeated messages, newer ones unmarked', async function () {
