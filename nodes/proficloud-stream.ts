@@ -128,6 +128,8 @@ export = function register(RED: NodeAPI): void {
     let store: PositionStore | undefined;
     /** After a crash during a send: points up to here may have been sent before (msg.repeated). */
     let repeatedUpTo: number | undefined;
+    /** The poller's position after the last poll whose messages went out; undefined: ask the poller. */
+    let sentPosition: StreamPosition | undefined;
     /** Late-check problems already warned about (one warning per distinct cause). */
     const lateWarned = new Set<string>();
     let episodes: Episodes | undefined;
@@ -169,6 +171,7 @@ export = function register(RED: NodeAPI): void {
 
     /** The saved position (state file, or context without a user directory), if it still describes this stream. */
     async function restore(): Promise<void> {
+      sentPosition = undefined;
       if (!store) return;
       try {
         const { saved, journal, legacy, inFlightEnd } = await store.load();
@@ -249,9 +252,24 @@ export = function register(RED: NodeAPI): void {
     /** One poll: its messages sent and the position saved; true when catch-up continues right away. */
     async function run(signal: AbortSignal): Promise<boolean> {
       const current = poller!;
+      const before = sentPosition ?? current.position;
+      const heldBefore = rows.held;
+      /**
+       * Stopped before the messages went out (a redeploy closes the wired nodes too, so sending now
+       * would lose them): the poll is undone and its points come with the next start.
+       */
+      const undo = (): false => {
+        if (current !== poller) return false;
+        // Before its first poll a poller has no bookkeeping yet: a new one starts it where this one would have.
+        poller = before.version === 1 && Object.keys(before.series).length === 0 ? makePoller() : makePoller(before);
+        if (store) poller.startJournal();
+        rows = new (streamLib().RowAssembler)(0, heldBefore);
+        sentPosition = before;
+        return false;
+      };
       let result = await current.poll({ signal, full: output === 'chart' && chart.wantsFull });
       // A metrics change during the poll replaced the poller; its result belongs to the old metrics.
-      if (signal.aborted || current !== poller) return false;
+      if (signal.aborted || current !== poller) return undo();
       let msgs: NodeMessage[];
       let count: number;
       if (output === 'chart') {
@@ -259,7 +277,7 @@ export = function register(RED: NodeAPI): void {
         if (planned === 'full') {
           // Late points in the window: redraw the window rather than draw a line backwards.
           result = await current.poll({ signal, full: true });
-          if (signal.aborted || current !== poller) return false;
+          if (signal.aborted || current !== poller) return undo();
           planned = chart.messages(result, true) as ChartMessage[];
         }
         count = result.points;
@@ -270,7 +288,9 @@ export = function register(RED: NodeAPI): void {
         msgs = [...shaped(series, result, {}), ...(result.latePoints ? shaped(result.late, result, { late: true }) : [])];
       }
       if (def.persist && store && msgs.length) await store.beginSend(result.range.end);
+      if (signal.aborted || current !== poller) return undo();
       if (msgs.length) node.send([msgs]);
+      sentPosition = result.position;
       if (def.persist && store) await saveState();
       if (!result.more) repeatedUpTo = undefined;
       config?.reportOk();
@@ -352,6 +372,7 @@ export = function register(RED: NodeAPI): void {
         poller = makePoller();
         if (store) poller.startJournal();
         rows = new (streamLib().RowAssembler)(0);
+        sentPosition = undefined;
         repeatedUpTo = undefined;
         chart.restart();
         await store?.clear();

@@ -357,14 +357,21 @@ export class IncrementalPoller {
     // A shortened range that came back light: take longer steps so sparse data does not crawl.
     else if (this.rangeCapMs !== undefined && total < this.maxPoints / 4) this.rangeCapMs *= 2;
     this.prune(next, range.end);
+    // The position is filled in when the poll commits (below).
+    const result: PollResult = { series: out, late: lateOut, points: points + latePoints, latePoints, unresolved: 0, more, position: { version: 1, series: {} }, range };
+    if (opts.full) result.window = windowOut;
+    let commitLate: (() => void) | undefined;
+    if (tracking && !more && now - this.lastCheck >= this.checkEveryMs) commitLate = await this.checkLate(now, range, result, next, added, signal);
+    // Nothing moves before the last await: a poll aborted by stop() (its result is never sent) leaves
+    // the position as it was, so its points come with the next poll instead of being lost.
+    if (signal?.aborted) throw abortError(signal);
     this.state = next;
     if (tracking) {
       for (const [c, ts] of added) this.index!.add(c, ts);
+      commitLate?.();
       this.index!.prune(now - this.horizonMs);
     }
-    const result: PollResult = { series: out, late: lateOut, points: points + latePoints, latePoints, unresolved: 0, more, position: this.snapshot(next), range };
-    if (opts.full) result.window = windowOut;
-    if (tracking && !more && now - this.lastCheck >= this.checkEveryMs) await this.checkLate(now, range, result, signal);
+    result.position = this.snapshot(next);
     return result;
   }
 
@@ -402,33 +409,55 @@ export class IncrementalPoller {
    * The late-data check: the server's per-bucket counts over the horizon against what was emitted;
    * buckets with more points on the server are fetched again and their new points added to `late`.
    * Only buckets the regular poll has passed (at or before each series' floor) are compared.
+   * It changes nothing itself: `state` and `pending` are the poll's uncommitted position and points,
+   * and the returned function records what the check found once the poll commits.
    */
-  private async checkLate(now: number, range: TimeRange, result: PollResult, signal?: AbortSignal): Promise<void> {
+  private async checkLate(
+    now: number,
+    range: TimeRange,
+    result: PollResult,
+    state: Map<string, SeriesPosition>,
+    pending: Array<[string, number]>,
+    signal?: AbortSignal,
+  ): Promise<(() => void) | undefined> {
     const index = this.index!;
     const b = this.bucketMs;
     const from = Math.ceil(Math.max(this.trackedFrom ?? now, now - this.horizonMs) / b) * b;
+    const commit: Array<() => void> = [];
+    const done = (): (() => void) => () => commit.forEach((f) => f());
     if (from >= now) {
-      this.lastCheck = now;
-      return;
+      commit.push(() => (this.lastCheck = now));
+      return done();
     }
+    // This poll's points, not yet in the index: counted as emitted, never found as late.
+    const pendingTs = new Map<string, Set<number>>();
+    const pendingCount = new Map<string, number>();
+    for (const [c, ts] of pending) {
+      let set = pendingTs.get(c);
+      if (!set) pendingTs.set(c, (set = new Set()));
+      set.add(ts);
+      const k = `${c}\u0000${index.bucketOf(ts)}`;
+      pendingCount.set(k, (pendingCount.get(k) ?? 0) + 1);
+    }
+    const emittedIn = (column: string, bucket: number): number => index.count(column, bucket) + (pendingCount.get(`${column}\u0000${bucket}`) ?? 0);
     try {
       const counts = await this.countFetch!({ start: from, end: now }, b, signal);
       const changed: Array<{ column: string; bucket: number; n: number }> = [];
       // Per series, points at or before this are the check's: later ones are the regular poll's.
       const limits = new Map<string, number>();
       for (const [column, perBucket] of counts) {
-        const pos = this.state.get(column);
+        const pos = state.get(column);
         const limit = pos ? (pos.floor ?? -Infinity) : range.start - 1;
         limits.set(column, limit);
         for (const [bucket, n] of perBucket) {
           // The bucket holding the limit counts too (its points after the limit were emitted by the regular poll just now).
           if (bucket < from || bucket > limit) continue;
-          if (n > index.count(column, bucket)) changed.push({ column, bucket, n });
+          if (n > emittedIn(column, bucket)) changed.push({ column, bucket, n });
         }
       }
       if (changed.length === 0) {
-        this.lastCheck = now;
-        return;
+        commit.push(() => (this.lastCheck = now));
+        return done();
       }
       changed.sort((x, y) => x.bucket - y.bucket);
       // Within the point budget: the oldest changed buckets now, the rest on the next poll.
@@ -440,7 +469,7 @@ export class IncrementalPoller {
         budget -= c.n;
       }
       if (take.length < changed.length) result.more = true;
-      else this.lastCheck = now;
+      else commit.push(() => (this.lastCheck = now));
       const wanted = new Map<string, Set<number>>();
       for (const c of take) {
         let set = wanted.get(c.column);
@@ -460,7 +489,9 @@ export class IncrementalPoller {
           const set = wanted.get(column);
           if (!set) continue;
           const byBucket = new Map<number, Point[]>();
+          const mine = pendingTs.get(column);
           for (const p of inRangeAscending(s, { start: buckets[i], end: buckets[j] + b - 1 })) {
+            if (mine?.has(p[0])) continue;
             const bk = index.bucketOf(p[0]);
             if (!set.has(bk)) continue;
             let list = byBucket.get(bk);
@@ -475,7 +506,8 @@ export class IncrementalPoller {
             if (bk + b - 1 <= limit && found.unresolved > 0) {
               result.unresolved += found.unresolved;
               // Reported once: the bucket now counts as what the server holds.
-              index.settle(column, bk, pts.map((p) => p[0]));
+              const all = [...pts.map((p) => p[0]), ...[...(mine ?? [])].filter((ts) => index.bucketOf(ts) === bk)];
+              commit.push(() => index.settle(column, bk, all));
             }
             if (fresh.length === 0) continue;
             const keep = new Set(fresh);
@@ -487,7 +519,7 @@ export class IncrementalPoller {
         i = j + 1;
       }
       for (const [column, { s, points }] of lateBy) {
-        for (const p of points) index.add(column, p[0]);
+        commit.push(() => points.forEach((p) => index.add(column, p[0])));
         const existing = result.late.find((x) => x.column === column);
         if (existing) {
           existing.values = [...existing.values, ...points].sort((x, y) => x[0] - y[0]);
@@ -497,12 +529,12 @@ export class IncrementalPoller {
         result.latePoints += points.length;
         result.points += points.length;
       }
-      result.position = this.snapshot(this.state);
+      return done();
     } catch (err) {
       if (signal?.aborted) throw err;
       result.lateError = err;
       // Retried at the next check, not on every poll: a server that refuses the count is not asked twice as often.
-      this.lastCheck = now;
+      return () => (this.lastCheck = now);
     }
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { startServer, type LocalServer } from '../../src/server/index';
 import { UiChartModel } from '../helpers/ui-chart-model';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -171,6 +172,36 @@ describe('proficloud-stream node', function () {
     await until(() => again.length === 1);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(values(again), [5]);
+  });
+
+  it('a redeploy while a poll writes its in-flight marker loses nothing: the poll is undone and its points come after the redeploy', async function () {
+    // The built state file (the one the built node loads): its marker write is held until the flow is closing.
+    const { StateFile } = require(join(__dirname, '..', '..', 'dist', 'src', 'stream', 'state-file.js')) as typeof import('../../src/stream/state-file');
+    const t = Date.now() - 1000;
+    await seed(server.url, [{ name: 's.temp', tags: { a: 'b' }, datapoints: [[t, 1]] }]);
+    let release: (() => void) | undefined;
+    const original = StateFile.prototype.beginSend;
+    const stub = sinon.stub(StateFile.prototype, 'beginSend').callsFake(async function (this: InstanceType<typeof StateFile>, end: number) {
+      await new Promise<void>((r) => (release = r));
+      return original.call(this, end);
+    });
+    try {
+      const got = await load(streamNode({ persist: true }));
+      await until(() => release !== undefined, 10_000, 'a poll writing its marker');
+      const closing = helper.unload();
+      // stop() aborts the poll while the marker is written; then the write finishes.
+      await new Promise((r) => setTimeout(r, 100));
+      release!();
+      await closing;
+      assert.deepEqual(values(got), [], 'nothing went out to the closing flow');
+    } finally {
+      stub.restore();
+    }
+    const again = await load(streamNode({ persist: true }));
+    await until(() => values(again).length === 1, 10_000, "the undone poll's point after the redeploy");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(values(again), [1]);
+    assert.equal(again[0].repeated, undefined, 'not marked repeated: it never went out');
   });
 
   it('after a crash during a send (in-flight marker left), the points of that poll come again in msg.repeated messages, newer ones unmarked', async function () {
