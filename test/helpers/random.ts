@@ -1,11 +1,2 @@
-/** Seeded PRNG (mulberry32) for randomised tests: a failure names its seed and replays exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for randomised tests (a failure names its seed and replays exactly): the one kairosdb-local's ingest delay uses. */
+export { seededRandom } from '../../src/server/random';
