@@ -103,6 +103,24 @@ async function typeForSuggestions(input: Locator, text: string): Promise<void> {
   await input.press('End');
 }
 
+/**
+ * Types until the suggestion menu offers `expected`: on a busy machine a key event can reach the field
+ * before its autocomplete is listening, and then no menu opens. Bounded: a few tries, then the last error.
+ */
+async function typeUntilSuggested(input: Locator, text: string, expected: string): Promise<Locator> {
+  const item = input.page().locator('.red-ui-autoComplete-container li', { hasText: expected }).first();
+  for (let attempt = 1; ; attempt++) {
+    await typeForSuggestions(input, text);
+    try {
+      await item.waitFor({ timeout: 10_000 });
+      return item;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await input.press('Escape');
+    }
+  }
+}
+
 describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, function () {
   this.timeout(300_000);
   // Each step builds on the one before (imported flows, fixed config nodes, a deployed flow).
@@ -405,23 +423,20 @@ describe(`editor in a real browser (chromium + Node-RED ${NODE_RED_MAJOR})`, fun
     await openNode(page, 'e2e.q');
     const input = typedInputOf(page, '#node-input-metrics');
     await input.fill('');
-    await typeForSuggestions(input, 'plc.te');
+    await typeUntilSuggested(input, 'plc.te', 'plc.temperature');
     const menu = page.locator('.red-ui-autoComplete-container');
-    await menu.locator('li', { hasText: 'plc.temperature' }).first().waitFor();
     // Suggestions follow the prefix once the last keystroke's answer arrived.
     await menu.locator('li', { hasText: 'plc.pressure' }).waitFor({ state: 'detached' });
     await menu.locator('li', { hasText: 'plc.temperature' }).first().click();
     assert.equal(await input.inputValue(), 'plc.temperature');
-    await typeForSuggestions(input, 'plc.temperature, plc.p');
-    await menu.locator('li', { hasText: 'plc.pressure' }).first().click();
+    await (await typeUntilSuggested(input, 'plc.temperature, plc.p', 'plc.pressure')).click();
     assert.equal(await input.inputValue(), 'plc.temperature, plc.pressure');
     await closeDialog();
 
     await openNode(page, 'sx.s');
     const streamInput = page.locator('#node-input-metrics');
     await streamInput.fill('');
-    await typeForSuggestions(streamInput, 'demo.');
-    await page.locator('.red-ui-autoComplete-container li', { hasText: 'demo.temperature' }).first().waitFor();
+    await typeUntilSuggested(streamInput, 'demo.', 'demo.temperature');
     await page.keyboard.press('Escape');
     await streamInput.fill('demo.temperature, demo.pressure');
     await closeDialog();
