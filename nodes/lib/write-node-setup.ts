@@ -212,7 +212,10 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
    * Each message's done() still runs only once the group is in the outbox. (If the server ever refused
    * such a batch as a whole, the queue's narrowing would single out the group, not the message.)
    */
-  let group: { writer: Writer; metrics: KairosPushMetric[]; members: Array<{ finish: () => void; done: DoneFn }> } | null = null;
+  let group: { writer: Writer; metrics: KairosPushMetric[]; points: number; members: Array<{ finish: () => void; done: DoneFn }> } | null = null;
+  // A group never exceeds one request: the queue then appends it whole, so a full outbox refuses all of its
+  // messages or none (a group split across appends could be stored in part and still be reported refused).
+  const groupLimit = Math.min(GROUP_MAX_POINTS, spec.queue.maxBatchPoints);
 
   function flushGroup(): void {
     const g = group;
@@ -246,12 +249,14 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
       return;
     }
     const points = countBatchPoints(built.metrics);
-    if (points <= GROUP_MAX_POINTS) {
+    if (points <= groupLimit) {
+      if (group && group.points + points > groupLimit) flushGroup();
       if (!group) {
-        group = { writer, metrics: [], members: [] };
+        group = { writer, metrics: [], points: 0, members: [] };
         setImmediate(flushGroup);
       }
       for (const m of built.metrics) group.metrics.push(m);
+      group.points += points;
       group.members.push({ finish, done });
       return;
     }
