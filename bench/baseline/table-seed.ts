@@ -16,7 +16,6 @@
  * Tables: one row per distinct timestamp, one column per series (outer join), missing cells null.
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
  */
-import { ValidationError } from '../../src/errors';
 import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/column-names';
 import { ascending, checkTableOptions } from '../../src/table/table-options';
 import { checkResponse, parseResponse } from '../../src/table/response-parse';
@@ -184,15 +183,4 @@ export function tableFromQueryResponse(
 
 export function rowsFromQueryResponse(resp: KairosQueryResponse | string | Buffer, opts: TableOptions = {}): Row[] {
   return tableFromQueryResponse(resp, opts).rows;
-}
-
-/** Points for Dashboard 2's ui-chart (`msg.payload = [{series, x, y}]`, x in epoch ms), series by series. */
-export function seriesToChart(series: Series[]): Array<{ series: string; x: number; y: PointValue | null }> {
-  if (!Array.isArray(series)) throw new ValidationError('series', series, 'must be an array of series');
-  const out: Array<{ series: string; x: number; y: PointValue | null }> = [];
-  for (const s of series) {
-    const values = ascending(s.values as Point[]);
-    for (let i = 0; i < values.length; i++) out.push({ series: s.column, x: values[i][0], y: values[i][1] ?? null });
-  }
-  return out;
 }
