@@ -1,6 +1,23 @@
 /** Shaping series into the messages query and stream send: rows, one message per series, or chart points. */
 import { formatTimestamp } from '../../src/time';
-import { rowsFromColumnarTable, seriesToChart, tableFromSeries, type ColumnarTable } from '../../src/table';
+import {
+  chartFromPointsSteps,
+  columnarTableSteps,
+  pairsSteps,
+  rowsFromColumnarTable,
+  rowsFromColumnarTableSteps,
+  seriesPointsOf,
+  seriesToChart,
+  seriesToChartSteps,
+  tableFromSeries,
+  valuesPayloadSteps,
+  valuesSteps,
+  xySteps,
+  type ColumnarTable,
+  type SeriesInfo,
+  type SeriesPoints,
+} from '../../src/table';
+import { runSliced } from '../../src/util';
 import type { FillNaMethod, Series, TableOptions, TimestampFormat } from '../../src/types';
 import type { NodeMessage } from './red';
 
@@ -75,4 +92,79 @@ export function shapeTable(table: ColumnarTable, opts: ShapeOptions, base: () =>
 /** Counts for the status badge. */
 export function pointCount(series: Series[]): number {
   return series.reduce((n, s) => n + s.values.length, 0);
+}
+
+/*
+ * The same shapes for the query node, built in slices with event-loop turns in between (src/util
+ * runSliced): a large answer does not hold up the flow while it becomes msg.payload. An aborted
+ * signal (the node closing) rejects with its reason at the next slice.
+ */
+
+/** shapeSeries in slices; the same messages. */
+export async function shapeSeriesSliced(series: Series[], raw: unknown, opts: ShapeOptions, base: () => NodeMessage, signal?: AbortSignal): Promise<NodeMessage[]> {
+  const slice = { signal };
+  switch (opts.mode) {
+    case 'raw':
+      return shapeSeries(series, raw, opts, base);
+    case 'chart': {
+      const msg = base();
+      msg.payload = await runSliced(seriesToChartSteps(series), slice);
+      msg.action = opts.chartAction;
+      return [msg];
+    }
+    case 'series': {
+      const out: NodeMessage[] = [];
+      for (const s of series) {
+        const msg = seriesMessage(s, base);
+        msg.payload = await runSliced(valuesPayloadSteps(s.values, opts.tsFormat, opts.pointFormat ?? 'pairs'), slice);
+        out.push(msg);
+      }
+      return out;
+    }
+    default: {
+      const table = await runSliced(columnarTableSteps(seriesPointsOf(series), tableOptions(opts)), slice);
+      return shapeTableSliced(table, opts, base, signal);
+    }
+  }
+}
+
+/** shapeSeries for series whose points are still in the scan's typed arrays (KairosDB answers); the same messages. */
+export async function shapePointsSliced(list: SeriesPoints[], opts: ShapeOptions, base: () => NodeMessage, signal?: AbortSignal): Promise<NodeMessage[]> {
+  const slice = { signal };
+  if (opts.mode === 'chart') {
+    const msg = base();
+    msg.payload = await runSliced(chartFromPointsSteps(list), slice);
+    msg.action = opts.chartAction;
+    return [msg];
+  }
+  if (opts.mode === 'series') {
+    const out: NodeMessage[] = [];
+    for (const { info, points } of list) {
+      const msg = seriesMessage(info, base);
+      msg.payload = opts.pointFormat === 'xy' ? await runSliced(xySteps(points, opts.tsFormat), slice) : await runSliced(pairsSteps(points, opts.tsFormat), slice);
+      out.push(msg);
+    }
+    return out;
+  }
+  const series: Series[] = [];
+  for (const { info, points } of list) series.push({ ...info, values: await runSliced(valuesSteps(points), slice) });
+  return shapeSeriesSliced(series, undefined, opts, base, signal);
+}
+
+/** shapeTable in slices. */
+export async function shapeTableSliced(table: ColumnarTable, opts: ShapeOptions, base: () => NodeMessage, signal?: AbortSignal): Promise<NodeMessage[]> {
+  const msg = base();
+  msg.payload = await runSliced(rowsFromColumnarTableSteps(table, opts.tsFormat), { signal });
+  msg.columns = table.columns;
+  return [msg];
+}
+
+/** A series message without its payload. */
+function seriesMessage(s: SeriesInfo, base: () => NodeMessage): NodeMessage {
+  const msg = base();
+  msg.topic = s.column;
+  msg.metric = s.name;
+  msg.tags = s.tags;
+  if (s.group) msg.group = s.group;
+  return msg;
 }
