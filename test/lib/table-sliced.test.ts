@@ -33,10 +33,11 @@ function lcg(seed: number): () => number {
   };
 }
 
-function randomValue(rnd: () => number): PointValue | null {
+/** A number or null; `mixed` series get a rare string too (which makes the whole column non-numeric). */
+function randomValue(rnd: () => number, mixed: boolean): PointValue | null {
   const r = rnd();
   if (r < 0.05) return null;
-  if (r < 0.08) return ['a', 'ü"\\x', '😀', ''][Math.floor(rnd() * 4)];
+  if (mixed && r < 0.06) return ['a', 'ü"\\x', '😀', ''][Math.floor(rnd() * 4)];
   if (r < 0.3) return Math.round(rnd() * 1e6) - 5e5;
   return (rnd() - 0.5) * 10 ** Math.floor(rnd() * 10 - 5);
 }
@@ -60,7 +61,7 @@ function largeResponse(seed: number): KairosQueryResponse {
       let ts = 1000 * Math.floor(rnd() * 50);
       for (let i = 0; i < n; i++) {
         if (rnd() > 0.05) ts += 1000 * step; // else a duplicate timestamp
-        values.push([ts, kind < 0.1 ? `t${i}` : kind < 0.2 && rnd() < 0.3 ? null : randomValue(rnd)]);
+        values.push([ts, kind < 0.1 ? `t${i}` : kind < 0.2 && rnd() < 0.3 ? null : randomValue(rnd, kind < 0.35)]);
       }
       // Shorter, mostly null tails make dropTrailingNa cut somewhere in the middle.
       if (rnd() < 0.3) for (let i = Math.floor(values.length * 0.7); i < values.length; i++) values[i][1] = null;
