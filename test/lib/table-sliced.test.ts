@@ -57,7 +57,7 @@ function largeResponse(seed: number): KairosQueryResponse {
       const n = rnd() < 0.15 ? 0 : Math.floor(rnd() * 2.5 * SLICE_UNITS);
       const kind = rnd();
       const step = 1 + Math.floor(rnd() * 3);
-      let values: Array<[number, PointValue | null]> = [];
+      const values: Array<[number, PointValue | null]> = [];
       let ts = 1000 * Math.floor(rnd() * 50);
       for (let i = 0; i < n; i++) {
         if (rnd() > 0.05) ts += 1000 * step; // else a duplicate timestamp
