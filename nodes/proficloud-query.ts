@@ -280,8 +280,14 @@ export = function register(RED: NodeAPI): void {
       if (msg.query !== undefined) {
         if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');
         if (!msg.query || typeof msg.query !== 'object' || Array.isArray(msg.query)) throw new ValidationError('msg.query', msg.query, 'must be a KairosDB query object');
-        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, signal);
-        const result = { series: mode === 'raw' ? [] : seriesFromQueryResponse(resp), raw: resp };
+        let result: Result;
+        if (mode === 'raw') {
+          const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, signal);
+          result = { series: [], raw: resp };
+        } else {
+          const scanned = await service.connector.rawQueryScannedSeries(msg.query, signal);
+          result = 'points' in scanned ? { series: [], points: scanned.points, raw: undefined } : { series: scanned.series, raw: undefined };
+        }
         if (closed) return;
         sendEach(send, await answerFor(result, msg, signal));
         statusFor(result);

@@ -6,7 +6,7 @@ import {
   pairsSteps,
   rowsFromColumnarTable,
   rowsFromColumnarTableSteps,
-  seriesPointsOf,
+  seriesPointsSteps,
   seriesToChart,
   seriesToChartSteps,
   tableFromSeries,
@@ -122,7 +122,8 @@ export async function shapeSeriesSliced(series: Series[], raw: unknown, opts: Sh
       return out;
     }
     default: {
-      const table = await runSliced(columnarTableSteps(seriesPointsOf(series), tableOptions(opts)), slice);
+      const points = await runSliced(seriesPointsSteps(series), slice);
+      const table = await runSliced(columnarTableSteps(points, tableOptions(opts)), slice);
       return shapeTableSliced(table, opts, base, signal);
     }
   }
@@ -146,6 +147,7 @@ export async function shapePointsSliced(list: SeriesPoints[], opts: ShapeOptions
     }
     return out;
   }
+  if (opts.mode === 'rows') return shapeTableSliced(await runSliced(columnarTableSteps(list, tableOptions(opts)), slice), opts, base, signal);
   const series: Series[] = [];
   for (const { info, points } of list) series.push({ ...info, values: await runSliced(valuesSteps(points), slice) });
   return shapeSeriesSliced(series, undefined, opts, base, signal);

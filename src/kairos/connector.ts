@@ -305,11 +305,18 @@ export class KairosConnector {
 
   /** Sends a user-built KairosDB query body as is; it can only reach this connector's query path. */
   async rawQuery(body: unknown, signal?: AbortSignal): Promise<KairosQueryResponse> {
-    if (!isPlainObject(body)) throw new ValidationError('query', body, 'must be a KairosDB query object');
-    if (!Array.isArray(body.metrics) || body.metrics.length === 0) {
-      throw new ValidationError('query.metrics', body.metrics, 'must be a non-empty array of metric queries');
-    }
+    checkRawBody(body);
     return this.postQuery(body, signal);
+  }
+
+  /**
+   * rawQuery's answer as series, scanned in slices (see queryScannedSeries): points when the response
+   * was scanned, the parsed series otherwise; the same errors as rawQuery.
+   */
+  async rawQueryScannedSeries(body: unknown, signal?: AbortSignal): Promise<{ points: SeriesPoints[] } | { series: Series[] }> {
+    checkRawBody(body);
+    const r = await this.scannedBody(body, signal, (bytes) => runSliced(scanSeriesPointsSteps(bytes), { signal }));
+    return 'scanned' in r ? { points: r.scanned } : { series: seriesFromQueryResponse(r.parsed) };
   }
 
   /** Metric names, optionally only those starting with prefix. */
@@ -387,6 +394,15 @@ export class KairosConnector {
   ): Promise<{ scanned: T } | { parsed: KairosQueryResponse }> {
     const body = this.queryBody(opts);
     if (this.opts.queryWindowMs !== undefined) return { parsed: await this.windowedQuery(body, this.opts.queryWindowMs, signal) };
+    return this.scannedBody(body, signal, scanBytes);
+  }
+
+  /** scannedQuery for a body as it is sent (no windows). */
+  private async scannedBody<T>(
+    body: unknown,
+    signal: AbortSignal | undefined,
+    scanBytes: (bytes: Buffer) => T | undefined | Promise<T | undefined>,
+  ): Promise<{ scanned: T } | { parsed: KairosQueryResponse }> {
     const resp = await this.http.requestOk({ method: 'POST', path: this.queryPath, body, signal });
     const scanned = resp.body.length ? await scanBytes(resp.body) : undefined;
     if (scanned !== undefined) return { scanned };
@@ -502,6 +518,14 @@ function decodedBasic(token: string | undefined): string[] {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon > 0 ? [decoded, decoded.slice(colon + 1)] : [];
+}
+
+/** A user-built query body: an object with a non-empty metrics array (the server checks the rest). */
+function checkRawBody(body: unknown): asserts body is Record<string, unknown> {
+  if (!isPlainObject(body)) throw new ValidationError('query', body, 'must be a KairosDB query object');
+  if (!Array.isArray(body.metrics) || body.metrics.length === 0) {
+    throw new ValidationError('query.metrics', body.metrics, 'must be a non-empty array of metric queries');
+  }
 }
 
 function checkQueryResponse(resp: unknown): asserts resp is KairosQueryResponse {

@@ -19,6 +19,7 @@ export {
   rowsFromColumnarTableSteps,
   scanSeriesPointsSteps,
   seriesPointsOf,
+  seriesPointsSteps,
   seriesToChartSteps,
   type SeriesPoints,
 } from './table-builder';

@@ -134,6 +134,8 @@ function* joinSteps(list: SeriesPoints[], o: CheckedTableOptions): Steps<Columna
     yield;
   }
   if (o.orderDesc) {
+    // The merge hands back a lone series' own timestamps when it can: reverse a copy, not the caller's points.
+    if (points.some((p) => p.ts.buffer === timestamps.buffer)) timestamps = timestamps.slice();
     timestamps.reverse();
     for (const col of cells) {
       col.reverse();
@@ -201,6 +203,16 @@ export function* scanSeriesPointsSteps(bytes: Buffer): Steps<SeriesPoints[] | un
 /** Already built series as SeriesPoints (a value pair that is not [number, value] is a ParseError). */
 export function seriesPointsOf(series: Series[]): SeriesPoints[] {
   return seriesPoints(series);
+}
+
+/** seriesPointsOf in steps, one series a step. */
+export function* seriesPointsSteps(series: Series[]): Steps<SeriesPoints[]> {
+  const out: SeriesPoints[] = [];
+  for (const s of series) {
+    out.push(seriesPoints([s])[0]);
+    yield;
+  }
+  return out;
 }
 
 /**

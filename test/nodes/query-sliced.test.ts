@@ -68,7 +68,7 @@ describe('proficloud-query: answers in slices', function () {
         const base = (): NodeMessage => ({ _msgid: 'x', keep: s });
         const expected = shapeSeries(series, undefined, opts, base);
         messages += expected.length;
-        if (opts.mode !== 'rows') assert.deepEqual(await shapePointsSliced(points, opts, base), expected, label);
+        assert.deepEqual(await shapePointsSliced(points, opts, base), expected, label);
         assert.deepEqual(await shapeSeriesSliced(series, undefined, opts, base), expected, label);
         if (opts.mode === 'rows') {
           const table = drain(scanColumnarTableSteps(bytes, tableOptions(opts)))!;
@@ -120,6 +120,22 @@ describe('proficloud-query: answers in slices', function () {
       const sends = (helper.getNode('q') as unknown as { send: { getCalls(): SpyCall[] } }).send.getCalls();
       assert.equal(sends.length, 3);
       for (const call of sends) assert.ok(!Array.isArray(call.args[0]), 'send() got an array of messages');
+    });
+
+    it('msg.query (a raw query body) gives the same rows, series and chart messages as the configured query', async function () {
+      for (const output of ['rows', 'series', 'chart'] as const) {
+        const got = await load(queryNode({ output, tsFormat: 'iso', order: 'desc', fill: 'ffill' }));
+        helper.getNode('q').receive({ payload: 'configured' });
+        const count = output === 'series' ? 3 : 1;
+        await until(() => got.length === count, 10_000, `${output}: the configured answer`);
+        const body = { start_absolute: T0, end_absolute: T0 + N * 1000, metrics: ['qs.a', 'qs.b', 'qs.c'].map((name) => ({ name, order: 'desc' })) };
+        helper.getNode('q').receive({ payload: 'raw', query: body });
+        await until(() => got.length === 2 * count, 10_000, `${output}: the msg.query answer`);
+        const strip = (m: Record<string, unknown>): unknown => ({ ...m, _msgid: undefined, payload: m.payload, query: undefined });
+        assert.deepEqual(got.slice(count).map(strip), got.slice(0, count).map((m) => ({ ...(strip(m) as object), payload: m.payload })), output);
+        assert.equal(((got[0].payload as unknown[]) ?? []).length > 0, true);
+        await helper.unload();
+      }
     });
 
     for (const output of ['series', 'rows', 'chart'] as const) {
