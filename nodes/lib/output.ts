@@ -4,14 +4,12 @@ import {
   chartFromPointsSteps,
   columnarTableSteps,
   pairsSteps,
-  rowsFromColumnarTable,
   rowsFromColumnarTableSteps,
   seriesPointsSteps,
   seriesToChart,
   seriesToChartSteps,
   tableFromSeries,
   valuesPayloadSteps,
-  valuesSteps,
   xySteps,
   type ColumnarTable,
   type SeriesInfo,
@@ -81,14 +79,6 @@ export function tableOptions(opts: ShapeOptions): TableOptions {
   };
 }
 
-/** The rows message of a columnar table (already joined, filled and ordered with tableOptions(opts)). */
-export function shapeTable(table: ColumnarTable, opts: ShapeOptions, base: () => NodeMessage): NodeMessage[] {
-  const msg = base();
-  msg.payload = rowsFromColumnarTable(table, opts.tsFormat);
-  msg.columns = table.columns;
-  return [msg];
-}
-
 /** Counts for the status badge. */
 export function pointCount(series: Series[]): number {
   return series.reduce((n, s) => n + s.values.length, 0);
@@ -147,13 +137,12 @@ export async function shapePointsSliced(list: SeriesPoints[], opts: ShapeOptions
     }
     return out;
   }
-  if (opts.mode === 'rows') return shapeTableSliced(await runSliced(columnarTableSteps(list, tableOptions(opts)), slice), opts, base, signal);
-  const series: Series[] = [];
-  for (const { info, points } of list) series.push({ ...info, values: await runSliced(valuesSteps(points), slice) });
-  return shapeSeriesSliced(series, undefined, opts, base, signal);
+  // Raw output sends the response itself: it is never scanned into points.
+  if (opts.mode === 'raw') throw new Error('raw output is the response, not its points');
+  return shapeTableSliced(await runSliced(columnarTableSteps(list, tableOptions(opts)), slice), opts, base, signal);
 }
 
-/** shapeTable in slices. */
+/** The rows message of a columnar table (already joined, filled and ordered with tableOptions(opts)), built in slices. */
 export async function shapeTableSliced(table: ColumnarTable, opts: ShapeOptions, base: () => NodeMessage, signal?: AbortSignal): Promise<NodeMessage[]> {
   const msg = base();
   msg.payload = await runSliced(rowsFromColumnarTableSteps(table, opts.tsFormat), { signal });
