@@ -6,13 +6,14 @@ import { ValidationError } from '../errors';
 import { datetimeToTimestampMs } from './timestamps';
 import type { RelativeTime, TimeInput } from '../types';
 import { normalizeTimeUnit, relativeToMs, timeUnitOf } from './time-units';
+import { isObjectNotDateOrBuffer } from '../util/validate';
 
 const RELATIVE_RE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)(?:\s+ago)?\s*$/;
 
 /** "15m", "2 hours", "3 days ago" or {value, unit}; undefined when the text is not relative. */
 export function tryRelative(raw: unknown, field: string): RelativeTime | undefined {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof Date) && 'unit' in raw) {
-    const r = raw as { value?: unknown; unit?: unknown };
+  if (isObjectNotDateOrBuffer(raw) && 'unit' in raw) {
+    const r = raw;
     const value = Number(r.value);
     if (!Number.isFinite(value) || value < 0) throw new ValidationError(`${field}.value`, r.value, 'must be a non-negative number');
     return { value, unit: normalizeTimeUnit(r.unit, `${field}.unit`) };

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors';
-import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeOr, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
+import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeInt, nonNegativeOr, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
+import { IncrementalPoller, PollLoop, RowAssembler } from '../../src/stream';
 import { stableTimeOrder } from '../../src/util/time-order';
 import { seededRandom } from '../helpers/random';
 
@@ -24,6 +25,26 @@ describe('util: validation', () => {
     }
     assert.equal(positiveIntOrDefault(undefined, 'f', 7), 7);
     assert.throws(() => positiveIntOrDefault(0, 'maxBatchPoints', 7), /maxBatchPoints/);
+  });
+
+  it('nonNegativeInt: integers from 0 up, else a ValidationError naming the field and the value', () => {
+    assert.equal(nonNegativeInt(0, 'f'), 0);
+    assert.equal(nonNegativeInt(2 ** 40, 'f'), 2 ** 40);
+    for (const bad of [-1, 0.5, NaN, -Infinity, '0', null, undefined, 2 ** 60]) {
+      assert.throws(() => nonNegativeInt(bad, 'overlapMs'), (e: unknown) => e instanceof ValidationError && e.field === 'overlapMs' && e.message.includes(`got ${bad === '0' ? '"0"' : String(bad)}`), String(bad));
+    }
+  });
+
+  it('the stream classes check their options here (and timer lengths with checkTimerMs)', () => {
+    const fetch = async () => [];
+    const named = (field: string, re: RegExp) => (e: unknown) => e instanceof ValidationError && e.field === field && re.test(e.message);
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1.5 }), named('windowMs', /integer >= 1 \(got 1\.5\)/));
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1000, maxPoints: 0 }), named('maxPoints', /integer >= 1/));
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1000, overlapMs: -1 }), named('overlapMs', /integer >= 0/));
+    assert.throws(() => new RowAssembler(0.5), named('rowGraceMs', /integer >= 0/));
+    const loop = { run: async () => undefined, onError: () => undefined };
+    assert.throws(() => new PollLoop({ ...loop, intervalMs: 2 ** 31 }), named('intervalMs', /at most 2147483647 ms/));
+    assert.throws(() => new PollLoop({ ...loop, intervalMs: 1000, stopTimeoutMs: -1 }), named('stopTimeoutMs', /integer >= 0/));
   });
 
   it('lenient editor numbers fall back instead of failing', () => {
