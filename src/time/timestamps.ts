@@ -11,7 +11,8 @@
  */
 import { ValidationError } from '../errors';
 import { luxon } from './luxon';
-import { normalizeTimeUnit, UNIT_MS } from './time-units';
+import { normalizeTimeUnit } from './time-units';
+import { UNIT_MS } from './unit-table';
 import type { DateTimeLike, RelativeTime, TimeInput, TimestampFormat } from '../types';
 import { isPlainObject, positiveInt } from '../util/validate';
 
