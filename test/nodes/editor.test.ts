@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script, createContext } from 'node:vm';
+import { UNIT_SPELLINGS } from '../../src/time/unit-table';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
 // Built by scripts/build.mjs from editor/; Node-RED serves it as resources/@kairos-edge/node-red-proficloud/editor.js.
@@ -281,6 +282,19 @@ describe('editor scripts with the shared helper library', function () {
     for (const type of TYPES) {
       const html = readFileSync(join(DIST, `${type}.html`), 'utf8');
       assert.doesNotMatch(html, /minutes\?|hours\?|UNIT_MS|86400000/, `${type}.html has its own unit table`);
+    }
+  });
+
+  it('the help of every node with duration fields names every unit spelling the runtime accepts (en-US and de)', function () {
+    for (const type of ['proficloud-query', 'proficloud-stream']) {
+      for (const lang of ['en-US', 'de']) {
+        const help = readFileSync(join(DIST, 'locales', lang, `${type}.html`), 'utf8');
+        for (const spelling of UNIT_SPELLINGS) assert.ok(help.includes(`<code>${spelling}</code>`), `${lang}/${type}.html names ${spelling}`);
+      }
+    }
+    // Fields that are plain numbers say so, with their unit.
+    for (const [lang, words] of [['en-US', /plain number of seconds[^]*takes no unit/], ['de', /bloße Zahl von Sekunden[^]*keine Einheit/]] as const) {
+      assert.match(readFileSync(join(DIST, 'locales', lang, 'proficloud-write.html'), 'utf8'), words, `${lang} write delay`);
     }
   });
 
