@@ -7,6 +7,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { ServerError } from './server-errors';
 import { GsonError, parseLenient, STATE_CLASS, NUMBER_FORMAT_CLASS } from './json-reader';
 import { parseAggregators, type CompiledAggregator } from './aggregators/compile';
+import { TIME_UNITS, unitMs, type JavaTimeUnit } from './aggregators/props';
 import { parseGroupBys, type CompiledGrouper } from './groupers';
 
 export interface MetricQuery {
@@ -32,8 +33,6 @@ export interface ParsedQuery {
 
 /** Far-future end used when a query gives none (KairosDB uses Long.MAX_VALUE). */
 export const NO_END = Number.MAX_SAFE_INTEGER;
-
-export const TIME_UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'];
 
 /** Reads a query body into a JSON object the way Gson's JsonParser (lenient) would. */
 export function readQueryBody(text: string): Record<string, unknown> {
@@ -100,34 +99,17 @@ function treeBoolean(v: unknown, path: string): boolean {
   throw gsonState('a boolean', v, path);
 }
 
-function timeUnit(unit: unknown, context: string): string {
+function timeUnit(unit: unknown, context: string): JavaTimeUnit {
   const u = typeof unit === 'string' ? unit.toUpperCase() : '';
-  if (!TIME_UNITS.includes(u)) {
-    throw new ServerError(400, `${context}.${String(unit)} is not a valid time unit, must be one of ${TIME_UNITS.join(',')}`);
-  }
-  return u;
+  const known = TIME_UNITS.find((k) => k === u);
+  if (!known) throw new ServerError(400, `${context}.${String(unit)} is not a valid time unit, must be one of ${TIME_UNITS.join(',')}`);
+  return known;
 }
 
 /** `now` minus a relative time; months and years on the calendar (UTC), as Joda does. */
-export function relativeTo(now: number, value: number, unit: string): number {
-  switch (unit) {
-    case 'MILLISECONDS':
-      return now - value;
-    case 'SECONDS':
-      return now - value * 1000;
-    case 'MINUTES':
-      return now - value * 60_000;
-    case 'HOURS':
-      return now - value * 3_600_000;
-    case 'DAYS':
-      return now - value * 86_400_000;
-    case 'WEEKS':
-      return now - value * 7 * 86_400_000;
-    case 'MONTHS':
-      return DateTime.fromMillis(now, { zone: 'utc' }).minus({ months: value }).toMillis();
-    default:
-      return DateTime.fromMillis(now, { zone: 'utc' }).minus({ years: value }).toMillis();
-  }
+export function relativeTo(now: number, value: number, unit: JavaTimeUnit): number {
+  if (unit === 'MONTHS' || unit === 'YEARS') return DateTime.fromMillis(now, { zone: 'utc' }).minus(unit === 'MONTHS' ? { months: value } : { years: value }).toMillis();
+  return now - value * unitMs(unit);
 }
 
 function relative(v: unknown, path: string, now: number): number | null {
