@@ -8,6 +8,7 @@ import { ServerError } from './server-errors';
 import { GsonError, parseLenient, STATE_CLASS, NUMBER_FORMAT_CLASS } from './json-reader';
 import { parseAggregators, type CompiledAggregator } from './aggregators/compile';
 import { TIME_UNITS, unitMs, type JavaTimeUnit } from './aggregators/props';
+import { isPlainObject } from '../util/validate';
 import { parseGroupBys, type CompiledGrouper } from './groupers';
 
 export interface MetricQuery {
@@ -47,10 +48,10 @@ export function readQueryBody(text: string): Record<string, unknown> {
       throw e;
     }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+  if (!isPlainObject(v)) {
     throw new ServerError(500, `Not a JSON Object: ${v === null ? 'null' : JSON.stringify(v)}`);
   }
-  return v as Record<string, unknown>;
+  return v;
 }
 
 /** Gson's name for the token a JS value would read as. */
@@ -114,7 +115,7 @@ export function relativeTo(now: number, value: number, unit: JavaTimeUnit): numb
 
 function relative(v: unknown, path: string, now: number): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw gsonState('BEGIN_OBJECT', v, path);
+  if (!isPlainObject(v)) throw gsonState('BEGIN_OBJECT', v, path);
   const r = v as Record<string, unknown>;
   const value = treeLong(r.value, `${path}.value`) ?? 0;
   const unit = timeUnit(r.unit, 'query');
@@ -161,12 +162,12 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
 
   // Gson builds every metric (tag filters included) before any bean validation runs.
   const tagFilters = metricsJson.map((m: unknown) =>
-    m !== null && typeof m === 'object' && !Array.isArray(m) ? parseTagFilter((m as Record<string, unknown>).tags) : new Map<string, string[]>(),
+    isPlainObject(m) ? parseTagFilter(m.tags) : new Map<string, string[]>(),
   );
   const metrics: MetricQuery[] = [];
   metricsJson.forEach((m: unknown, i: number) => {
     const ctx = `query.metric[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+    if (!isPlainObject(m)) {
       throw new ServerError(400, `${STATE_CLASS}: Expected BEGIN_OBJECT but was ${tokenOf(m)} at path $`);
     }
     const mj = m as Record<string, unknown>;
@@ -217,7 +218,7 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
 function parseTagFilter(v: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (v === undefined || v === null) return out;
-  if (typeof v !== 'object' || Array.isArray(v)) throw gsonState('BEGIN_OBJECT', v, '$.tags');
+  if (!isPlainObject(v)) throw gsonState('BEGIN_OBJECT', v, '$.tags');
   let count = 0;
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     const ctx = `query.tags[${count}]`;

@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
-import { nonNegativeInt, positiveInt, positiveIntOrDefault } from '../util/validate';
+import { isPlainObject, nonNegativeInt, positiveInt, positiveIntOrDefault } from '../util/validate';
 import { EmittedIndex, sortedIncludes, type EmittedJson, type EmittedOp } from './emitted';
 
 /** An inclusive time range in epoch milliseconds (KairosDB ranges include both ends). */
@@ -625,7 +625,7 @@ function snapshot(state: Map<string, SeriesPosition>): StreamPosition {
 
 /** Validates a restored position; a damaged one is an error rather than a silent replay. */
 export function parsePosition(position: unknown): Map<string, SeriesPosition> {
-  if (position === null || typeof position !== 'object' || Array.isArray(position)) {
+  if (!isPlainObject(position)) {
     throw new ValidationError('position', position, 'must be an object saved from IncrementalPoller.position');
   }
   const p = position as Partial<StreamPosition>;
