@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors';
-import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeOr, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
-import { stableTimeOrder } from '../../src/util/time-order';
+import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeInt, nonNegativeOr, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
+import { IncrementalPoller, PollLoop, RowAssembler } from '../../src/stream';
+import { inTimeOrder, stableTimeOrder } from '../../src/util/time-order';
 import { seededRandom } from '../helpers/random';
 
 describe('util: validation', () => {
@@ -24,6 +25,26 @@ describe('util: validation', () => {
     }
     assert.equal(positiveIntOrDefault(undefined, 'f', 7), 7);
     assert.throws(() => positiveIntOrDefault(0, 'maxBatchPoints', 7), /maxBatchPoints/);
+  });
+
+  it('nonNegativeInt: integers from 0 up, else a ValidationError naming the field and the value', () => {
+    assert.equal(nonNegativeInt(0, 'f'), 0);
+    assert.equal(nonNegativeInt(2 ** 40, 'f'), 2 ** 40);
+    for (const bad of [-1, 0.5, NaN, -Infinity, '0', null, undefined, 2 ** 60]) {
+      assert.throws(() => nonNegativeInt(bad, 'overlapMs'), (e: unknown) => e instanceof ValidationError && e.field === 'overlapMs' && e.message.includes(`got ${bad === '0' ? '"0"' : String(bad)}`), String(bad));
+    }
+  });
+
+  it('the stream classes check their options here (and timer lengths with checkTimerMs)', () => {
+    const fetch = async () => [];
+    const named = (field: string, re: RegExp) => (e: unknown) => e instanceof ValidationError && e.field === field && re.test(e.message);
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1.5 }), named('windowMs', /integer >= 1 \(got 1\.5\)/));
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1000, maxPoints: 0 }), named('maxPoints', /integer >= 1/));
+    assert.throws(() => new IncrementalPoller({ fetch, windowMs: 1000, overlapMs: -1 }), named('overlapMs', /integer >= 0/));
+    assert.throws(() => new RowAssembler(0.5), named('rowGraceMs', /integer >= 0/));
+    const loop = { run: async () => undefined, onError: () => undefined };
+    assert.throws(() => new PollLoop({ ...loop, intervalMs: 2 ** 31 }), named('intervalMs', /at most 2147483647 ms/));
+    assert.throws(() => new PollLoop({ ...loop, intervalMs: 1000, stopTimeoutMs: -1 }), named('stopTimeoutMs', /integer >= 0/));
   });
 
   it('lenient editor numbers fall back instead of failing', () => {
@@ -45,5 +66,42 @@ describe('util: stableTimeOrder', () => {
       assert.deepEqual([...stableTimeOrder(ts)], expected, JSON.stringify(ts));
       assert.deepEqual([...stableTimeOrder(Float64Array.from(ts))], expected);
     }
+  });
+});
+
+describe('util: inTimeOrder', () => {
+  it('points in ascending or descending time order, stable, against a reference (seeded random inputs)', () => {
+    const rnd = seededRandom(16);
+    for (let round = 0; round < 300; round++) {
+      const n = Math.floor(rnd() * 40);
+      const points = Array.from({ length: n }, (_, i): [number, number] => [Math.floor(rnd() * 8), i]);
+      const shape = round % 3; // sorted one way, the other, or as drawn
+      if (shape === 1) points.sort((a, b) => a[0] - b[0]);
+      if (shape === 2) points.sort((a, b) => b[0] - a[0]);
+      const copy = JSON.stringify(points);
+      for (const desc of [false, true]) {
+        const got = inTimeOrder(points, desc);
+        const times = got.map((p) => p[0]);
+        assert.deepEqual(times, points.map((p) => p[0]).sort((a, b) => (desc ? b - a : a - b)), JSON.stringify(points));
+        assert.deepEqual([...got].sort((a, b) => a[1] - b[1]), [...points].sort((a, b) => a[1] - b[1]), 'the same points');
+        const runs = (down: boolean) => points.every((p, i) => i === 0 || (down ? p[0] <= points[i - 1][0] : p[0] >= points[i - 1][0]));
+        const reversedRun = !runs(desc) && runs(!desc);
+        // Equal times keep their arrival order, except that a run in the other direction is simply reversed.
+        for (let i = 1; i < got.length; i++) {
+          if (got[i][0] === got[i - 1][0] && !reversedRun) assert.ok(got[i][1] > got[i - 1][1], `stable at ${i}: ${JSON.stringify(got)}`);
+        }
+      }
+      assert.equal(JSON.stringify(points), copy, 'the input is never changed');
+    }
+  });
+
+  it('returns the array itself when it is in order already, a reversed copy when it runs the other way', () => {
+    const asc: Array<[number, string]> = [[1, 'a'], [2, 'b'], [2, 'c'], [5, 'd']];
+    assert.equal(inTimeOrder(asc), asc);
+    assert.deepEqual(inTimeOrder(asc, true), [[5, 'd'], [2, 'c'], [2, 'b'], [1, 'a']]);
+    const mixed: Array<[number, string]> = [[3, 'a'], [1, 'b'], [3, 'c'], [2, 'd']];
+    assert.deepEqual(inTimeOrder(mixed), [[1, 'b'], [2, 'd'], [3, 'a'], [3, 'c']]);
+    assert.deepEqual(inTimeOrder(mixed, true), [[3, 'a'], [3, 'c'], [2, 'd'], [1, 'b']]);
+    assert.deepEqual(inTimeOrder([]), []);
   });
 });
