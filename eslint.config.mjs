@@ -41,6 +41,14 @@ export default tseslint.config(
       ] }],
     },
   },
+  // The unit table is bundled into the editor as well (editor/checks.ts): it stays free of imports and Node.
+  {
+    files: ['src/time/unit-table.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['*'], message: 'src/time/unit-table.ts is bundled into the editor: no imports.' }] }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'setImmediate'],
+    },
+  },
   {
     files: ['nodes/**/*.ts'],
     rules: {

@@ -2,6 +2,7 @@
  * The query dialog's aggregator list: the KairosDB 1.3 catalogue and the conversions between editor rows and
  * KairosDB aggregator objects. DOM-free; messages come from the translator the dialog passes in.
  */
+import { TIME_UNITS } from '../src/time/unit-table';
 import type { Translate } from './labels';
 
 export interface CatalogueEntry {
@@ -39,7 +40,8 @@ export const AGGREGATORS: readonly CatalogueEntry[] = [
   { name: 'save_as', required: ['metric_name'], hint: '{"metric_name":"rollup.avg"}' },
 ];
 
-export const UNITS: readonly string[] = ['milliseconds', 'seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years'];
+/** The sampling units offered: KairosDB's names, from the runtime's unit table. */
+export const UNITS: readonly string[] = TIME_UNITS;
 
 export function catalogueEntry(name: string | undefined): CatalogueEntry | undefined {
   return AGGREGATORS.find((a) => a.name === name);

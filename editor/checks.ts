@@ -1,14 +1,18 @@
 /**
  * Field checks of the editor dialogs, DOM-free so they run in Node tests too. Each answers whether a value is
  * acceptable as the runtime reads it; the dialogs attach their own message (in their catalogue) to a "no".
+ * Durations and relative times are read with the runtime's own unit table (src/time/unit-table.ts, bundled).
  */
+import { durationTextMs, relativeText } from '../src/time/unit-table';
 
 const ENV = /^\$\{\w+\}$/;
-const RELATIVE = /^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?|M|mo|months?|y|years?)(\s+ago)?\s*$/;
 const ABSOLUTE = /^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?\s*$/;
-// The stream window: no months or years (a buffer of that size makes no sense), no "ago".
-const DURATION = /^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\s*$/;
 const HTTP_URL = /^https?:\/\/\S+$/;
+/** The stream's late-data horizon: at most 7 days (MAX_HORIZON_MS in src/stream, which the editor cannot load). */
+export const MAX_HORIZON_MS = 7 * 86_400_000;
+/** The stream node's defaults for an empty window or horizon. */
+const DEFAULT_WINDOW = '10m';
+const DEFAULT_HORIZON_MS = 3_600_000;
 
 function text(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
@@ -51,21 +55,49 @@ export function splitNames(v: unknown): string[] {
     .filter(Boolean);
 }
 
-/** A start/end text as the runtime reads it: relative, now, epoch ms or ISO-8601. */
+/** A start/end text as the runtime reads it: relative ("2h", "3 days ago"), now, epoch ms or ISO-8601. */
 export function timeTextOk(v: unknown): boolean {
   const s = text(v);
-  return RELATIVE.test(s) || /^\s*now\s*$/i.test(s) || /^\s*\d+\s*$/.test(s) || (ABSOLUTE.test(s) && !isNaN(Date.parse(s.trim().replace(' ', 'T'))));
+  return relativeText(s) !== undefined || /^\s*now\s*$/i.test(s) || /^\s*\d+\s*$/.test(s) || (ABSOLUTE.test(s) && !isNaN(Date.parse(s.trim().replace(' ', 'T'))));
 }
 
-/** A relative span such as 1d or 6 hours (the query node's page size). */
+/**
+ * Milliseconds of a duration as the runtime's parseDurationMs reads it: "10m", "1.5 hours", "1M" (months),
+ * a plain number of milliseconds; NaN for anything it refuses.
+ */
+export function durationMs(v: unknown): number {
+  if (typeof v === 'number') return isFinite(v) && v > 0 ? v : NaN;
+  return typeof v === 'string' ? (durationTextMs(v) ?? NaN) : NaN;
+}
+
+/** A duration field whose empty value means the node's default: the query's page size (1 day). */
 export function spanOk(v: unknown): boolean {
-  return RELATIVE.test(text(v));
+  return isEnv(v) || durationMs(v || '1d') > 0;
 }
 
-/** The stream node's window: a duration such as 10m, or plain milliseconds. */
+/** The stream's window in ms as the node reads it (empty: 10 minutes, rounded to whole ms), NaN when refused. */
+export function windowMs(v: unknown): number {
+  const ms = Math.round(durationMs(v || DEFAULT_WINDOW));
+  return ms >= 1 ? ms : NaN;
+}
+
+/** The stream node's window: a duration as windowMs reads it. */
 export function windowOk(v: unknown): boolean {
+  return isEnv(v) || windowMs(v) >= 1;
+}
+
+/** The late-data horizon in ms as the stream node reads it: empty is 1 hour, "0" off, else a duration; NaN when refused. */
+export function horizonMs(v: unknown): number {
   const s = text(v);
-  return isEnv(s) || DURATION.test(s) || /^\s*\d+\s*$/.test(s);
+  if (s.trim() === '') return DEFAULT_HORIZON_MS;
+  if (/^\s*0+(\.0*)?\s*$/.test(s)) return 0;
+  const ms = Math.round(durationMs(v));
+  return ms <= MAX_HORIZON_MS ? ms : NaN;
+}
+
+/** The late-data horizon: up to 7 days, 0 turns it off. */
+export function horizonOk(v: unknown): boolean {
+  return isEnv(v) || horizonMs(v) >= 0;
 }
 
 /** The stream node's poll interval in milliseconds: 100 ms up to the largest timer delay. */

@@ -2,6 +2,7 @@
  * Node labels as the flow shows them, DOM-free. Node-RED calls them with the node as `this`; the node
  * has its name and the properties its dialog saved.
  */
+import { timeUnitOf, type TimeUnit } from '../src/time/unit-table';
 import { splitNames } from './checks';
 
 /** t(key, subs) in one node type's catalogue. */
@@ -13,8 +14,14 @@ export interface LabelNode {
   [property: string]: unknown;
 }
 
-const UNIT_SHORT: Record<string, string> = { milliseconds: 'ms', seconds: 's', minutes: 'min', hours: 'h', days: 'd', weeks: 'w', months: 'mo', years: 'y' };
+const UNIT_SHORT: Record<TimeUnit, string> = { milliseconds: 'ms', seconds: 's', minutes: 'min', hours: 'h', days: 'd', weeks: 'w', months: 'mo', years: 'y' };
 const SERVICE_NAMES: Record<string, string> = { tsd: 'Proficloud TSD', ewima: 'Proficloud EWIMA', io: 'proficloud.io' };
+
+/** A unit as the label abbreviates it, any spelling the runtime accepts. */
+function unitShort(unit: unknown): string {
+  const u = typeof unit === 'string' ? timeUnitOf(unit) : undefined;
+  return u ? UNIT_SHORT[u] : '';
+}
 
 /** Up to two names for a node label, then how many more. */
 export function namesLabel(names: string[]): string {
@@ -49,7 +56,7 @@ export function queryLabel(this: LabelNode): string {
   const aggs = (this.aggMode || 'list') === 'list' && Array.isArray(this.aggregators) ? (this.aggregators as Array<{ name?: string; value?: unknown; unit?: string }>) : [];
   const first = aggs[0];
   const agg = first
-    ? ` · ${String(first.name)}${first.value ? ` ${String(first.value)}${UNIT_SHORT[String(first.unit)] || ''}` : ''}${aggs.length > 1 ? ` +${aggs.length - 1}` : ''}`
+    ? ` · ${String(first.name)}${first.value ? ` ${String(first.value)}${unitShort(first.unit)}` : ''}${aggs.length > 1 ? ` +${aggs.length - 1}` : ''}`
     : '';
   const range = this.startType === 'str' && this.start ? ` (${String(this.start)})` : '';
   return (what || 'query') + agg + range;

@@ -2,8 +2,9 @@
  * Shared types of the connector library. Every module in src/ (and the nodes) builds on these,
  * so changes here are API changes: keep them additive.
  */
-/** KairosDB's time units, lowercase as KairosDB documents them (it accepts any case). */
-export type TimeUnit = 'milliseconds' | 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
+import type { TimeUnit } from './time/unit-table';
+/** KairosDB's time units, lowercase as KairosDB documents them (it accepts any case); defined beside the unit table. */
+export type { TimeUnit };
 
 /** A relative time or a duration, KairosDB's `{value, unit}`. */
 export interface RelativeTime {

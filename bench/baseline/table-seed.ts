@@ -1,7 +1,7 @@
 /**
  * The table conversion as it was before the typed-array rewrite (commit 86f4875, src/table.ts): its join
  * and fill are kept unchanged (the trailing drop follows the seed's cut like the library) (response reading and column naming are shared with src/table) as the benchmark's "before" figure and as an independent reference in
- * test/lib/table-fast.test.ts.
+ * test/table/table-fast.test.ts.
  *
  * Series: one per non-empty result, in response order. Results without values (both of KairosDB's empty
  * shapes: `results: []` and `results: [{values: []}]`) give no series, so no column.

@@ -14,6 +14,7 @@ import { checkTimerMs } from '../time/timer-limits';
 import { errorForStatus } from './status-errors';
 import { undici } from './undici';
 import { hostOf, joinUrl, parseBaseUrl } from './url';
+import { isPlainObject } from '../util/validate';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -398,7 +399,7 @@ function checkByteLimit(v: unknown, field: string, dflt: number): number {
 }
 
 function checkHeaders(h: unknown, field: string): void {
-  if (!h || typeof h !== 'object' || Array.isArray(h)) throw new ValidationError(field, h, 'must be an object of header names to strings');
+  if (!isPlainObject(h)) throw new ValidationError(field, h, 'must be an object of header names to strings');
   for (const [k, v] of Object.entries(h)) {
     if (typeof v !== 'string') throw new ValidationError(`${field}.${k}`, v, 'must be a string');
     if (/[\r\n]/.test(v)) throw new ValidationError(`${field}.${k}`, '***', 'must not contain line breaks');

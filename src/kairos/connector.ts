@@ -35,7 +35,7 @@ import {
 import { checkTableOptions } from '../table/table-options';
 import { runSliced } from '../util/slices';
 import { datetimeToTimestampMs, subtractRelative } from '../time/timestamps';
-import { isPlainObject } from '../util/validate';
+import { isPlainObject, positiveInt } from '../util/validate';
 import type {
   DebugEvent,
   KairosDataType,
@@ -139,9 +139,9 @@ export class KairosConnector {
     this.writePath = checkPath(opts.writePath ?? DEFAULT_WRITE_PATH, 'writePath');
     this.queryPath = checkPath(opts.queryPath ?? DEFAULT_QUERY_PATH, 'queryPath');
     this.maxPoints = opts.maxPointsPerRequest ?? DEFAULT_MAX_POINTS_PER_REQUEST;
-    checkPositiveInt(this.maxPoints, 'maxPointsPerRequest');
-    if (opts.queryWindowMs !== undefined) checkPositiveInt(opts.queryWindowMs, 'queryWindowMs');
-    if (opts.minQueryWindowMs !== undefined) checkPositiveInt(opts.minQueryWindowMs, 'minQueryWindowMs');
+    positiveInt(this.maxPoints, 'maxPointsPerRequest');
+    if (opts.queryWindowMs !== undefined) positiveInt(opts.queryWindowMs, 'queryWindowMs');
+    if (opts.minQueryWindowMs !== undefined) positiveInt(opts.minQueryWindowMs, 'minQueryWindowMs');
     if (opts.readOnly !== undefined && (typeof opts.readOnly !== 'string' || opts.readOnly === '')) {
       throw new ValidationError('readOnly', opts.readOnly, 'must be the message to give for refused writes');
     }
@@ -182,7 +182,7 @@ export class KairosConnector {
   async addMetricsBatch(rows: Row[], options: AddMetricsBatchOptions = {}): Promise<WriteResult> {
     this.guardWrite();
     const batch = options.batchSize ?? this.maxPoints;
-    checkPositiveInt(batch, 'batchSize');
+    positiveInt(batch, 'batchSize');
     const built = metricsFromRows(rows, {
       timestampColumnName: options.timestampColumnName,
       tags: this.mergeTags(options.tags),
@@ -542,6 +542,3 @@ function checkPath(p: unknown, field: string): string {
   return p;
 }
 
-function checkPositiveInt(v: unknown, field: string): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, v, 'must be an integer >= 1');
-}

@@ -7,6 +7,7 @@ import { emptyTagName } from './push-body';
 import type { Aggregator, GroupBy, TagFilter, Tags } from '../types';
 import { normalizeTimeUnit } from '../time/time-units';
 import { MAX_NAME_LENGTH } from './write-limits';
+import { isPlainObject } from '../util/validate';
 
 /** Metric names from "a, b", "a\nb", ["a","b"]; an empty list is an error. */
 export function parseMetricList(raw: unknown, field: string): string[] {
@@ -47,10 +48,6 @@ function parseJson(text: string, field: string, shown: unknown = text): unknown 
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Write tags: a JSON object or "k=v, k2=v2"; every value becomes a non-empty string. */
 export function parseTags(raw: unknown, field: string): Tags {
   if (raw === undefined || raw === null || raw === '') return {};
@@ -65,7 +62,7 @@ export function parseTags(raw: unknown, field: string): Tags {
       return Object.fromEntries(splitPairs(text).map((pair) => keyValue(pair, field, 'expected key=value')));
     }
   }
-  if (!isRecord(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
+  if (!isPlainObject(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value or a key=value list');
   const tags: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(obj)) {
     if (!k.trim()) {
@@ -94,7 +91,7 @@ export function parseTagFilter(raw: unknown, field: string): TagFilter | undefin
     return Object.keys(filter).length ? filter : undefined;
   }
   const obj = typeof raw === 'string' ? parseJson(raw, field) : raw;
-  if (!isRecord(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value(s)');
+  if (!isPlainObject(obj)) throw new ValidationError(field, raw, 'must be an object of tag name to value(s)');
   const filter: TagFilter = {};
   for (const [k, v] of Object.entries(obj)) {
     if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) filter[k] = v.map(String);
@@ -122,7 +119,7 @@ export function parseAggregators(raw: unknown, field: string): Aggregator[] | un
 }
 
 function toAggregator(item: unknown, field: string): Aggregator {
-  if (!isRecord(item)) throw new ValidationError(field, item, 'aggregator must be an object with a name');
+  if (!isPlainObject(item)) throw new ValidationError(field, item, 'aggregator must be an object with a name');
   const src = item;
   if (typeof src.name !== 'string' || !src.name.trim()) throw new ValidationError(`${field}.name`, src.name, 'aggregator name is required');
   const agg: Aggregator = { name: src.name.trim() };
@@ -136,7 +133,7 @@ function toAggregator(item: unknown, field: string): Aggregator {
     }
     if (typeof src.params === 'string' && src.params.trim()) {
       const params = parseJson(src.params, `${field}.params`);
-      if (!isRecord(params)) throw new ValidationError(`${field}.params`, src.params, 'must be a JSON object');
+      if (!isPlainObject(params)) throw new ValidationError(`${field}.params`, src.params, 'must be a JSON object');
       Object.assign(agg, params);
     }
     return agg;

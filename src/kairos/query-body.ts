@@ -149,10 +149,7 @@ function buildMetric(m: string | MetricQuery, top: QueryOptions, field: string):
   if (aggs !== undefined && aggs.length) out.aggregators = validateAggregators(aggs, own.aggregators ? `${field}.aggregators` : 'aggregators');
   const limit = own.limit ?? top.limit;
   if (limit !== undefined) {
-    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
-      throw new ValidationError(own.limit !== undefined ? `${field}.limit` : 'limit', limit, 'must be a positive integer');
-    }
-    out.limit = limit;
+    out.limit = positiveInt(limit, own.limit !== undefined ? `${field}.limit` : 'limit');
   }
   const order = own.order ?? top.order;
   if (order !== undefined) {

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../errors';
 import type { TimeRange } from '../stream';
+import { positiveInt } from '../util/validate';
 
 export type { TimeRange } from '../stream';
 
@@ -13,7 +14,7 @@ export const MAX_PAGES = 100000;
 /** Inclusive, non-overlapping pages covering [start, end]; the last page may be shorter. */
 export function splitRange(start: number, end: number, pageMs: number): TimeRange[] {
   checkRange(start, end);
-  checkPositiveMs('pageMs', pageMs);
+  positiveInt(pageMs, 'pageMs');
   const count = pageCount(start, end, pageMs);
   const pages: TimeRange[] = [];
   for (let i = 0; i < count; i++) pages.push(pageAt(start, end, pageMs, i));
@@ -65,7 +66,7 @@ export class RangePager<T> implements AsyncIterable<PageResult<T>> {
       this.pageMs = Math.max(...this.ranges.map((r) => r.end - r.start + 1));
       this.count = this.ranges.length;
     } else {
-      checkPositiveMs('pageMs', opts.pageMs);
+      positiveInt(opts.pageMs, 'pageMs');
       this.pageMs = opts.pageMs as number;
       this.count = pageCount(opts.start, opts.end, this.pageMs);
     }
@@ -140,9 +141,9 @@ export async function windowedWithHalving<T>(
 ): Promise<Array<WindowResult<T>>> {
   if (typeof fetch !== 'function') throw new ValidationError('fetch', fetch, 'must be a function');
   checkRange(start, end);
-  checkPositiveMs('windowMs', windowMs);
+  positiveInt(windowMs, 'windowMs');
   const minWindowMs = options.minWindowMs ?? Math.min(60000, windowMs);
-  checkPositiveMs('minWindowMs', minWindowMs);
+  positiveInt(minWindowMs, 'minWindowMs');
   if (minWindowMs > windowMs) {
     throw new ValidationError('minWindowMs', minWindowMs, `must not exceed windowMs (${windowMs})`);
   }
@@ -179,12 +180,6 @@ function checkRange(start: unknown, end: unknown): void {
     throw new ValidationError('end', end, 'must be an integer epoch millisecond timestamp');
   }
   if (end < start) throw new ValidationError('end', end, `must not be before start (${start})`);
-}
-
-function checkPositiveMs(field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ValidationError(field, value, 'must be a positive integer number of milliseconds');
-  }
 }
 
 /** Given pages: at least one, at most MAX_PAGES, contiguous and ascending from start to end. */

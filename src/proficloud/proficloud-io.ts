@@ -22,6 +22,7 @@ import type { ProxySetting, TlsOptions } from '../http/dispatcher';
 import { parseRetryAfter } from '../http/status-errors';
 import { rowsFromQueryResponse, seriesFromQueryResponse } from '../table/table-builder';
 import { datetimeToTimestampMs } from '../time/timestamps';
+import { inTimeOrder } from '../util/time-order';
 import type { DebugEvent, KairosQueryResponse, KairosResult, Logger, PointValue, Row, Series, TableOptions, TimeInput } from '../types';
 
 export const PROFICLOUD_IO_URLS = {
@@ -426,9 +427,9 @@ export class ProficloudIOMetrics {
       const results: KairosResult[] = [];
       let sampleSize = 0;
       const several = perId.size > 1;
-      for (const [id, values] of perId) {
-        if (values.length === 0) continue;
-        sortIfNeeded(values, desc);
+      for (const [id, collectedValues] of perId) {
+        if (collectedValues.length === 0) continue;
+        const values = inTimeOrder(collectedValues, desc);
         sampleSize += values.length;
         const r: KairosResult = { name: metric, tags: { uuid: [id] }, values };
         if (several) r.group_by = [{ name: 'tag', tags: ['uuid'], group: { uuid: id } }];
@@ -530,14 +531,4 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 function rank(ids: string[], r: KairosResult): number {
   const i = ids.indexOf(r.tags?.uuid?.[0] ?? '');
   return i < 0 ? ids.length : i;
-}
-
-function sortIfNeeded(values: Array<[number, PointValue | null]>, desc: boolean): void {
-  for (let i = 1; i < values.length; i++) {
-    const d = values[i][0] - values[i - 1][0];
-    if (desc ? d > 0 : d < 0) {
-      values.sort(desc ? (a, b) => b[0] - a[0] : (a, b) => a[0] - b[0]);
-      return;
-    }
-  }
 }

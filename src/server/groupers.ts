@@ -4,7 +4,7 @@
  */
 import { ServerError, badRequest } from './server-errors';
 import { configure, entryName } from './aggregators/compile';
-import { readDoubleList, readDuration, readInteger, readStringList, type Duration } from './aggregators/props';
+import { readDoubleList, readDuration, readInteger, readStringList, unitMs, type Duration } from './aggregators/props';
 
 export interface CompiledGrouper {
   name: 'time' | 'value' | 'bin';
@@ -25,17 +25,9 @@ function javaIntFromDouble(x: number): number {
 }
 
 function fixedMillis(d: Duration): number {
-  // TimeGroupBy's switch falls through: a year is 52 weeks here, not a calendar year.
-  const factors: Record<string, number> = {
-    MILLISECONDS: 1,
-    SECONDS: 1000,
-    MINUTES: 60_000,
-    HOURS: 3_600_000,
-    DAYS: 86_400_000,
-    WEEKS: 604_800_000,
-    YEARS: 52 * 604_800_000,
-  };
-  return d.value * factors[d.unit];
+  // TimeGroupBy's switch falls through: a year is 52 weeks here, not a calendar year; months have no case (NaN).
+  if (d.unit === 'MONTHS') return NaN;
+  return d.value * (d.unit === 'YEARS' ? 52 * unitMs('WEEKS') : unitMs(d.unit));
 }
 
 function timeGrouper(qp: string, entry: Record<string, unknown>): CompiledGrouper {

@@ -40,6 +40,7 @@ import { parseQuery, readQueryBody } from './query-parse';
 import { checkIngestDelay, DelayedIngest, type IngestDelayOptions } from './ingest-delay';
 import { Store, type SeriesWrite } from './store';
 import type { Points, StoredType } from './point-types';
+import { isPlainObject } from '../util/validate';
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 0. */
@@ -341,7 +342,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<LocalServer
       let creds: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse((await body()).toString('utf8'));
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+        if (!isPlainObject(parsed)) throw new Error('not an object');
         creds = parsed as Record<string, unknown>;
       } catch {
         return oauthError(400, 'invalid_request', 'body must be a JSON object with username and password, or refresh_token');

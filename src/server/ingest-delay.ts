@@ -6,6 +6,7 @@
 import { ValidationError } from '../errors';
 import { seededRandom } from './random';
 import type { SeriesWrite } from './store';
+import { positiveInt } from '../util/validate';
 
 export interface IngestDelayOptions {
   /** Shortest delay before a part becomes visible, ms. */
@@ -24,7 +25,7 @@ export function checkIngestDelay(o: IngestDelayOptions): void {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < 0) throw new ValidationError(`ingestDelay.${k}`, o[k], 'must be a number of milliseconds, 0 or more');
   }
   if (o.maxMs < o.minMs) throw new ValidationError('ingestDelay.maxMs', o.maxMs, `must not be below minMs (${o.minMs})`);
-  if (o.partPoints !== undefined && !(Number.isInteger(o.partPoints) && o.partPoints > 0)) throw new ValidationError('ingestDelay.partPoints', o.partPoints, 'must be a positive integer');
+  if (o.partPoints !== undefined) positiveInt(o.partPoints, 'ingestDelay.partPoints');
 }
 
 /** "MIN..MAX" (ms) or a single "N" from the command line. */

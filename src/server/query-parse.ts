@@ -7,6 +7,8 @@ import { DateTime, IANAZone } from 'luxon';
 import { ServerError } from './server-errors';
 import { GsonError, parseLenient, STATE_CLASS, NUMBER_FORMAT_CLASS } from './json-reader';
 import { parseAggregators, type CompiledAggregator } from './aggregators/compile';
+import { TIME_UNITS, unitMs, type JavaTimeUnit } from './aggregators/props';
+import { isPlainObject } from '../util/validate';
 import { parseGroupBys, type CompiledGrouper } from './groupers';
 
 export interface MetricQuery {
@@ -33,8 +35,6 @@ export interface ParsedQuery {
 /** Far-future end used when a query gives none (KairosDB uses Long.MAX_VALUE). */
 export const NO_END = Number.MAX_SAFE_INTEGER;
 
-export const TIME_UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'];
-
 /** Reads a query body into a JSON object the way Gson's JsonParser (lenient) would. */
 export function readQueryBody(text: string): Record<string, unknown> {
   let v: unknown;
@@ -48,10 +48,10 @@ export function readQueryBody(text: string): Record<string, unknown> {
       throw e;
     }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+  if (!isPlainObject(v)) {
     throw new ServerError(500, `Not a JSON Object: ${v === null ? 'null' : JSON.stringify(v)}`);
   }
-  return v as Record<string, unknown>;
+  return v;
 }
 
 /** Gson's name for the token a JS value would read as. */
@@ -100,39 +100,22 @@ function treeBoolean(v: unknown, path: string): boolean {
   throw gsonState('a boolean', v, path);
 }
 
-function timeUnit(unit: unknown, context: string): string {
+function timeUnit(unit: unknown, context: string): JavaTimeUnit {
   const u = typeof unit === 'string' ? unit.toUpperCase() : '';
-  if (!TIME_UNITS.includes(u)) {
-    throw new ServerError(400, `${context}.${String(unit)} is not a valid time unit, must be one of ${TIME_UNITS.join(',')}`);
-  }
-  return u;
+  const known = TIME_UNITS.find((k) => k === u);
+  if (!known) throw new ServerError(400, `${context}.${String(unit)} is not a valid time unit, must be one of ${TIME_UNITS.join(',')}`);
+  return known;
 }
 
 /** `now` minus a relative time; months and years on the calendar (UTC), as Joda does. */
-export function relativeTo(now: number, value: number, unit: string): number {
-  switch (unit) {
-    case 'MILLISECONDS':
-      return now - value;
-    case 'SECONDS':
-      return now - value * 1000;
-    case 'MINUTES':
-      return now - value * 60_000;
-    case 'HOURS':
-      return now - value * 3_600_000;
-    case 'DAYS':
-      return now - value * 86_400_000;
-    case 'WEEKS':
-      return now - value * 7 * 86_400_000;
-    case 'MONTHS':
-      return DateTime.fromMillis(now, { zone: 'utc' }).minus({ months: value }).toMillis();
-    default:
-      return DateTime.fromMillis(now, { zone: 'utc' }).minus({ years: value }).toMillis();
-  }
+export function relativeTo(now: number, value: number, unit: JavaTimeUnit): number {
+  if (unit === 'MONTHS' || unit === 'YEARS') return DateTime.fromMillis(now, { zone: 'utc' }).minus(unit === 'MONTHS' ? { months: value } : { years: value }).toMillis();
+  return now - value * unitMs(unit);
 }
 
 function relative(v: unknown, path: string, now: number): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw gsonState('BEGIN_OBJECT', v, path);
+  if (!isPlainObject(v)) throw gsonState('BEGIN_OBJECT', v, path);
   const r = v as Record<string, unknown>;
   const value = treeLong(r.value, `${path}.value`) ?? 0;
   const unit = timeUnit(r.unit, 'query');
@@ -179,12 +162,12 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
 
   // Gson builds every metric (tag filters included) before any bean validation runs.
   const tagFilters = metricsJson.map((m: unknown) =>
-    m !== null && typeof m === 'object' && !Array.isArray(m) ? parseTagFilter((m as Record<string, unknown>).tags) : new Map<string, string[]>(),
+    isPlainObject(m) ? parseTagFilter(m.tags) : new Map<string, string[]>(),
   );
   const metrics: MetricQuery[] = [];
   metricsJson.forEach((m: unknown, i: number) => {
     const ctx = `query.metric[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+    if (!isPlainObject(m)) {
       throw new ServerError(400, `${STATE_CLASS}: Expected BEGIN_OBJECT but was ${tokenOf(m)} at path $`);
     }
     const mj = m as Record<string, unknown>;
@@ -235,7 +218,7 @@ export function parseQuery(body: Record<string, unknown>, opts: ParseOptions): P
 function parseTagFilter(v: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (v === undefined || v === null) return out;
-  if (typeof v !== 'object' || Array.isArray(v)) throw gsonState('BEGIN_OBJECT', v, '$.tags');
+  if (!isPlainObject(v)) throw gsonState('BEGIN_OBJECT', v, '$.tags');
   let count = 0;
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     const ctx = `query.tags[${count}]`;

@@ -12,6 +12,7 @@
  * numbers per bucket.
  */
 import { ValidationError } from '../errors';
+import { isPlainObject } from '../util/validate';
 
 interface Bucket {
   n: number;
@@ -184,7 +185,7 @@ export class EmittedIndex {
   }
 
   private restore(json: EmittedJson): void {
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ValidationError('position.emitted', json, 'must be an object');
+    if (!isPlainObject(json)) throw new ValidationError('position.emitted', json, 'must be an object');
     for (const [column, col] of Object.entries(json)) {
       const m = new Map<number, Bucket>();
       for (const [key, v] of Object.entries(col ?? {})) {

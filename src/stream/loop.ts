@@ -3,7 +3,8 @@
  * errors. No Node-RED imports.
  */
 import { ValidationError } from '../errors';
-import { nonNegativeInteger, positiveInterval } from './checks';
+import { checkTimerMs } from '../time/timer-limits';
+import { nonNegativeInt } from '../util/validate';
 
 type TimerHandle = unknown;
 
@@ -43,11 +44,11 @@ export class PollLoop {
 
   constructor(opts: PollLoopOptions) {
     if (opts === null || typeof opts !== 'object') throw new ValidationError('options', opts, 'must be an object');
-    this.interval = positiveInterval('intervalMs', opts.intervalMs);
+    this.interval = checkTimerMs(opts.intervalMs, 'intervalMs');
     if (typeof opts.run !== 'function') throw new ValidationError('run', opts.run, 'must be a function');
     if (typeof opts.onError !== 'function') throw new ValidationError('onError', opts.onError, 'must be a function');
-    this.maxBackoffMs = opts.maxBackoffMs === undefined ? undefined : positiveInterval('maxBackoffMs', opts.maxBackoffMs);
-    this.stopTimeoutMs = opts.stopTimeoutMs === undefined ? 5000 : nonNegativeInteger('stopTimeoutMs', opts.stopTimeoutMs);
+    this.maxBackoffMs = opts.maxBackoffMs === undefined ? undefined : checkTimerMs(opts.maxBackoffMs, 'maxBackoffMs');
+    this.stopTimeoutMs = opts.stopTimeoutMs === undefined ? 5000 : nonNegativeInt(opts.stopTimeoutMs, 'stopTimeoutMs');
     this.runFn = opts.run;
     this.onError = opts.onError;
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
@@ -115,7 +116,7 @@ export class PollLoop {
 
   /** Changes the interval; a pending wait is restarted with the new delay. */
   changeInterval(ms: number): void {
-    this.interval = positiveInterval('intervalMs', ms);
+    this.interval = checkTimerMs(ms, 'intervalMs');
     if (this.running && this.timer !== undefined) {
       this.clearTimer(this.timer);
       this.timer = undefined;

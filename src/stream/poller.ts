@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
-import { abortError, nonNegativeInteger, positiveInteger } from './checks';
+import { isPlainObject, nonNegativeInt, positiveInt, positiveIntOrDefault } from '../util/validate';
 import { EmittedIndex, sortedIncludes, type EmittedJson, type EmittedOp } from './emitted';
 
 /** An inclusive time range in epoch milliseconds (KairosDB ranges include both ends). */
@@ -154,9 +154,9 @@ export class IncrementalPoller {
     if (opts === null || typeof opts !== 'object') throw new ValidationError('options', opts, 'must be an object');
     if (typeof opts.fetch !== 'function') throw new ValidationError('fetch', opts.fetch, 'must be a function');
     this.fetchSeries = opts.fetch;
-    this.windowMs = positiveInteger('windowMs', opts.windowMs);
+    this.windowMs = positiveInt(opts.windowMs, 'windowMs');
     this.overlapMs =
-      opts.overlapMs === undefined ? Math.min(DEFAULT_OVERLAP_MS, this.windowMs) : nonNegativeInteger('overlapMs', opts.overlapMs);
+      opts.overlapMs === undefined ? Math.min(DEFAULT_OVERLAP_MS, this.windowMs) : nonNegativeInt(opts.overlapMs, 'overlapMs');
     if (this.overlapMs > this.windowMs) {
       throw new ValidationError('overlapMs', opts.overlapMs, `must not exceed windowMs (${this.windowMs})`);
     }
@@ -167,17 +167,17 @@ export class IncrementalPoller {
     this.mode = mode;
     if (opts.now !== undefined && typeof opts.now !== 'function') throw new ValidationError('now', opts.now, 'must be a function');
     this.now = opts.now ?? Date.now;
-    this.maxSeen = opts.maxSeenPerSeries === undefined ? DEFAULT_MAX_SEEN : positiveInteger('maxSeenPerSeries', opts.maxSeenPerSeries);
-    this.horizonMs = opts.horizonMs === undefined ? 0 : nonNegativeInteger('horizonMs', opts.horizonMs);
+    this.maxSeen = positiveIntOrDefault(opts.maxSeenPerSeries, 'maxSeenPerSeries', DEFAULT_MAX_SEEN);
+    this.horizonMs = opts.horizonMs === undefined ? 0 : nonNegativeInt(opts.horizonMs, 'horizonMs');
     if (this.horizonMs > MAX_HORIZON_MS) throw new ValidationError('horizonMs', opts.horizonMs, `must be at most 7 days (${MAX_HORIZON_MS} ms)`);
     if (opts.count !== undefined && typeof opts.count !== 'function') throw new ValidationError('count', opts.count, 'must be a function');
     this.countFetch = opts.count;
     if (this.horizonMs > 0 && !this.countFetch) throw new ValidationError('count', opts.count, 'is needed for a late-data horizon (horizonMs > 0)');
     this.bucketMs =
-      opts.bucketMs === undefined ? Math.max(1000, Math.floor(this.horizonMs / 60 / 1000) * 1000) : positiveInteger('bucketMs', opts.bucketMs);
-    this.checkEveryMs = opts.checkEveryMs === undefined ? DEFAULT_CHECK_EVERY_MS : nonNegativeInteger('checkEveryMs', opts.checkEveryMs);
-    this.maxTracked = opts.maxTracked === undefined ? DEFAULT_MAX_TRACKED : positiveInteger('maxTracked', opts.maxTracked);
-    this.maxPoints = opts.maxPoints === undefined ? DEFAULT_MAX_POINTS : positiveInteger('maxPoints', opts.maxPoints);
+      opts.bucketMs === undefined ? Math.max(1000, Math.floor(this.horizonMs / 60 / 1000) * 1000) : positiveInt(opts.bucketMs, 'bucketMs');
+    this.checkEveryMs = opts.checkEveryMs === undefined ? DEFAULT_CHECK_EVERY_MS : nonNegativeInt(opts.checkEveryMs, 'checkEveryMs');
+    this.maxTracked = positiveIntOrDefault(opts.maxTracked, 'maxTracked', DEFAULT_MAX_TRACKED);
+    this.maxPoints = positiveIntOrDefault(opts.maxPoints, 'maxPoints', DEFAULT_MAX_POINTS);
     this.state = new Map();
     if (opts.position !== undefined) {
       this.state = parsePosition(opts.position);
@@ -572,6 +572,11 @@ export class IncrementalPoller {
   }
 }
 
+/** What a poll stopped by its signal throws: the abort reason, so callers can tell it from a failure. */
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error('poll aborted');
+}
+
 function isSignal(x: unknown): x is AbortSignal {
   return typeof x === 'object' && x !== null && 'aborted' in x && typeof (x as AbortSignal).addEventListener === 'function';
 }
@@ -620,7 +625,7 @@ function snapshot(state: Map<string, SeriesPosition>): StreamPosition {
 
 /** Validates a restored position; a damaged one is an error rather than a silent replay. */
 export function parsePosition(position: unknown): Map<string, SeriesPosition> {
-  if (position === null || typeof position !== 'object' || Array.isArray(position)) {
+  if (!isPlainObject(position)) {
     throw new ValidationError('position', position, 'must be an object saved from IncrementalPoller.position');
   }
   const p = position as Partial<StreamPosition>;

@@ -14,7 +14,7 @@
  */
 import { ValidationError } from '../errors';
 import type { PointValue, Series } from '../types';
-import { nonNegativeInteger } from './checks';
+import { nonNegativeInt } from '../util/validate';
 
 /** JSON form of the held rows: `[ts, firstSeenMs, [[column, value], ...]]`, ascending by ts. */
 export interface HeldRows {
@@ -34,7 +34,7 @@ export class RowAssembler {
   private readonly names = new Map<string, string>();
 
   constructor(graceMs: number, held?: HeldRows) {
-    this.grace = nonNegativeInteger('rowGraceMs', graceMs);
+    this.grace = nonNegativeInt(graceMs, 'rowGraceMs');
     if (held !== undefined) this.restore(held);
   }
 
@@ -43,7 +43,7 @@ export class RowAssembler {
     return this.grace;
   }
   set graceMs(ms: number) {
-    this.grace = nonNegativeInteger('rowGraceMs', ms);
+    this.grace = nonNegativeInt(ms, 'rowGraceMs');
   }
 
   /** Points held back, waiting for their row. */

@@ -1,21 +1,13 @@
 /** Table options checked once (field and value named on error), and values put in ascending time order. */
 import { ValidationError } from '../errors';
 import type { FillNaMethod, PointValue, TableOptions, TimestampFormat } from '../types';
+import { inTimeOrder } from '../util/time-order';
 
 type Point = [number, PointValue | null];
 
-/** Values in ascending time order; KairosDB sends them sorted (asc or desc), anything else is sorted here. */
+/** Values in ascending time order (KairosDB sends them asc or desc; util/time-order sorts anything else). */
 export function ascending(values: Point[]): Point[] {
-  let asc = true;
-  let desc = true;
-  for (let i = 1; i < values.length && (asc || desc); i++) {
-    const d = values[i][0] - values[i - 1][0];
-    if (d < 0) asc = false;
-    else if (d > 0) desc = false;
-  }
-  if (asc) return values;
-  if (desc) return values.slice().reverse();
-  return values.slice().sort((a, b) => a[0] - b[0]);
+  return inTimeOrder(values);
 }
 
 export type CheckedTableOptions = Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod };

@@ -17,6 +17,7 @@ export {
   type ParseTimeOptions,
   type FormatTimeOptions,
 } from './timestamps';
-export { TIME_UNITS, UNIT_MS, normalizeTimeUnit, timeUnitOf, relativeToMs } from './time-units';
+export { TIME_UNITS, UNIT_MS, UNIT_SPELLINGS, timeUnitOf, relativeText, durationTextMs } from './unit-table';
+export { normalizeTimeUnit, relativeToMs } from './time-units';
 export { tryRelative, parseDurationMs, parseTimeSpec, specToMs, type TimeSpec } from './time-spec';
 export { checkTimerMs, MAX_TIMER_MS } from './timer-limits';

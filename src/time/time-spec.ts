@@ -5,34 +5,29 @@
 import { ValidationError } from '../errors';
 import { datetimeToTimestampMs } from './timestamps';
 import type { RelativeTime, TimeInput } from '../types';
-import { normalizeTimeUnit, relativeToMs, timeUnitOf } from './time-units';
-
-const RELATIVE_RE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)(?:\s+ago)?\s*$/;
+import { normalizeTimeUnit, relativeToMs } from './time-units';
+import { durationTextMs, relativeText } from './unit-table';
+import { isObjectNotDateOrBuffer } from '../util/validate';
 
 /** "15m", "2 hours", "3 days ago" or {value, unit}; undefined when the text is not relative. */
 export function tryRelative(raw: unknown, field: string): RelativeTime | undefined {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof Date) && 'unit' in raw) {
-    const r = raw as { value?: unknown; unit?: unknown };
-    const value = Number(r.value);
-    if (!Number.isFinite(value) || value < 0) throw new ValidationError(`${field}.value`, r.value, 'must be a non-negative number');
-    return { value, unit: normalizeTimeUnit(r.unit, `${field}.unit`) };
+  if (isObjectNotDateOrBuffer(raw) && 'unit' in raw) {
+    const value = Number(raw.value);
+    if (!Number.isFinite(value) || value < 0) throw new ValidationError(`${field}.value`, raw.value, 'must be a non-negative number');
+    return { value, unit: normalizeTimeUnit(raw.unit, `${field}.unit`) };
   }
-  if (typeof raw !== 'string') return undefined;
-  const m = RELATIVE_RE.exec(raw);
-  if (!m) return undefined;
-  const unit = timeUnitOf(m[2]);
-  if (!unit) return undefined;
-  return { value: Number(m[1]), unit };
+  return typeof raw === 'string' ? relativeText(raw) : undefined;
 }
 
-/** A duration given as "10m", "1 day", {value, unit} or plain milliseconds. */
+/** A duration given as "10m", "1 day", {value, unit} or plain milliseconds (text as the editor checks it: durationTextMs). */
 export function parseDurationMs(raw: unknown, field: string): number {
   if (typeof raw === 'number') {
     if (Number.isFinite(raw) && raw > 0) return raw;
     throw new ValidationError(field, raw, 'must be a positive duration');
   }
-  if (typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw)) return parseDurationMs(Number(raw), field);
-  const rel = tryRelative(raw, field);
+  const ms = typeof raw === 'string' ? durationTextMs(raw) : undefined;
+  if (ms !== undefined) return ms;
+  const rel = typeof raw === 'string' ? undefined : tryRelative(raw, field);
   if (!rel || rel.value <= 0) throw new ValidationError(field, raw, 'must be a positive duration such as "10m", "1 hour" or {value, unit}');
   return relativeToMs(rel);
 }

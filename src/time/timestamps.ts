@@ -11,8 +11,10 @@
  */
 import { ValidationError } from '../errors';
 import { luxon } from './luxon';
-import { normalizeTimeUnit, UNIT_MS } from './time-units';
+import { normalizeTimeUnit } from './time-units';
+import { UNIT_MS } from './unit-table';
 import type { DateTimeLike, RelativeTime, TimeInput, TimestampFormat } from '../types';
+import { isPlainObject, positiveInt } from '../util/validate';
 
 /** The seed's '%Y-%m-%d %H:%M:%S.%f' in luxon tokens; SSSSSS (microseconds) is handled by this module. */
 export const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSSSSS';
@@ -247,12 +249,6 @@ export function validateRelativeTime(rel: unknown, field: string): RelativeTime 
     if (!m) throw new ValidationError(field, rel, 'expected {value, unit} or a string like "5 minutes"');
     return validateRelativeTime({ value: Number(m[1]), unit: m[2] }, field);
   }
-  if (rel === null || typeof rel !== 'object' || Array.isArray(rel)) {
-    throw new ValidationError(field, rel, 'expected an object {value, unit}');
-  }
-  const { value, unit } = rel as { value?: unknown; unit?: unknown };
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ValidationError(`${field}.value`, value, 'must be a positive integer');
-  }
-  return { value, unit: normalizeTimeUnit(unit, `${field}.unit`) };
+  if (!isPlainObject(rel)) throw new ValidationError(field, rel, 'expected an object {value, unit}');
+  return { value: positiveInt(rel.value, `${field}.value`), unit: normalizeTimeUnit(rel.unit, `${field}.unit`) };
 }

@@ -1,8 +1,8 @@
 /**
- * The one place for the small shape checks every layer makes on user input (config, msg, query bodies):
- * plain objects, positive integers, lenient numbers from editor fields. Errors name the field and the
- * value (ValidationError). Durations and timer lengths are time's: see src/time (parseDurationMs,
- * checkTimerMs), which use the same error form.
+ * The one place for the small shape checks every layer makes on user input (config, msg, query bodies,
+ * library options): plain objects, positive and non-negative integers, lenient numbers from editor fields.
+ * Errors name the field and the value (ValidationError). Durations and timer lengths need the unit table
+ * and the timer limit, so they are time's: src/time (parseDurationMs, checkTimerMs), same error form.
  */
 import { ValidationError } from '../errors';
 
@@ -22,6 +22,12 @@ export function isObjectNotDateOrBuffer(v: unknown): v is Record<string, unknown
 /** An integer from 1 up (safe integer), or a ValidationError naming `field`. */
 export function positiveInt(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ValidationError(field, value, 'must be an integer >= 1');
+  return value;
+}
+
+/** An integer from 0 up (safe integer), or a ValidationError naming `field`. */
+export function nonNegativeInt(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ValidationError(field, value, 'must be an integer >= 0');
   return value;
 }
 

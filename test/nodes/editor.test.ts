@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script, createContext } from 'node:vm';
+import { UNIT_SPELLINGS } from '../../src/time/unit-table';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
 // Built by scripts/build.mjs from editor/; Node-RED serves it as resources/@kairos-edge/node-red-proficloud/editor.js.
@@ -259,6 +260,41 @@ describe('editor scripts with the shared helper library', function () {
       for (const [value, want] of cases) {
         assert.equal(validate.call({}, value, {}), want === true ? true : `${type}:${type}.errors.tags`, `${type} ${JSON.stringify(value)}`);
       }
+    }
+  });
+
+  it('duration fields accept the runtime unit table, months and years included; no dialog keeps its own unit list', function () {
+    const e = loaded();
+    const field = (type: string, name: string) => (v: unknown, self: Record<string, unknown> = {}) => e.registered[type].defaults[name].validate!.call(self, v, {});
+    const pageSize = field('proficloud-query', 'pageSize');
+    const start = field('proficloud-query', 'start');
+    const window = field('proficloud-stream', 'window');
+    const horizon = field('proficloud-stream', 'horizon');
+    for (const v of ['1M', '2 months', '1y', '3 Years', '90 mins', '1.5h', '60000']) {
+      assert.equal(pageSize(v, { paged: true }), true, `pageSize ${v}`);
+      assert.equal(window(v), true, `window ${v}`);
+    }
+    for (const v of ['2M', '1 mo ago', '1y']) assert.equal(start(v, { startType: 'str' }), true, `start ${v}`);
+    for (const v of ['7d', '1w', '168h', '0', '']) assert.equal(horizon(v), true, `horizon ${v}`);
+    // Longer than 7 days, or not a duration at all.
+    for (const v of ['1M', '1y', '8d', '1 fortnight']) assert.equal(horizon(v), 'proficloud-stream:proficloud-stream.errors.horizon', `horizon ${v}`);
+    for (const v of ['1 fortnight', 'x', '0']) assert.equal(window(v), 'proficloud-stream:proficloud-stream.errors.window', `window ${v}`);
+    for (const type of TYPES) {
+      const html = readFileSync(join(DIST, `${type}.html`), 'utf8');
+      assert.doesNotMatch(html, /minutes\?|hours\?|UNIT_MS|86400000/, `${type}.html has its own unit table`);
+    }
+  });
+
+  it('the help of every node with duration fields names every unit spelling the runtime accepts (en-US and de)', function () {
+    for (const type of ['proficloud-query', 'proficloud-stream']) {
+      for (const lang of ['en-US', 'de']) {
+        const help = readFileSync(join(DIST, 'locales', lang, `${type}.html`), 'utf8');
+        for (const spelling of UNIT_SPELLINGS) assert.ok(help.includes(`<code>${spelling}</code>`), `${lang}/${type}.html names ${spelling}`);
+      }
+    }
+    // Fields that are plain numbers say so, with their unit.
+    for (const [lang, words] of [['en-US', /plain number of seconds[^]*takes no unit/], ['de', /bloße Zahl von Sekunden[^]*keine Einheit/]] as const) {
+      assert.match(readFileSync(join(DIST, 'locales', lang, 'proficloud-write.html'), 'utf8'), words, `${lang} write delay`);
     }
   });
 

@@ -7,9 +7,19 @@
 import { IANAZone } from 'luxon';
 import { ServerError, badRequest } from '../server-errors';
 import { isPlainObject } from '../../util/validate';
+import { UNIT_MS, type TimeUnit } from '../../time/unit-table';
 
+/** KairosDB's TimeUnit enum: the library's units (src/time/unit-table.ts) as Java spells them. */
 export const TIME_UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
 export type JavaTimeUnit = (typeof TIME_UNITS)[number];
+
+/**
+ * A unit's fixed length from the one unit table (a month 30 days, a year 365). Where KairosDB counts on the
+ * calendar (months, years, local days) or differs (TimeGroupBy's 52-week year), the caller says so.
+ */
+export function unitMs(unit: JavaTimeUnit): number {
+  return UNIT_MS[unit.toLowerCase() as TimeUnit];
+}
 
 export interface Duration {
   value: number;

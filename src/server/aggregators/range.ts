@@ -5,15 +5,11 @@
  */
 import { DateTime } from 'luxon';
 import { ServerError } from '../server-errors';
-import type { Duration, JavaTimeUnit } from './props';
+import { unitMs, type Duration, type JavaTimeUnit } from './props';
 
-const FIXED_MS: Partial<Record<JavaTimeUnit, number>> = {
-  MILLISECONDS: 1,
-  SECONDS: 1000,
-  MINUTES: 60_000,
-  HOURS: 3_600_000,
-};
-const DAY_MS = 86_400_000;
+/** Units below a day: plain millisecond arithmetic in every zone. */
+const SUB_DAY: ReadonlySet<JavaTimeUnit> = new Set<JavaTimeUnit>(['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS']);
+const fixedMs = (unit: JavaTimeUnit): number | undefined => (SUB_DAY.has(unit) ? unitMs(unit) : undefined);
 
 export interface RangeGrid {
   /** Bucket origin (already aligned when align_sampling is on). */
@@ -36,12 +32,9 @@ function localMs(t: number, zone: string): number {
 
 /** Whole units between origin and t, truncated toward zero like Joda's getDifferenceAsLong. */
 function unitsBetween(t: number, origin: number, unit: JavaTimeUnit, zone: string): number {
-  const fixed = FIXED_MS[unit];
+  const fixed = fixedMs(unit);
   if (fixed !== undefined) return Math.trunc((t - origin) / fixed);
-  if (unit === 'DAYS' || unit === 'WEEKS') {
-    const span = unit === 'DAYS' ? DAY_MS : 7 * DAY_MS;
-    return Math.trunc((localMs(t, zone) - localMs(origin, zone)) / span);
-  }
+  if (unit === 'DAYS' || unit === 'WEEKS') return Math.trunc((localMs(t, zone) - localMs(origin, zone)) / unitMs(unit));
   const a = DateTime.fromMillis(origin, { zone });
   const b = DateTime.fromMillis(t, { zone });
   const later = t >= origin;
@@ -53,7 +46,7 @@ function unitsBetween(t: number, origin: number, unit: JavaTimeUnit, zone: strin
 }
 
 function addUnits(t: number, n: number, unit: JavaTimeUnit, zone: string): number {
-  const fixed = FIXED_MS[unit];
+  const fixed = fixedMs(unit);
   if (fixed !== undefined) return t + n * fixed;
   const dt = DateTime.fromMillis(t, { zone });
   switch (unit) {

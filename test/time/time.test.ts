@@ -13,7 +13,8 @@ import {
   toLuxonFormat,
   validateRelativeTime,
 } from '../../src/time/timestamps';
-import { TIME_UNITS, normalizeTimeUnit, timeUnitOf } from '../../src/time/time-units';
+import { normalizeTimeUnit } from '../../src/time/time-units';
+import { TIME_UNITS, timeUnitOf } from '../../src/time/unit-table';
 import { parseDurationMs, tryRelative } from '../../src/time/time-spec';
 import type { RelativeTime, TimestampFormat, TimeInput } from '../../src/types';
 
