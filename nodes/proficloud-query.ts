@@ -4,10 +4,10 @@
  */
 import { ValidationError } from '../src/errors';
 import { RangePager, budgetedPages, PAGE_POINT_BUDGET, parseAggregators, parseGroupBy, parseMetricList, parseOptionalInt, parseTagFilter, type AggregatorRow } from '../src/kairos';
-import { seriesFromQueryResponse, type ColumnarTable } from '../src/table';
+import { seriesFromQueryResponse, type ColumnarTable, type SeriesPoints } from '../src/table';
 import type { FillNaMethod, KairosQueryResponse, QueryOptions, Series, TimestampFormat } from '../src/types';
 import { configNodeOf, type ProficloudConfigNode, type Service } from './lib/connection';
-import { pointCount, shapeSeries, shapeTable, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
+import { pointCount, shapePointsSliced, shapeSeriesSliced, shapeTableSliced, tableOptions, type OutputMode, type ShapeOptions } from './lib/output';
 import { parseDurationMs, parseTimeSpec, specToMs, type TimeSpec } from '../src/time';
 import { asError, evaluate } from './lib/msg-helpers';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
@@ -46,6 +46,8 @@ interface QueryDef extends NodeDef {
 interface Result {
   series: Series[];
   table?: ColumnarTable;
+  /** Series and chart modes from KairosDB: the scanned points, shaped straight into msg.payload (series is then empty). */
+  points?: SeriesPoints[];
   raw: unknown;
   /** A page before the last: the trailing cut (dropTrailingNa) belongs to the end of the whole range only. */
   notLast?: boolean;
@@ -172,42 +174,62 @@ export = function register(RED: NodeAPI): void {
         return { series, raw: series, notLast: !last };
       }
       const connector = service.connector!;
-      if (mode === 'rows') return { series: [], table: await connector.queryColumnar({ ...q, ...tableOptions(opts) }, signal), raw: undefined };
+      // The response is scanned and shaped in slices (the connector's *Sliced methods, output.ts): a large
+      // answer never holds up the flow for long.
+      if (mode === 'rows') return { series: [], table: await connector.queryColumnarSliced({ ...q, ...tableOptions(opts) }, signal), raw: undefined };
       if (mode === 'raw') {
         const resp = await connector.query(q, signal);
         return { series: seriesFromQueryResponse(resp), raw: resp };
       }
-      return { series: await connector.querySeries(q, signal), raw: undefined };
+      const scanned = await connector.queryScannedSeries(q, signal);
+      return 'points' in scanned ? { series: [], points: scanned.points, raw: undefined } : { series: scanned.series, raw: undefined };
     }
 
-    function messagesFor(result: Result, base: NodeMessage): NodeMessage[] {
-      if (result.table) return shapeTable(result.table, shape, () => RED.util.cloneMessage(base));
-      return shapeSeries(result.series, result.raw, result.notLast ? { ...shape, dropTrailing: false } : shape, () => RED.util.cloneMessage(base));
+    /** The messages of a result, shaped in slices; `signal` (the query's) stops the shaping on close. */
+    async function messagesFor(result: Result, base: NodeMessage, signal: AbortSignal): Promise<NodeMessage[]> {
+      const clone = (): NodeMessage => RED.util.cloneMessage(base);
+      if (result.table) return shapeTableSliced(result.table, shape, clone, signal);
+      const opts = result.notLast ? { ...shape, dropTrailing: false } : shape;
+      if (result.points) return shapePointsSliced(result.points, opts, clone, signal);
+      return shapeSeriesSliced(result.series, result.raw, opts, clone, signal);
     }
 
     /** A query's answer: in series mode no series still gives one message (payload []), so request/response flows get a reply. */
-    function answerFor(result: Result, base: NodeMessage): NodeMessage[] {
-      const out = messagesFor(result, base);
+    async function answerFor(result: Result, base: NodeMessage, signal: AbortSignal): Promise<NodeMessage[]> {
+      const out = await messagesFor(result, base, signal);
       if (out.length > 0 || mode !== 'series') return out;
       const msg = RED.util.cloneMessage(base);
       msg.payload = [];
       return [msg];
     }
 
+    /**
+     * Sends an answer's messages in order, each by its own send(): Node-RED deep-clones every message
+     * after the first of an array handed to one send(), which for large payloads costs more than
+     * building them. Nothing goes out once the node is closed.
+     */
+    function sendEach(send: SendFn, msgs: NodeMessage[]): void {
+      for (const msg of msgs) {
+        if (closed) return;
+        send(msg);
+      }
+    }
+
     function statusFor(result: Result): void {
-      const points = result.table ? result.table.pointCount : pointCount(result.series);
+      const points = result.table ? result.table.pointCount : result.points ? result.points.reduce((n, s) => n + s.points.length, 0) : pointCount(result.series);
+      const seriesCount = result.points ? result.points.length : result.series.length;
       if (mode === 'rows') node.status(ok(translate(RED, 'proficloud-query.status.points', '__count__ points', { count: points })));
-      else node.status(ok(translate(RED, 'proficloud-query.status.series', '__count__ series', { count: result.series.length })));
+      else node.status(ok(translate(RED, 'proficloud-query.status.series', '__count__ series', { count: seriesCount })));
     }
 
     /** Paged mode: one message per page; in series mode the page's payload is its array of series. */
-    function pageMessage(result: Result, base: NodeMessage, id: string, index: number, count: number): NodeMessage {
+    async function pageMessage(result: Result, base: NodeMessage, id: string, index: number, count: number, signal: AbortSignal): Promise<NodeMessage> {
       let msg: NodeMessage;
       if (mode === 'series') {
         msg = RED.util.cloneMessage(base);
-        msg.payload = messagesFor(result, {}).map((m) => ({ topic: m.topic, metric: m.metric, tags: m.tags, payload: m.payload }));
+        msg.payload = (await messagesFor(result, {}, signal)).map((m) => ({ topic: m.topic, metric: m.metric, tags: m.tags, payload: m.payload }));
       } else {
-        msg = messagesFor(result, base)[0];
+        msg = (await messagesFor(result, base, signal))[0];
       }
       msg.parts = { id, index, count, type: 'array', len: 1 };
       return msg;
@@ -219,7 +241,9 @@ export = function register(RED: NodeAPI): void {
       const result = page.value.result;
       page.value.result = undefined;
       if (closed || !result) return true;
-      send(pageMessage(result, p.base, p.id, page.part.index, page.part.count));
+      const msg = await pageMessage(result, p.base, p.id, page.part.index, page.part.count, p.ctl.signal);
+      if (closed) return true;
+      send(msg);
       node.status(ok(translate(RED, 'proficloud-query.status.page', 'page __index__/__count__', { index: page.part.index + 1, count: page.part.count })));
       return page.done;
     }
@@ -256,9 +280,16 @@ export = function register(RED: NodeAPI): void {
       if (msg.query !== undefined) {
         if (!service.connector) throw new ValidationError('msg.query', msg.query, 'raw KairosDB queries need a KairosDB, TSD or EWIMA connection');
         if (!msg.query || typeof msg.query !== 'object' || Array.isArray(msg.query)) throw new ValidationError('msg.query', msg.query, 'must be a KairosDB query object');
-        const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, signal);
-        const result = { series: mode === 'raw' ? [] : seriesFromQueryResponse(resp), raw: resp };
-        if (!closed) send([answerFor(result, msg)]);
+        let result: Result;
+        if (mode === 'raw') {
+          const resp: KairosQueryResponse = await service.connector.rawQuery(msg.query, signal);
+          result = { series: [], raw: resp };
+        } else {
+          const scanned = await service.connector.rawQueryScannedSeries(msg.query, signal);
+          result = 'points' in scanned ? { series: [], points: scanned.points, raw: undefined } : { series: scanned.series, raw: undefined };
+        }
+        if (closed) return;
+        sendEach(send, await answerFor(result, msg, signal));
         statusFor(result);
         return;
       }
@@ -288,7 +319,7 @@ export = function register(RED: NodeAPI): void {
 
       const result = await fetchRange(service, query, endpointIds, signal);
       if (closed) return;
-      send([answerFor(result, msg)]);
+      sendEach(send, await answerFor(result, msg, signal));
       statusFor(result);
     }
 

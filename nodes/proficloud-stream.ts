@@ -289,7 +289,8 @@ export = function register(RED: NodeAPI): void {
       }
       if (def.persist && store && msgs.length) await store.beginSend(result.range.end);
       if (signal.aborted || current !== poller) return undo();
-      if (msgs.length) node.send([msgs]);
+      // One send() per message: Node-RED deep-clones every message after the first of an array sent at once.
+      for (const m of msgs) node.send(m);
       sentPosition = result.position;
       if (def.persist && store) await saveState();
       if (!result.more) repeatedUpTo = undefined;

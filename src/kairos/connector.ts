@@ -21,12 +21,19 @@ import {
 import { buildQuery, validateTimeZone, type KairosQueryBody } from './query-body';
 import {
   columnarTableFromQueryResponse,
+  columnarTableSteps,
   rowsFromColumnarTable,
   scanColumnarTable,
+  scanColumnarTableSteps,
   scanSeries,
+  scanSeriesPointsSteps,
   seriesFromQueryResponse,
+  seriesPointsOf,
   type ColumnarTable,
+  type SeriesPoints,
 } from '../table/table-builder';
+import { checkTableOptions } from '../table/table-options';
+import { runSliced } from '../util/slices';
 import { datetimeToTimestampMs, subtractRelative } from '../time/timestamps';
 import { isPlainObject, positiveInt } from '../util/validate';
 import type {
@@ -272,13 +279,44 @@ export class KairosConnector {
     return 'scanned' in r ? r.scanned : seriesFromQueryResponse(r.parsed);
   }
 
+  /**
+   * queryColumnar with the scan and join done in slices between event-loop turns (src/util/slices.ts),
+   * so a large answer never holds up the rest of the process for long; same table, same errors.
+   * An aborted signal also stops the conversion (rejecting with its reason).
+   */
+  async queryColumnarSliced(opts: QueryOptions & TableOptions, signal?: AbortSignal): Promise<ColumnarTable> {
+    const slice = { signal };
+    const r = await this.scannedQuery(opts, signal, (bytes) => runSliced(scanColumnarTableSteps(bytes, opts), slice));
+    if ('scanned' in r) return r.scanned;
+    // As columnarTableFromQueryResponse: options are checked before the series are read.
+    checkTableOptions(opts);
+    return runSliced(columnarTableSteps(seriesPointsOf(seriesFromQueryResponse(r.parsed)), opts), slice);
+  }
+
+  /**
+   * Query results as series, scanned in slices like queryColumnarSliced: as points in typed arrays
+   * when the response was scanned (the usual case), as parsed Series when it was not (windowed
+   * queries, shapes the scanner leaves to JSON.parse) — exactly what querySeries gives then.
+   */
+  async queryScannedSeries(opts: QueryOptions, signal?: AbortSignal): Promise<{ points: SeriesPoints[] } | { series: Series[] }> {
+    const r = await this.scannedQuery(opts, signal, (bytes) => runSliced(scanSeriesPointsSteps(bytes), { signal }));
+    return 'scanned' in r ? { points: r.scanned } : { series: seriesFromQueryResponse(r.parsed) };
+  }
+
   /** Sends a user-built KairosDB query body as is; it can only reach this connector's query path. */
   async rawQuery(body: unknown, signal?: AbortSignal): Promise<KairosQueryResponse> {
-    if (!isPlainObject(body)) throw new ValidationError('query', body, 'must be a KairosDB query object');
-    if (!Array.isArray(body.metrics) || body.metrics.length === 0) {
-      throw new ValidationError('query.metrics', body.metrics, 'must be a non-empty array of metric queries');
-    }
+    checkRawBody(body);
     return this.postQuery(body, signal);
+  }
+
+  /**
+   * rawQuery's answer as series, scanned in slices (see queryScannedSeries): points when the response
+   * was scanned, the parsed series otherwise; the same errors as rawQuery.
+   */
+  async rawQueryScannedSeries(body: unknown, signal?: AbortSignal): Promise<{ points: SeriesPoints[] } | { series: Series[] }> {
+    checkRawBody(body);
+    const r = await this.scannedBody(body, signal, (bytes) => runSliced(scanSeriesPointsSteps(bytes), { signal }));
+    return 'scanned' in r ? { points: r.scanned } : { series: seriesFromQueryResponse(r.parsed) };
   }
 
   /** Metric names, optionally only those starting with prefix. */
@@ -352,12 +390,21 @@ export class KairosConnector {
   private async scannedQuery<T>(
     opts: QueryOptions,
     signal: AbortSignal | undefined,
-    scanBytes: (bytes: Buffer) => T | undefined,
+    scanBytes: (bytes: Buffer) => T | undefined | Promise<T | undefined>,
   ): Promise<{ scanned: T } | { parsed: KairosQueryResponse }> {
     const body = this.queryBody(opts);
     if (this.opts.queryWindowMs !== undefined) return { parsed: await this.windowedQuery(body, this.opts.queryWindowMs, signal) };
+    return this.scannedBody(body, signal, scanBytes);
+  }
+
+  /** scannedQuery for a body as it is sent (no windows). */
+  private async scannedBody<T>(
+    body: unknown,
+    signal: AbortSignal | undefined,
+    scanBytes: (bytes: Buffer) => T | undefined | Promise<T | undefined>,
+  ): Promise<{ scanned: T } | { parsed: KairosQueryResponse }> {
     const resp = await this.http.requestOk({ method: 'POST', path: this.queryPath, body, signal });
-    const scanned = resp.body.length ? scanBytes(resp.body) : undefined;
+    const scanned = resp.body.length ? await scanBytes(resp.body) : undefined;
     if (scanned !== undefined) return { scanned };
     const parsed = this.http.parseJson<unknown>(resp, this.queryPath);
     checkQueryResponse(parsed);
@@ -471,6 +518,14 @@ function decodedBasic(token: string | undefined): string[] {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon > 0 ? [decoded, decoded.slice(colon + 1)] : [];
+}
+
+/** A user-built query body: an object with a non-empty metrics array (the server checks the rest). */
+function checkRawBody(body: unknown): asserts body is Record<string, unknown> {
+  if (!isPlainObject(body)) throw new ValidationError('query', body, 'must be a KairosDB query object');
+  if (!Array.isArray(body.metrics) || body.metrics.length === 0) {
+    throw new ValidationError('query.metrics', body.metrics, 'must be a non-empty array of metric queries');
+  }
 }
 
 function checkQueryResponse(resp: unknown): asserts resp is KairosQueryResponse {

@@ -6,6 +6,7 @@
 import type { FillNaMethod, PointValue } from '../types';
 import type { PointColumns } from './point-columns';
 import { stableTimeOrder } from '../util/time-order';
+import { drain, SLICE_UNITS, type Steps } from '../util/slices';
 
 /** A table column: numbers with NaN for missing cells, or values with null for missing cells. */
 export type Column = Float64Array | Array<PointValue | null>;
@@ -42,35 +43,70 @@ export function ascendingPoints(p: PointColumns): PointColumns {
 
 /** Sorted distinct timestamps of all series (each already ascending). */
 export function mergeTimestamps(series: PointColumns[]): Float64Array {
-  const k = series.length;
-  if (k === 1) return distinct(series[0].ts, series[0].length);
-  const pos = new Int32Array(k);
-  let cap = 1024;
-  for (const s of series) cap = Math.max(cap, s.length);
-  let out = new Float64Array(cap);
-  let n = 0;
-  for (;;) {
-    let min = Infinity;
-    for (let c = 0; c < k; c++) {
-      const s = series[c];
-      const p = pos[c];
-      if (p < s.length && s.ts[p] < min) min = s.ts[p];
-    }
-    if (min === Infinity) break;
-    for (let c = 0; c < k; c++) {
-      const s = series[c];
-      let p = pos[c];
-      while (p < s.length && s.ts[p] === min) p++;
-      pos[c] = p;
-    }
-    if (n === out.length) {
-      const bigger = new Float64Array(out.length * 2);
-      bigger.set(out);
-      out = bigger;
-    }
-    out[n++] = min;
+  return drain(mergeTimestampsSteps(series));
+}
+
+/** mergeTimestamps in steps of about SLICE_UNITS timestamps (see src/util/slices.ts). */
+export function* mergeTimestampsSteps(series: PointColumns[]): Steps<Float64Array> {
+  if (series.length === 1) return distinct(series[0].ts, series[0].length);
+  const m = new TimestampMerge(series);
+  while (!m.run(SLICE_UNITS)) yield;
+  return m.result();
+}
+
+/** The k-way merge, resumable: run() takes up to `max` distinct timestamps and says whether all are taken. */
+class TimestampMerge {
+  private readonly pos: Int32Array;
+  private out: Float64Array;
+  private n = 0;
+
+  constructor(private readonly series: PointColumns[]) {
+    this.pos = new Int32Array(series.length);
+    let cap = 1024;
+    for (const s of series) cap = Math.max(cap, s.length);
+    this.out = new Float64Array(cap);
   }
-  return out.length - n > out.length >> 3 ? out.slice(0, n) : out.subarray(0, n);
+
+  run(max: number): boolean {
+    const { series, pos } = this;
+    const k = series.length;
+    let out = this.out;
+    let n = this.n;
+    const stop = n + max;
+    let done = false;
+    while (n < stop) {
+      let min = Infinity;
+      for (let c = 0; c < k; c++) {
+        const s = series[c];
+        const p = pos[c];
+        if (p < s.length && s.ts[p] < min) min = s.ts[p];
+      }
+      if (min === Infinity) {
+        done = true;
+        break;
+      }
+      for (let c = 0; c < k; c++) {
+        const s = series[c];
+        let p = pos[c];
+        while (p < s.length && s.ts[p] === min) p++;
+        pos[c] = p;
+      }
+      if (n === out.length) {
+        const bigger = new Float64Array(out.length * 2);
+        bigger.set(out);
+        out = bigger;
+      }
+      out[n++] = min;
+    }
+    this.out = out;
+    this.n = n;
+    return done;
+  }
+
+  result(): Float64Array {
+    const { out, n } = this;
+    return out.length - n > out.length >> 3 ? out.slice(0, n) : out.subarray(0, n);
+  }
 }
 
 function distinct(ts: Float64Array, length: number): Float64Array {
@@ -85,32 +121,49 @@ function distinct(ts: Float64Array, length: number): Float64Array {
 
 /** One series placed on the joined timestamps; a duplicate timestamp within the series keeps the last value. */
 export function placeColumn(s: PointColumns, rows: Float64Array): Column {
+  return drain(placeColumnSteps(s, rows));
+}
+
+/** placeColumn in steps of about SLICE_UNITS rows. */
+export function* placeColumnSteps(s: PointColumns, rows: Float64Array): Steps<Column> {
   const n = rows.length;
-  const ts = s.ts;
-  if (s.num) {
-    const src = s.num;
-    const col = new Float64Array(n).fill(NaN);
-    let p = 0;
-    for (let r = 0; r < n && p < s.length; r++) {
-      const t = rows[r];
-      if (ts[p] !== t) continue;
-      do p++;
-      while (p < s.length && ts[p] === t);
-      col[r] = src[p - 1];
-    }
-    return col;
-  }
-  const src = s.cells as Array<PointValue | null>;
-  const col = new Array<PointValue | null>(n).fill(null);
+  const col: Column = s.num ? new Float64Array(n).fill(NaN) : new Array<PointValue | null>(n).fill(null);
   let p = 0;
-  for (let r = 0; r < n && p < s.length; r++) {
+  for (let r = 0; r < n && p < s.length; r += SLICE_UNITS) {
+    const end = Math.min(n, r + SLICE_UNITS);
+    p = s.num ? placeNumbers(s, rows, col as Float64Array, r, end, p) : placeCells(s, rows, col as Array<PointValue | null>, r, end, p);
+    if (end < n && p < s.length) yield;
+  }
+  return col;
+}
+
+/** Rows [r0, r1) of a numeric column, the series' cursor at `p`; returns the cursor. */
+function placeNumbers(s: PointColumns, rows: Float64Array, col: Float64Array, r0: number, r1: number, p: number): number {
+  const ts = s.ts;
+  const src = s.num as Float64Array;
+  const len = s.length;
+  for (let r = r0; r < r1 && p < len; r++) {
     const t = rows[r];
     if (ts[p] !== t) continue;
     do p++;
-    while (p < s.length && ts[p] === t);
+    while (p < len && ts[p] === t);
+    col[r] = src[p - 1];
+  }
+  return p;
+}
+
+function placeCells(s: PointColumns, rows: Float64Array, col: Array<PointValue | null>, r0: number, r1: number, p: number): number {
+  const ts = s.ts;
+  const src = s.cells as Array<PointValue | null>;
+  const len = s.length;
+  for (let r = r0; r < r1 && p < len; r++) {
+    const t = rows[r];
+    if (ts[p] !== t) continue;
+    do p++;
+    while (p < len && ts[p] === t);
     col[r] = src[p - 1] ?? null;
   }
-  return col;
+  return p;
 }
 
 /** Fills missing cells in place, forwards or backwards. */

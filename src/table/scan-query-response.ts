@@ -9,6 +9,7 @@
 import { PointBuilder, type PointColumns } from './point-columns';
 import type { ResultHead } from './column-names';
 import { ByteScanner } from './byte-scanner';
+import { drain, SLICE_UNITS, type Steps } from '../util/slices';
 
 export interface ScannedResult extends ResultHead {
   points: PointColumns;
@@ -23,33 +24,38 @@ const CLOSE_OBJECT = 0x7d;
 
 /** Results of each query, in response order. */
 export function scanQueryResponse(bytes: Buffer): ScannedResult[][] {
+  return drain(scanQueryResponseSteps(bytes));
+}
+
+/** scanQueryResponse in steps (see src/util/slices.ts): it pauses every SLICE_UNITS points. */
+export function* scanQueryResponseSteps(bytes: Buffer): Steps<ScannedResult[][]> {
   const s = new ByteScanner(bytes);
   const b = new PointBuilder();
   let queries: ScannedResult[][] | undefined;
-  eachMember(s, (key) => {
-    if (key === 'queries') queries = eachElement(s, () => scanQuery(s, b));
+  yield* eachMember(s, function* (key) {
+    if (key === 'queries') queries = yield* eachElement(s, () => scanQuery(s, b));
     else s.value();
   });
   if (s.peek() !== -1) s.fail('trailing content');
   return queries ?? s.fail('no "queries" array');
 }
 
-function scanQuery(s: ByteScanner, b: PointBuilder): ScannedResult[] {
+function* scanQuery(s: ByteScanner, b: PointBuilder): Steps<ScannedResult[]> {
   let results: ScannedResult[] | undefined;
-  eachMember(s, (key) => {
-    if (key === 'results') results = eachElement(s, () => scanResult(s, b));
+  yield* eachMember(s, function* (key) {
+    if (key === 'results') results = yield* eachElement(s, () => scanResult(s, b));
     else s.value();
   });
   return results ?? s.fail('query without "results"');
 }
 
-function scanResult(s: ByteScanner, b: PointBuilder): ScannedResult {
+function* scanResult(s: ByteScanner, b: PointBuilder): Steps<ScannedResult> {
   let name: unknown;
   let groupBy: unknown;
   let tags: unknown;
   let points: PointColumns | undefined;
-  eachMember(s, (key) => {
-    if (key === 'values') points = scanValues(s, b);
+  yield* eachMember(s, function* (key) {
+    if (key === 'values') points = yield* scanValues(s, b);
     else if (key === 'name') name = s.value();
     else if (key === 'group_by') groupBy = s.value();
     else if (key === 'tags') tags = s.value();
@@ -63,13 +69,22 @@ function scanResult(s: ByteScanner, b: PointBuilder): ScannedResult {
 }
 
 /** `[[ts, value], ...]` with number, null or string values, read with the scan's one (empty) builder. */
-function scanValues(s: ByteScanner, b: PointBuilder): PointColumns {
+function* scanValues(s: ByteScanner, b: PointBuilder): Steps<PointColumns> {
   s.expect(OPEN_ARRAY);
   if (s.peek() === CLOSE_ARRAY) {
     s.pos++;
     return b.take();
   }
-  for (;;) {
+  while (!scanPoints(s, b, SLICE_UNITS)) yield;
+  return b.take();
+}
+
+/**
+ * Up to `max` points of a values array whose "[" is behind the scanner; true when its "]" was read.
+ * A plain function, so the hot loop is compiled as one (the generator above only resumes it).
+ */
+function scanPoints(s: ByteScanner, b: PointBuilder, max: number): boolean {
+  for (let n = 0; n < max; n++) {
     s.expect(OPEN_ARRAY);
     s.peek();
     const t = s.number();
@@ -83,13 +98,14 @@ function scanValues(s: ByteScanner, b: PointBuilder): PointColumns {
     s.expect(CLOSE_ARRAY);
     const next = s.peek();
     s.pos++;
-    if (next === CLOSE_ARRAY) return b.take();
+    if (next === CLOSE_ARRAY) return true;
     if (next !== COMMA) s.fail('expected "," or "]"');
   }
+  return false;
 }
 
 /** Calls `member` with each key of an object, the scanner sitting on the member's value. */
-function eachMember(s: ByteScanner, member: (key: string) => void): void {
+function* eachMember(s: ByteScanner, member: (key: string) => Steps<void>): Steps<void> {
   s.expect(OPEN_OBJECT);
   if (s.peek() === CLOSE_OBJECT) {
     s.pos++;
@@ -100,7 +116,7 @@ function eachMember(s: ByteScanner, member: (key: string) => void): void {
     const key = s.string();
     s.expect(0x3a);
     s.peek();
-    member(key);
+    yield* member(key);
     const next = s.peek();
     s.pos++;
     if (next === CLOSE_OBJECT) return;
@@ -108,7 +124,7 @@ function eachMember(s: ByteScanner, member: (key: string) => void): void {
   }
 }
 
-function eachElement<T>(s: ByteScanner, element: () => T): T[] {
+function* eachElement<T>(s: ByteScanner, element: () => Steps<T>): Steps<T[]> {
   const out: T[] = [];
   s.expect(OPEN_ARRAY);
   if (s.peek() === CLOSE_ARRAY) {
@@ -116,7 +132,7 @@ function eachElement<T>(s: ByteScanner, element: () => T): T[] {
     return out;
   }
   for (;;) {
-    out.push(element());
+    out.push(yield* element());
     const next = s.peek();
     s.pos++;
     if (next === CLOSE_ARRAY) return out;

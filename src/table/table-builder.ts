@@ -25,9 +25,11 @@
  * (JSON cannot carry one) also counts as missing.
  */
 import { ParseError, ValidationError } from '../errors';
-import { scanQueryResponse, type ScannedResult } from './scan-query-response';
+import { scanQueryResponseSteps, type ScannedResult } from './scan-query-response';
 import { NotScannable } from './byte-scanner';
-import { ascendingPoints, fillColumn, mergeTimestamps, placeColumn, rowsUpTo, trailingCut, type Column } from './column-join';
+import { ascendingPoints, fillColumn, mergeTimestampsSteps, placeColumnSteps, rowsUpTo, trailingCut, type Column } from './column-join';
+import { valuesSteps, type ChartPoint } from './point-payloads';
+import { chunks, drain, SLICE_UNITS, type Steps } from '../util/slices';
 import { nameQueryResults, rowColumnNames, type GroupInfo } from './column-names';
 import { pointsFromValues, type PointColumns } from './point-columns';
 import { ascending, checkTableOptions, type CheckedTableOptions } from './table-options';
@@ -93,7 +95,8 @@ export interface ColumnarTable {
   pointCount: number;
 }
 
-interface SeriesPoints {
+/** A series as its info and its points in typed arrays (what the byte scan gives). */
+export interface SeriesPoints {
   info: SeriesInfo;
   points: PointColumns;
 }
@@ -104,24 +107,48 @@ function emptyTable(): ColumnarTable {
 
 /** Join, trailing cut, fill and order on typed arrays. */
 function joinSeries(list: SeriesPoints[], o: CheckedTableOptions): ColumnarTable {
+  return drain(joinSteps(list, o));
+}
+
+/** joinSeries in steps: a pause after each series' sort, fill and reversal, and inside the merge and placing. */
+function* joinSteps(list: SeriesPoints[], o: CheckedTableOptions): Steps<ColumnarTable> {
   if (list.length === 0) return emptyTable();
   const names = rowColumnNames(
     list.map((s) => s.info.column),
     o.timestampColumnName,
   );
-  const points = list.map((s) => ascendingPoints(s.points));
-  let timestamps = mergeTimestamps(points);
+  const points: PointColumns[] = [];
+  for (const s of list) {
+    points.push(ascendingPoints(s.points));
+    yield;
+  }
+  let timestamps = yield* mergeTimestampsSteps(points);
   // Cut before filling (the seed's order): fills then never reach past the earliest series end.
   if (o.dropTrailingNa) timestamps = timestamps.subarray(0, rowsUpTo(timestamps, trailingCut(points)));
   const n = timestamps.length;
-  const cells = points.map((p) => placeColumn(p, timestamps));
-  for (const col of cells) fillColumn(col, o.fillNaMethod);
+  const cells: Column[] = [];
+  for (const p of points) {
+    const col = yield* placeColumnSteps(p, timestamps);
+    fillColumn(col, o.fillNaMethod);
+    cells.push(col);
+    yield;
+  }
   if (o.orderDesc) {
+    // The merge hands back a lone series' own timestamps when it can: reverse a copy, not the caller's points.
+    if (points.some((p) => p.ts.buffer === timestamps.buffer)) timestamps = timestamps.slice();
     timestamps.reverse();
-    for (const col of cells) col.reverse();
+    for (const col of cells) {
+      col.reverse();
+      yield;
+    }
   }
   const pointCount = list.reduce((sum, s) => sum + s.points.length, 0);
   return { columns: [o.timestampColumnName, ...names], timestamps, cells, series: list.map((s) => s.info), rowCount: n, pointCount };
+}
+
+/** The columnar table of already scanned series (see SeriesPoints), in steps; options are checked first. */
+export function columnarTableSteps(list: SeriesPoints[], opts: TableOptions = {}): Steps<ColumnarTable> {
+  return joinSteps(list, checkTableOptions(opts));
 }
 
 function seriesPoints(series: Series[]): SeriesPoints[] {
@@ -152,12 +179,40 @@ function scannedSeriesPoints(queries: ScannedResult[][]): SeriesPoints[] {
 
 /** The scanned results of response bytes, or undefined when they are outside the scanned shape (the caller parses). */
 function scan(bytes: Buffer): ScannedResult[][] | undefined {
+  return drain(scanSteps(bytes));
+}
+
+function* scanSteps(bytes: Buffer): Steps<ScannedResult[][] | undefined> {
   try {
-    return scanQueryResponse(bytes);
+    return yield* scanQueryResponseSteps(bytes);
   } catch (err) {
     if (err instanceof NotScannable) return undefined;
     throw err;
   }
+}
+
+/**
+ * The named series of response bytes with their points in typed arrays, in steps; undefined when the
+ * bytes are outside the scanned shape (parse them instead, see seriesPointsOf).
+ */
+export function* scanSeriesPointsSteps(bytes: Buffer): Steps<SeriesPoints[] | undefined> {
+  const scanned = yield* scanSteps(bytes);
+  return scanned ? scannedSeriesPoints(scanned) : undefined;
+}
+
+/** Already built series as SeriesPoints (a value pair that is not [number, value] is a ParseError). */
+export function seriesPointsOf(series: Series[]): SeriesPoints[] {
+  return seriesPoints(series);
+}
+
+/** seriesPointsOf in steps, one series a step. */
+export function* seriesPointsSteps(series: Series[]): Steps<SeriesPoints[]> {
+  const out: SeriesPoints[] = [];
+  for (const s of series) {
+    out.push(seriesPoints([s])[0]);
+    yield;
+  }
+  return out;
 }
 
 /**
@@ -166,24 +221,15 @@ function scan(bytes: Buffer): ScannedResult[][] | undefined {
  * which also gives the usual error messages).
  */
 export function scanSeries(bytes: Buffer): Series[] | undefined {
-  const scanned = scan(bytes);
-  if (!scanned) return undefined;
-  return scannedSeriesPoints(scanned).map(({ info, points }) => ({ ...info, values: valuesOf(points) }));
+  return drain(scanSeriesSteps(bytes));
 }
 
-/** The `[timestamp, value]` pairs of scanned points (a numeric NaN was a JSON null). */
-function valuesOf(p: PointColumns): Array<[number, PointValue | null]> {
-  const out = new Array<[number, PointValue | null]>(p.length);
-  const { ts, num, cells } = p;
-  if (num) {
-    for (let i = 0; i < p.length; i++) {
-      const v = num[i];
-      out[i] = [ts[i], v !== v ? null : v];
-    }
-  } else {
-    const c = cells as Array<PointValue | null>;
-    for (let i = 0; i < p.length; i++) out[i] = [ts[i], c[i]];
-  }
+/** scanSeries in steps. */
+export function* scanSeriesSteps(bytes: Buffer): Steps<Series[] | undefined> {
+  const list = yield* scanSeriesPointsSteps(bytes);
+  if (!list) return undefined;
+  const out: Series[] = [];
+  for (const { info, points } of list) out.push({ ...info, values: yield* valuesSteps(points) });
   return out;
 }
 
@@ -192,9 +238,14 @@ function valuesOf(p: PointColumns): Array<[number, PointValue | null]> {
  * outside the scanned shape. Options are checked first, so bad options throw either way.
  */
 export function scanColumnarTable(bytes: Buffer, opts: TableOptions = {}): ColumnarTable | undefined {
+  return drain(scanColumnarTableSteps(bytes, opts));
+}
+
+/** scanColumnarTable in steps. */
+export function* scanColumnarTableSteps(bytes: Buffer, opts: TableOptions = {}): Steps<ColumnarTable | undefined> {
   const o = checkTableOptions(opts);
-  const scanned = scan(bytes);
-  return scanned ? joinSeries(scannedSeriesPoints(scanned), o) : undefined;
+  const scanned = yield* scanSteps(bytes);
+  return scanned ? yield* joinSteps(scannedSeriesPoints(scanned), o) : undefined;
 }
 
 function toBytes(resp: string | Buffer | Uint8Array): Buffer {
@@ -232,17 +283,31 @@ export function columnarTableFromSeries(series: Series[], opts: TableOptions = {
 
 /** Row objects of a columnar table; missing cells become null, timestamps formatted as asked. */
 export function rowsFromColumnarTable(table: ColumnarTable, convertTimestamp: TimestampFormat = 'ms'): Row[] {
+  return drain(rowsFromColumnarTableSteps(table, convertTimestamp));
+}
+
+/** rowsFromColumnarTable in steps of about SLICE_UNITS cells; the format is checked before the first step. */
+export function rowsFromColumnarTableSteps(table: ColumnarTable, convertTimestamp: TimestampFormat = 'ms'): Steps<Row[]> {
   if (!['ms', 'iso', 'date'].includes(convertTimestamp)) {
     throw new ValidationError('convertTimestamp', convertTimestamp, 'must be "ms", "iso" or "date"');
   }
+  const rows: Row[] = new Array<Row>(table.rowCount);
+  return mapSteps(rows, chunks(table.rowCount, SLICE_UNITS / table.columns.length, (start, end) => fillRows(table, convertTimestamp, rows, start, end)));
+}
+
+function* mapSteps<T>(out: T, steps: Steps<void>): Steps<T> {
+  yield* steps;
+  return out;
+}
+
+/** Row objects [start, end) of a table. */
+function fillRows(table: ColumnarTable, convertTimestamp: TimestampFormat, rows: Row[], start: number, end: number): void {
   const [tsName, ...names] = table.columns;
-  const n = table.rowCount;
-  const rows: Row[] = new Array<Row>(n);
   const k = names.length;
   const { timestamps, cells } = table;
   // A column named "__proto__" must become an own property (setOwn); the usual names take the plain path.
   const special = table.columns.includes('__proto__');
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const row: Row = {};
     const t = convertTimestamp === 'ms' ? timestamps[i] : (formatTimestamp(timestamps[i], convertTimestamp) as CellValue);
     if (special) setOwn(row, tsName, t);
@@ -254,7 +319,6 @@ export function rowsFromColumnarTable(table: ColumnarTable, convertTimestamp: Ti
     }
     rows[i] = row;
   }
-  return rows;
 }
 
 /** Table from already built series (also used by the proficloud.io client). */
@@ -278,12 +342,24 @@ export function rowsFromQueryResponse(resp: KairosQueryResponse | string | Buffe
 }
 
 /** Points for Dashboard 2's ui-chart (`msg.payload = [{series, x, y}]`, x in epoch ms), series by series. */
-export function seriesToChart(series: Series[]): Array<{ series: string; x: number; y: PointValue | null }> {
+export function seriesToChart(series: Series[]): ChartPoint[] {
+  return drain(seriesToChartSteps(series));
+}
+
+/** seriesToChart in steps of about SLICE_UNITS points. */
+export function seriesToChartSteps(series: Series[]): Steps<ChartPoint[]> {
   if (!Array.isArray(series)) throw new ValidationError('series', series, 'must be an array of series');
-  const out: Array<{ series: string; x: number; y: PointValue | null }> = [];
+  return chartSteps(series);
+}
+
+function* chartSteps(series: Series[]): Steps<ChartPoint[]> {
+  const out: ChartPoint[] = [];
   for (const s of series) {
     const values = ascending(s.values as Point[]);
-    for (let i = 0; i < values.length; i++) out.push({ series: s.column, x: values[i][0], y: values[i][1] ?? null });
+    yield* chunks(values.length, SLICE_UNITS, (start, end) => {
+      for (let i = start; i < end; i++) out.push({ series: s.column, x: values[i][0], y: values[i][1] ?? null });
+    });
+    yield;
   }
   return out;
 }
