@@ -3,165 +3,25 @@
  * node that points at it. Like the core mqtt-broker node it keeps a list of its user nodes and pushes
  * connection status to them, and it serves the editor's "Test connection" and metric-name endpoints.
  */
-import { KairosError, redact } from '../src/errors';
-import { nodeEnvLookup, processEnvLookup, resolveEnvRefs } from './lib/env';
-import { createService, secretsOf, type ConfigCredentials, type ConfigProps, type ProficloudConfigNode, type Service } from './lib/connection';
-import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
-import { STATUS } from './lib/status';
+import { CREDENTIALS } from './config/credentials';
+import { lazy } from './lib/lazy';
+import type { AdminRequest, AdminResponse, NodeAPI, NodeDef } from './lib/red';
+import type { ProficloudConfigNode } from './lib/connection';
 
-const CREDENTIALS = {
-  token: { type: 'password' },
-  tokenFile: { type: 'text' },
-  accountId: { type: 'text' },
-  username: { type: 'text' },
-  password: { type: 'password' },
-} as const;
-
-/** The placeholder the editor sends for a password it never received. */
-const STORED = '__PWRD__';
-
-function connectionLost(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === 'ENETWORK' || code === 'ETIMEOUT' || code === 'EAUTH';
-}
-
-function safeMessage(err: unknown, secrets: string[]): { error: string; code?: string } {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = err instanceof KairosError ? err.code : (err as { code?: unknown })?.code;
-  return { error: redact(message, secrets), ...(typeof code === 'string' ? { code } : {}) };
-}
-
-/** Contacts the service the cheapest way it allows (legacy TSD locks /version, so it gets a tiny query). */
-async function probe(service: Service): Promise<{ version?: string; health?: { ok: boolean; status: string[] } }> {
-  if (service.io) {
-    // proficloud.io has no version endpoint; a successful login proves URL and credentials.
-    await service.io.getAccessToken();
-    return {};
-  }
-  const connector = service.connector!;
-  if (service.kind === 'tsd') {
-    await connector.query({ metrics: ['proficloud.connection.test'], startRelative: { value: 1, unit: 'minutes' } });
-    return {};
-  }
-  const version = await connector.version();
-  const health = service.kind === 'kairosdb' ? await connector.health().catch(() => undefined) : undefined;
-  return { version, ...(health ? { health } : {}) };
-}
+const runtime = lazy(() => require('./config/config-node') as typeof import('./config/config-node'));
 
 export = function register(RED: NodeAPI): void {
   function ProficloudConfig(this: ProficloudConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    setup(this, def);
-  }
-
-  function setup(node: ProficloudConfigNode, def: NodeDef): void {
-    const props = def as NodeDef & ConfigProps;
-    // Node-RED has substituted ${ENV_VAR} where the variable is set; a reference left over is unset.
-    let creds = (node.credentials ?? {}) as ConfigCredentials;
-    let credsError: unknown;
-    try {
-      creds = resolveEnvRefs(creds, nodeEnvLookup(RED, node));
-    } catch (err) {
-      credsError = err;
-    }
-    const users = new Map<string, Node>();
-    let lastStatus: NodeStatus = {};
-    let closing = false;
-    const logger = { warn: (m: string) => node.warn(redact(m, secretsOf(creds))) };
-
-    const servicePromise = credsError ? Promise.reject(credsError) : createService(RED, props, creds, logger);
-    // Construction errors surface through getService(); keep them from becoming unhandled here.
-    servicePromise.catch(() => undefined);
-
-    function push(status: NodeStatus): void {
-      lastStatus = status;
-      for (const user of users.values()) user.status(status);
-    }
-
-    node.getService = () => servicePromise;
-    node.register = (user) => {
-      users.set(user.id, user);
-      if (users.size === 1) {
-        push(STATUS.connecting);
-        servicePromise
-          .then((service) => probe(service))
-          .then(() => !closing && push(STATUS.connected))
-          .catch((err: unknown) => {
-            if (closing) return;
-            node.warn(safeMessage(err, secretsOf(creds)).error);
-            push({ fill: 'red', shape: 'ring', text: (err as { code?: string }).code ?? 'node-red:common.status.error' });
-          });
-      } else if (lastStatus.text) {
-        user.status(lastStatus);
-      }
-    };
-    node.deregister = (user) => {
-      users.delete(user.id);
-    };
-    // Only transitions are pushed: users show their own per-request status while the link is fine.
-    node.reportOk = () => {
-      if (lastStatus.fill === 'red') push(STATUS.connected);
-    };
-    node.reportFailure = (err) => {
-      if (connectionLost(err) && lastStatus !== STATUS.disconnected) push(STATUS.disconnected);
-    };
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closing = true;
-      users.clear();
-      servicePromise
-        .then((service) => service.close())
-        .catch(() => undefined)
-        .finally(() => done());
-    });
+    runtime().setupConfigNode(RED, this, def);
   }
 
   RED.nodes.registerType('proficloud-config', ProficloudConfig, { credentials: { ...CREDENTIALS } });
 
-  RED.httpAdmin.post('/proficloud-ts/test-connection', RED.auth.needsPermission('proficloud-config.write'), (req: AdminRequest, res: AdminResponse) => {
-    const body = (req.body ?? {}) as ConfigProps & { id?: string; credentials?: ConfigCredentials };
-    const given = body.credentials ?? {};
-    const stored = (body.id ? RED.nodes.getCredentials(body.id) : undefined) ?? {};
-    let creds: ConfigCredentials = {};
-    for (const key of Object.keys(CREDENTIALS) as Array<keyof ConfigCredentials>) {
-      const v = given[key];
-      creds[key] = v === STORED || (v === undefined && CREDENTIALS[key].type === 'password') ? stored[key] : v;
-    }
-    const warnings: string[] = [];
-    let secrets: string[] = [];
-    let service: Service | undefined;
-    // The form is not deployed yet, so ${ENV_VAR} in it is resolved here as Node-RED would at start.
-    Promise.resolve()
-      .then(() => {
-        creds = resolveEnvRefs(creds, processEnvLookup);
-        secrets = secretsOf(creds);
-        const { id: _id, credentials: _c, ...props } = body;
-        return createService(RED, resolveEnvRefs(props, processEnvLookup), creds, { warn: (m) => warnings.push(redact(m, secrets)) });
-      })
-      .then(async (s) => {
-        service = s;
-        const result = await probe(s);
-        res.json({ ok: true, service: s.kind, ...result, warnings });
-      })
-      .catch((err: unknown) => res.json({ ok: false, ...safeMessage(err, secrets), warnings }))
-      .finally(() => service?.close().catch(() => undefined));
-  });
-
-  RED.httpAdmin.get('/proficloud-ts/metricnames', RED.auth.needsPermission('proficloud-config.read'), (req: AdminRequest, res: AdminResponse) => {
-    const id = typeof req.query.config === 'string' ? req.query.config : '';
-    const prefix = typeof req.query.prefix === 'string' ? req.query.prefix : '';
-    const config = id ? (RED.nodes.getNode(id) as ProficloudConfigNode | null) : null;
-    if (!config || typeof config.getService !== 'function') {
-      res.status(404).json({ error: `config node ${JSON.stringify(id)} is not deployed` });
-      return;
-    }
-    config
-      .getService()
-      .then(async (service) => {
-        if (!service.connector) return [];
-        return await service.connector.metricNames(prefix || undefined);
-      })
-      .then((names) => res.json(names.slice(0, 500)))
-      .catch((err: unknown) => res.status(502).json(safeMessage(err, secretsOf((config.credentials ?? {}) as ConfigCredentials))));
-  });
+  RED.httpAdmin.post('/proficloud-ts/test-connection', RED.auth.needsPermission('proficloud-config.write'), (req: AdminRequest, res: AdminResponse) =>
+    runtime().testConnection(RED, req, res),
+  );
+  RED.httpAdmin.get('/proficloud-ts/metricnames', RED.auth.needsPermission('proficloud-config.read'), (req: AdminRequest, res: AdminResponse) =>
+    runtime().metricNames(RED, req, res),
+  );
 };
