@@ -83,6 +83,12 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   const store = opts.durable ? await outbox().Outbox.open({ dir, maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop }) : undefined;
   const queue = new (outbox().WriteQueue)({
     send: (metrics, signal) => connector.push(metrics, signal),
+    // With the outbox, each batch is serialised once when stored and sent as those bytes.
+    encoded: {
+      encode: (metrics) => connector.encodePush(metrics),
+      send: (body, points, signal) => connector.pushEncoded(body, points, signal),
+      maxPoints: connector.maxPointsPerRequest,
+    },
     // After a link failure, a GET of the version every ~2 s notices the link returning long before a
     // grown backoff would; any answer but 5xx/429/408 means the server is there again.
     probe: async (signal) => {

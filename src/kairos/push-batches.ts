@@ -140,3 +140,30 @@ function seriesKey(m: KairosPushMetric): string {
   for (const k of names) key += `\u0001${k}\u0002${String(m.tags[k])}`;
   return key;
 }
+
+/**
+ * Push bodies (JSON arrays of metrics) joined into one: the outer brackets of each dropped, their
+ * contents separated by commas. One body is returned as it is; empty arrays are left out.
+ */
+export function joinPushBodies(bodies: readonly Buffer[]): Buffer {
+  if (bodies.length === 1) return bodies[0];
+  let total = 2;
+  let parts = 0;
+  for (const b of bodies) {
+    if (b.length <= 2) continue;
+    total += b.length - 2 + (parts > 0 ? 1 : 0);
+    parts++;
+  }
+  const out = Buffer.allocUnsafe(total);
+  out[0] = 0x5b;
+  let pos = 1;
+  let first = true;
+  for (const b of bodies) {
+    if (b.length <= 2) continue;
+    if (!first) out[pos++] = 0x2c;
+    pos += b.copy(out, pos, 1, b.length - 1);
+    first = false;
+  }
+  out[pos] = 0x5d;
+  return out;
+}

@@ -37,15 +37,51 @@ export interface ValuesOptions {
 /** One point per entry of `values` ({metricName: value}), all at `timestamp` with `tags`. */
 export function metricsFromValues(values: Record<string, unknown>, opts: ValuesOptions): PushBuildResult {
   if (!isObjectNotDateOrBuffer(values)) throw new ValidationError('values', values, 'must be an object of metric names to values');
-  const tags = requireTags(opts.tags, 'tags');
+  const { tags, key: tagsKey } = checkedTags(opts.tags);
   const ts = checkTimestampArg(opts.timestamp, 'timestamp');
+  if (opts.types === undefined && opts.booleans === undefined) {
+    const plain = plainDoubles(values, tags, ts);
+    if (plain) return { metrics: plain, errors: [], rejected: 0 };
+  }
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
-  const tagsKey = tagKey(tags);
   for (const name in values) {
     if (Object.prototype.hasOwnProperty.call(values, name)) b.add(name, tags, ts, values[name], own(types, name), 'value', undefined, tagsKey);
   }
   return b.result();
+}
+
+/**
+ * metricsFromValues for the common message (every value a finite number, no types given): one double
+ * series per name, as the builder would make them, without its map and keys. Names are an object's keys,
+ * so no two values share a series. Undefined when any value needs the general path.
+ */
+function plainDoubles(values: Record<string, unknown>, tags: Tags, ts: number): KairosPushMetric[] | undefined {
+  const out: KairosPushMetric[] = [];
+  for (const name in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, name)) continue;
+    const v = values[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || name.trim() === '') return undefined;
+    out.push({ name, tags, type: 'double', datapoints: [[ts, v]] });
+  }
+  return out;
+}
+
+/**
+ * requireTags and tagKey of a tag set. A frozen set (the write nodes share one per connection) cannot
+ * change, so its checked copy and key are kept and reused for every message that carries it.
+ */
+const checkedFrozenTags = new WeakMap<object, { tags: Tags; key: string }>();
+function checkedTags(raw: unknown): { tags: Tags; key: string } {
+  const frozen = isObjectNotDateOrBuffer(raw) && Object.isFrozen(raw);
+  if (frozen) {
+    const hit = checkedFrozenTags.get(raw);
+    if (hit) return hit;
+  }
+  const tags = requireTags(raw, 'tags');
+  const checked = { tags, key: tagKey(tags) };
+  if (frozen) checkedFrozenTags.set(raw as object, checked);
+  return checked;
 }
 
 export interface RowsOptions {
@@ -265,6 +301,39 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
     if (single) slowPoint(single);
   });
   return b.result();
+}
+
+/**
+ * Whether normalizePushArray would keep these metrics as they are (up to grouping entries of one series):
+ * each a typed double series with a usable name and tags (string values) and plain [timestamp, number]
+ * points; no single-point form. The write nodes build exactly this; anything else takes the full check.
+ */
+export function pushReady(metrics: readonly KairosPushMetric[]): boolean {
+  for (const m of metrics) {
+    if (!m || m.type !== 'double' || typeof m.name !== 'string' || m.name.trim() === '') return false;
+    if (m.timestamp !== undefined || m.value !== undefined) return false;
+    if (m.ttl !== undefined && !(typeof m.ttl === 'number' && Number.isSafeInteger(m.ttl) && m.ttl >= 0)) return false;
+    const tags = m.tags;
+    if (!isObjectNotDateOrBuffer(tags)) return false;
+    let tagCount = 0;
+    for (const k in tags) {
+      if (!Object.prototype.hasOwnProperty.call(tags, k)) return false;
+      const v: unknown = tags[k];
+      if (k.trim() === '' || typeof v !== 'string' || v === '') return false;
+      tagCount++;
+    }
+    if (tagCount === 0) return false;
+    const dps = m.datapoints;
+    if (!Array.isArray(dps) || dps.length === 0) return false;
+    for (let j = 0; j < dps.length; j++) {
+      const p = dps[j];
+      if (!Array.isArray(p) || p.length !== 2) return false;
+      const t = p[0];
+      const v = p[1];
+      if (typeof v !== 'number' || !Number.isFinite(v) || typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) return false;
+    }
+  }
+  return true;
 }
 
 interface RawPoint {
