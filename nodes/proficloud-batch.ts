@@ -4,7 +4,7 @@
  */
 import { readCsv } from '../src/table';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos';
+import { columnsFromRowsSliced, metricsFromRows, normalizePushArray, type PushBuildResult } from '../src/kairos';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
@@ -96,8 +96,9 @@ export = function register(RED: NodeAPI): void {
       checkRows(payload.length);
       if (isPushArray(payload)) return normalizePushArray(payload, { defaultTags: tags });
       const rowOpts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
-      // Large tables are built in slices so Node-RED keeps serving other flows meanwhile.
-      return payload.length > ROWS_PER_SLICE ? metricsFromRowsSliced(payload as Row[], rowOpts, ROWS_PER_SLICE) : metricsFromRows(payload as Row[], rowOpts);
+      // Large tables are built in slices so Node-RED keeps serving other flows meanwhile, their numeric
+      // columns as columns (no array per point), which the queue encodes straight into push bodies.
+      return payload.length > ROWS_PER_SLICE ? columnsFromRowsSliced(payload as Row[], rowOpts, ROWS_PER_SLICE) : metricsFromRows(payload as Row[], rowOpts);
     }
 
     setupWriteNode(RED, this, {

@@ -4,7 +4,7 @@
  * Each node only turns its settings and a msg into points.
  */
 import { ValidationError } from '../../src/errors';
-import { coalesceMetrics, countBatchPoints, enforceLimits, parseTags, type PushBuildResult } from '../../src/kairos';
+import { coalesceMetrics, columnPoints, countBatchPoints, enforceLimits, parseTags, type PushBuildResult } from '../../src/kairos';
 import type { OverflowPolicy } from '../../src/outbox';
 import { MAX_TIMER_MS } from '../../src/time';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
@@ -168,10 +168,10 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     const service = await config.getService();
     assertWritable(service);
     const built = enforceLimits(await spec.build(msg, service));
-    if (built.metrics.length) {
+    if (built.metrics.length || built.columns?.length) {
       const writer = await writerPromise;
-      if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) })));
-      await writer.enqueue(built.metrics);
+      if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: countBatchPoints(built.metrics) + columnPoints(built.columns) })));
+      await writer.enqueue(built.metrics, built.columns);
     }
     return validationErrors(built.errors, spec.maxReported);
   }
@@ -249,12 +249,12 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     }
     // A plain record per message, not a closure: at tens of thousands of messages per second each counts.
     const member: Member = { errors: built.errors, msg, done };
-    if (!built.metrics.length) {
+    if (!built.metrics.length && !built.columns?.length) {
       finish(member);
       return;
     }
-    const points = countBatchPoints(built.metrics);
-    if (points <= groupLimit) {
+    const points = countBatchPoints(built.metrics) + columnPoints(built.columns);
+    if (points <= groupLimit && !built.columns?.length) {
       if (group && group.points + points > groupLimit) flushGroup();
       if (!group) {
         group = { writer, metrics: [], points: 0, members: [] };
@@ -267,7 +267,7 @@ export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): v
     }
     flushGroup(); // what arrived before this message is queued before it
     if (spec.showQueued) node.status(busy(translate(RED, `${type}.status.queued`, 'queued __count__', { count: points })));
-    writer.enqueue(built.metrics).then(
+    writer.enqueue(built.metrics, built.columns).then(
       () => finish(member),
       (err: unknown) => fail(err, done),
     );

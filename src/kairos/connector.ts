@@ -14,8 +14,10 @@ import {
   metricsFromValues,
   normalizePushArray,
   pushReady,
+  serializeColumnsToBuffer,
   serializePushToBuffer,
   splitPush,
+  type ColumnPiece,
   type BooleanMode,
   type PushBuildResult,
 } from './push-body';
@@ -218,6 +220,13 @@ export class KairosConnector {
     const built = pushReady(metrics) ? { metrics, errors: [], rejected: 0 } : normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans });
     if (built.rejected > 0 || built.errors.length > 0) return undefined;
     return serializePushToBuffer(this.withPushTags(built.metrics));
+  }
+
+  /** encodePush for stretches of column series (see serializeColumnsToBuffer), with the forced tags. */
+  encodeColumns(pieces: ColumnPiece[]): Buffer {
+    this.guardWrite();
+    const forced = this.opts.pushTags;
+    return serializeColumnsToBuffer(pieces, forced ? (t) => ({ ...t, ...forced }) : undefined);
   }
 
   /** Posts a body from encodePush (or several joined) of `points` points; a 400 is answered as push() does. */

@@ -8,6 +8,8 @@ export {
   metricsFromValues,
   metricsFromRows,
   metricsFromRowsSliced,
+  columnsFromRowsSliced,
+  columnPoints,
   normalizePushArray,
   countPoints,
   emptyTagName,

@@ -30,6 +30,7 @@ import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
 import { assertPushMetrics, coalesceMetrics, countBatchPoints, joinPushBodies, splitByPoints } from '../kairos/push-batches';
+import { metricsFromColumns, type ColumnPiece, type DoubleColumns } from '../kairos/push-body';
 import type { BatchStore, DropInfo } from './batch-store';
 import { positiveIntOrDefault } from '../util/validate';
 
@@ -55,6 +56,11 @@ export interface EncodedSender {
    * say): such a batch is stored as metrics and goes through the queue's send function.
    */
   encode(metrics: KairosPushMetric[]): Buffer | undefined;
+  /**
+   * The body for stretches of column series (PushBuildResult.columns), as encode would make it for the
+   * same points as metrics. Without it, column series are turned into metrics first.
+   */
+  encodeColumns?(pieces: ColumnPiece[]): Buffer;
   /** Posts one body of `points` points (a JSON array, records joined by joinPushBodies). */
   send(body: Buffer, points: number, signal: AbortSignal): Promise<WriteResult>;
   /** Points per request at most: records are cut to it and requests never exceed it. */
@@ -222,12 +228,21 @@ export class WriteQueue {
    * Resolves when the points are durable in the outbox (or accepted by the in-memory queue).
    * Batches larger than maxBatchPoints are split; delivery happens in the background.
    */
-  enqueue(metrics: KairosPushMetric[]): Promise<void> {
+  enqueue(metrics: KairosPushMetric[], columns?: DoubleColumns[]): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', 'write queue is closed'));
     try {
       assertPushMetrics(metrics);
+      if (columns !== undefined) assertColumns(columns);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (columns && columns.length) {
+      // Encoded straight into bodies when the store keeps them; otherwise as metrics, after the others.
+      if (this.encoded?.encodeColumns) {
+        this.enqueuing++;
+        return this.appendInLane(metrics.length ? splitByPoints(metrics, this.recordPoints) : [], columns).then(this.onAppended, this.onAppendFailed);
+      }
+      metrics = [...metrics, ...metricsFromColumns(columns)];
     }
     if (metrics.length === 0) return Promise.resolve();
     // Appends start in call order, so concurrent enqueue() calls keep their order on disk. The common
@@ -246,7 +261,7 @@ export class WriteQueue {
    * Appends chunks after everything enqueued before them has started, yielding to the event loop every
    * LANE_SLICE_POINTS points: serialising a million points for the outbox must not stall Node-RED.
    */
-  private appendInLane(chunks: KairosPushMetric[][]): Promise<void> {
+  private appendInLane(chunks: KairosPushMetric[][], columns?: DoubleColumns[]): Promise<void> {
     const ahead = this.lane;
     let started!: () => void;
     const lane = new Promise<void>((resolve) => (started = resolve));
@@ -266,6 +281,35 @@ export class WriteQueue {
           p.catch(() => undefined); // handled below; a rejection must not count as unhandled meanwhile
           appends.push(p);
           since += n;
+        }
+        if (columns) {
+          const encodeColumns = (this.encoded as EncodedSender).encodeColumns as NonNullable<EncodedSender['encodeColumns']>;
+          // Records of recordPoints points, cut across series as splitByPoints cuts metrics.
+          let pieces: ColumnPiece[] = [];
+          let n = 0;
+          const flush = async (): Promise<void> => {
+            if (since >= LANE_SLICE_POINTS) {
+              since = 0;
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+            const p = (this.store.appendEncoded as NonNullable<BatchStore['appendEncoded']>)(encodeColumns(pieces), n);
+            p.catch(() => undefined);
+            appends.push(p);
+            since += n;
+            pieces = [];
+            n = 0;
+          };
+          for (const c of columns) {
+            const len = c.timestamps.length;
+            for (let from = 0; from < len; ) {
+              const take = Math.min(this.recordPoints - n, len - from);
+              pieces.push({ columns: c, from, to: from + take });
+              n += take;
+              from += take;
+              if (n >= this.recordPoints) await flush();
+            }
+          }
+          if (n > 0) await flush();
         }
       } finally {
         started();
@@ -676,6 +720,26 @@ export class WriteQueue {
       fn();
     } catch (err) {
       this.logger?.warn(`write queue: callback threw: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/** Columns as the row builder makes them: equal lengths, timestamps safe integers > 0, values finite. */
+function assertColumns(columns: unknown): asserts columns is DoubleColumns[] {
+  if (!Array.isArray(columns)) throw new ValidationError('columns', columns, 'must be an array of column series');
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i] as Partial<DoubleColumns> | null;
+    const where = `columns[${i}]`;
+    if (!c || typeof c.name !== 'string' || c.name === '') throw new ValidationError(`${where}.name`, c?.name, 'must be a non-empty string');
+    if (!c.tags || typeof c.tags !== 'object') throw new ValidationError(`${where}.tags`, c.tags, 'must be an object of tag names to values');
+    const ts = c.timestamps;
+    const vs = c.values;
+    if (!Array.isArray(ts) || !Array.isArray(vs) || ts.length !== vs.length) throw new ValidationError(`${where}`, c.name, 'must have timestamps and values of equal length');
+    for (let j = 0; j < ts.length; j++) {
+      const t = ts[j];
+      const v = vs[j];
+      if (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) throw new ValidationError(`${where}.timestamps[${j}]`, t, 'must be epoch milliseconds > 0');
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${where}.values[${j}]`, v, 'must be a finite number');
     }
   }
 }
