@@ -88,6 +88,8 @@ const DROP_WARN_INTERVAL_MS = 10_000;
 const PERSIST_DELAY_MS = 1000;
 /** Record bytes of recent batches kept in memory for peek (about 4× that in heap for one-point batches). */
 const CACHE_BYTES = 4 * 1024 * 1024;
+/** Record bytes framed into one write (see flushLoop). */
+const COMMIT_BYTES = 4 * 1024 * 1024;
 /** Appends settled per event-loop turn after a group commit. */
 const SETTLE_SLICE = 2000;
 
@@ -326,8 +328,13 @@ export class Outbox implements BatchStore {
   /** Never rejects: failures go to the appends of the group that failed. */
   private async flushLoop(): Promise<void> {
     while (this.pending.length) {
-      const group = this.pending;
-      this.pending = [];
+      // At most COMMIT_BYTES per write (one record at least): framing and checksumming a 25 MB backlog
+      // in one go would hold the event loop for tens of milliseconds.
+      let take = 0;
+      let taken = 0;
+      while (take < this.pending.length && (take === 0 || taken + this.pending[take].bytes <= COMMIT_BYTES)) taken += this.pending[take++].bytes;
+      const group = take === this.pending.length ? this.pending : this.pending.slice(0, take);
+      this.pending = take === this.pending.length ? [] : this.pending.slice(take);
       const groupBytes = group.reduce((n, p) => n + p.bytes, 0);
       let error: unknown;
       let ok = false;
