@@ -206,9 +206,22 @@ function rowsBuilder(rows: Row[], opts: RowsOptions, columnar: boolean): { addRa
           continue;
         }
       }
-      // Rows of one table usually share their key order: reuse the column lookups of the previous row.
-      const keys = Object.keys(row);
-      const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
+      // Rows of one table usually share their key order: compared in place with the previous row's keys
+      // (no array per row), and that row's column lookups reused.
+      // (Only for plain rows: for-in would also list keys a row inherits.)
+      let same = lastKeys.length > 0 && Object.getPrototypeOf(row) === Object.prototype;
+      if (same) {
+        let j = 0;
+        for (const k in row) {
+          if (j >= lastKeys.length || k !== lastKeys[j]) {
+            same = false;
+            break;
+          }
+          j++;
+        }
+        if (j !== lastKeys.length) same = false;
+      }
+      const keys = same ? lastKeys : Object.keys(row);
       const sinks = same ? lastSinks : keys.map(column);
       lastKeys = keys;
       lastSinks = sinks;
