@@ -136,25 +136,30 @@ async function buildSliced(builder: ReturnType<typeof rowsBuilder>, count: numbe
   return builder.result();
 }
 
-/** A double series as columns: point i is [timestamps[i], values[i]]; timestamps are safe integers > 0, values finite. */
+/**
+ * A double series as columns: point i (i < length) is [timestamps[i], values[i]]; timestamps are safe
+ * integers > 0, values finite. Typed arrays sized once for the table: no growing, nothing for the
+ * garbage collector to scan or move.
+ */
 export interface DoubleColumns {
   name: string;
   tags: Tags;
-  timestamps: number[];
-  values: number[];
+  timestamps: Float64Array;
+  values: Float64Array;
+  length: number;
 }
 
 /** The points of column series (see PushBuildResult.columns). */
 export function columnPoints(columns: readonly DoubleColumns[] | undefined): number {
   let n = 0;
-  if (columns) for (const c of columns) n += c.timestamps.length;
+  if (columns) for (const c of columns) n += c.length;
   return n;
 }
 
 /** Column series as push metrics with [timestamp, value] points (for a store that keeps metrics). */
 export function metricsFromColumns(columns: readonly DoubleColumns[]): KairosPushMetric[] {
   return columns.map((c) => {
-    const datapoints: Array<[number, PointValue]> = new Array(c.timestamps.length);
+    const datapoints: Array<[number, PointValue]> = new Array(c.length);
     for (let i = 0; i < datapoints.length; i++) datapoints[i] = [c.timestamps[i], c.values[i]];
     return { name: c.name, tags: c.tags, type: 'double', datapoints };
   });
@@ -234,9 +239,10 @@ function rowsBuilder(rows: Row[], opts: RowsOptions, columnar: boolean): { addRa
           if (columnar) {
             // This series gets its points only here (a column's finite numbers): no entry in the builder.
             let c = sink.columns;
-            if (!c) doubleColumns.push((c = sink.columns = { name, tags, timestamps: [], values: [] }));
-            c.timestamps.push(ts);
-            c.values.push(value);
+            // Room for one point per row: a column never holds more.
+            if (!c) doubleColumns.push((c = sink.columns = { name, tags, timestamps: new Float64Array(rows.length), values: new Float64Array(rows.length), length: 0 }));
+            c.timestamps[c.length] = ts;
+            c.values[c.length++] = value;
           } else {
             (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
           }

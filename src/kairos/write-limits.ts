@@ -49,7 +49,7 @@ function columnLimits(built: PushBuildResult): PushBuildResult {
     const problem = tooLongName(c.name, c.tags);
     if (problem === undefined) return true;
     errors.push(problem);
-    rejected += c.timestamps.length;
+    rejected += c.length;
     return false;
   });
   return { metrics: rest.metrics, errors, rejected, columns };

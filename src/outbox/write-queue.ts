@@ -300,7 +300,7 @@ export class WriteQueue {
             n = 0;
           };
           for (const c of columns) {
-            const len = c.timestamps.length;
+            const len = c.length;
             for (let from = 0; from < len; ) {
               const take = Math.min(this.recordPoints - n, len - from);
               pieces.push({ columns: c, from, to: from + take });
@@ -724,7 +724,11 @@ export class WriteQueue {
   }
 }
 
-/** Columns as the row builder makes them: equal lengths, timestamps safe integers > 0, values finite. */
+/**
+ * The shape of column series (names, tags, typed arrays holding `length` points). Their points are
+ * checked by the encoder as it writes them (one pass, in the lane's slices), so a point that is not a
+ * timestamp > 0 with a finite value fails that enqueue there; the row builder never makes one.
+ */
 function assertColumns(columns: unknown): asserts columns is DoubleColumns[] {
   if (!Array.isArray(columns)) throw new ValidationError('columns', columns, 'must be an array of column series');
   for (let i = 0; i < columns.length; i++) {
@@ -734,12 +738,9 @@ function assertColumns(columns: unknown): asserts columns is DoubleColumns[] {
     if (!c.tags || typeof c.tags !== 'object') throw new ValidationError(`${where}.tags`, c.tags, 'must be an object of tag names to values');
     const ts = c.timestamps;
     const vs = c.values;
-    if (!Array.isArray(ts) || !Array.isArray(vs) || ts.length !== vs.length) throw new ValidationError(`${where}`, c.name, 'must have timestamps and values of equal length');
-    for (let j = 0; j < ts.length; j++) {
-      const t = ts[j];
-      const v = vs[j];
-      if (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) throw new ValidationError(`${where}.timestamps[${j}]`, t, 'must be epoch milliseconds > 0');
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${where}.values[${j}]`, v, 'must be a finite number');
+    const n = c.length;
+    if (!(ts instanceof Float64Array) || !(vs instanceof Float64Array) || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > ts.length || n > vs.length) {
+      throw new ValidationError(where, c.name, 'must have Float64Array timestamps and values of at least `length` points');
     }
   }
 }

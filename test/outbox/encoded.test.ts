@@ -78,8 +78,8 @@ function randomPieces(r: () => number, cols: readonly DoubleColumns[]): ColumnPi
   const bodies: ColumnPiece[][] = [];
   let current: ColumnPiece[] = [];
   for (const c of cols) {
-    for (let from = 0; from < c.timestamps.length; ) {
-      const to = Math.min(c.timestamps.length, from + 1 + Math.floor(r() * 300));
+    for (let from = 0; from < c.length; ) {
+      const to = Math.min(c.length, from + 1 + Math.floor(r() * 300));
       current.push({ columns: c, from, to });
       from = to;
       if (r() < 0.4) {
@@ -126,7 +126,7 @@ describe('encoded write path', function () {
       // Whole series: byte for byte what the object path serialises.
       for (const c of built.columns) {
         const asMetric = metricsFromColumns([c]);
-        assert.equal(serializeColumnsToBuffer([{ columns: c, from: 0, to: c.timestamps.length }]).toString(), serializePushToBuffer(asMetric).toString(), `seed ${seed} ${c.name}`);
+        assert.equal(serializeColumnsToBuffer([{ columns: c, from: 0, to: c.length }]).toString(), serializePushToBuffer(asMetric).toString(), `seed ${seed} ${c.name}`);
       }
       // Cut at random places and joined again: the same points in the same order.
       const bodies = randomPieces(r, built.columns).map((p) => serializeColumnsToBuffer(p));
@@ -261,6 +261,23 @@ describe('encoded write path', function () {
         assert.equal(objectSends, 0, `seed ${seed}: every batch went out as stored bodies`);
         server.requests.length = 0;
         encodedSends = 0;
+      }
+    });
+
+    it('refuses column series of a bad shape or with a bad point, naming the field', async () => {
+      const box = await Outbox.open({ dir: await tempDir() });
+      const q = new WriteQueue({ outbox: box, send: objectSend, encoded: encoded(), maxBatchPoints: 500, maxDelayMs: 60_000 });
+      try {
+        const col = (values: number[], ts = values.map((_v, i) => i + 1)) => ({ name: 'x', tags: { h: 'a' }, timestamps: Float64Array.from(ts), values: Float64Array.from(values), length: values.length });
+        await assert.rejects(q.enqueue([], [{ ...col([1, 2]), length: 3 }]), /columns\[0\]/);
+        await assert.rejects(q.enqueue([], [col([1, Number.NaN])]), /x values\[1\].*finite/);
+        await assert.rejects(q.enqueue([], [col([1, 2], [5, 0])]), /x timestamps\[1\]/);
+        await q.enqueue([], [col([1.5, 2.5])]);
+        await q.flush();
+        assert.deepEqual(server.requests.flatMap((r) => r.stored.flatMap((m) => m.datapoints)), [[1, 1.5], [2, 2.5]]);
+      } finally {
+        await q.close(500);
+        await box.close();
       }
     });
 
