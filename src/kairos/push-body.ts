@@ -128,6 +128,30 @@ export async function columnsFromRowsSliced(rows: Row[], opts: RowsOptions, slic
   return buildSliced(rowsBuilder(rows, opts, true), rows.length, sliceRows);
 }
 
+/** columnsFromRowsSliced in one go (for a slice of a table read elsewhere, such as CSV text). */
+export function columnsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult {
+  const builder = rowsBuilder(rows, opts, true);
+  builder.addRange(0, rows.length);
+  return builder.result();
+}
+
+/** Appends the points of `from` to `into` (the same series), growing its arrays as needed. */
+export function appendColumns(into: DoubleColumns, from: DoubleColumns): void {
+  const need = into.length + from.length;
+  if (need > into.timestamps.length) {
+    const cap = Math.max(need, into.timestamps.length * 2);
+    const ts = new Float64Array(cap);
+    const vs = new Float64Array(cap);
+    ts.set(into.timestamps.subarray(0, into.length));
+    vs.set(into.values.subarray(0, into.length));
+    into.timestamps = ts;
+    into.values = vs;
+  }
+  into.timestamps.set(from.timestamps.subarray(0, from.length), into.length);
+  into.values.set(from.values.subarray(0, from.length), into.length);
+  into.length = need;
+}
+
 async function buildSliced(builder: ReturnType<typeof rowsBuilder>, count: number, sliceRows: number): Promise<PushBuildResult> {
   for (let from = 0; from < count; from += sliceRows) {
     if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { KairosConnector } from '../../src/kairos/connector';
 import { joinPushBodies } from '../../src/kairos/push-batches';
 import {
+  appendColumns,
+  columnsFromRows,
   columnsFromRowsSliced,
   metricsFromColumns,
   metricsFromRows,
@@ -134,6 +136,24 @@ describe('encoded write path', function () {
       const reference = JSON.parse(serializePushToBuffer(metricsFromColumns(built.columns)).toString()) as KairosPushMetric[];
       assert.deepEqual(pointsBySeries(parsed), pointsBySeries(reference), `seed ${seed}`);
     }
+  });
+
+  it('columns built slice by slice and appended (as the batch node reads CSV) equal the columns of the whole table', () => {
+    const rows = table(21, 700);
+    const opts = { tags: { host: 'h1' } };
+    const whole = columnsFromRows(rows, opts);
+    const merged = new Map<string, DoubleColumns>();
+    for (let from = 0; from < rows.length; from += 97) {
+      for (const c of columnsFromRows(rows.slice(from, from + 97), opts).columns ?? []) {
+        const have = merged.get(c.name);
+        if (have) appendColumns(have, c);
+        else merged.set(c.name, c);
+      }
+    }
+    assert.deepEqual(
+      pointsBySeries(metricsFromColumns([...merged.values()])),
+      pointsBySeries(metricsFromColumns(whole.columns ?? [])),
+    );
   });
 
   it('encodePush gives the bytes push() would post; pushReady batches skip the copy, others are normalised', async () => {
