@@ -88,6 +88,12 @@ const DROP_WARN_INTERVAL_MS = 10_000;
 const PERSIST_DELAY_MS = 1000;
 /** Record bytes of recent batches kept in memory for peek (about 4× that in heap for one-point batches). */
 const CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * The bound while the cache holds only encoded bodies: they take their record size in memory (no
+ * objects) and were in memory anyway when appended, so a large message (a million points is about
+ * 27 MB) goes out without being read back from disk and checksummed again.
+ */
+const CACHE_BYTES_ENCODED = 32 * 1024 * 1024;
 /** Record bytes framed into one write (see flushLoop). */
 const COMMIT_BYTES = 4 * 1024 * 1024;
 /** Appends settled per event-loop turn after a group commit. */
@@ -128,6 +134,8 @@ export class Outbox implements BatchStore {
   private cache: Cached[] = [];
   private cacheStart = 0;
   private cacheBytes = 0;
+  /** Cached records that hold metrics (objects), not encoded bodies: the cache then keeps to CACHE_BYTES. */
+  private cacheObjects = 0;
   /** Set when the cache was full: later records go to disk only until the cache has drained. */
   private cacheSuspended = false;
   private unwarnedDrops = { points: 0, batches: 0 };
@@ -305,6 +313,7 @@ export class Outbox implements BatchStore {
             this.cache = [];
             this.cacheStart = 0;
             this.cacheBytes = 0;
+            this.cacheObjects = 0;
           }
         });
       })();
@@ -541,7 +550,9 @@ export class Outbox implements BatchStore {
       this.cacheSuspended = false;
     }
     const bytes = e.end - e.off;
-    if (this.cacheBytes + bytes > CACHE_BYTES) {
+    if (!e.body) this.cacheObjects++;
+    if (this.cacheBytes + bytes > (this.cacheObjects > 0 ? CACHE_BYTES : CACHE_BYTES_ENCODED)) {
+      if (!e.body) this.cacheObjects--;
       this.cacheSuspended = true;
       return;
     }
@@ -555,12 +566,14 @@ export class Outbox implements BatchStore {
       const e = this.cache[this.cacheStart];
       if (this.cmp({ seq: e.seq, off: e.end }, this.head) > 0) break;
       this.cacheBytes -= e.end - e.off;
+      if (!e.body) this.cacheObjects--;
       this.cacheStart++;
     }
     if (this.cacheStart === this.cache.length) {
       this.cache = [];
       this.cacheStart = 0;
       this.cacheBytes = 0;
+      this.cacheObjects = 0;
     } else if (this.cacheStart > 1024 && this.cacheStart * 2 > this.cache.length) {
       this.cache = this.cache.slice(this.cacheStart);
       this.cacheStart = 0;
