@@ -4,7 +4,7 @@
  */
 import { readCsv } from '../src/table';
 import { ValidationError } from '../src/errors';
-import { metricsFromRows, metricsFromRowsSliced, normalizePushArray, type PushBuildResult } from '../src/kairos';
+import { appendColumns, columnsFromRows, columnsFromRowsSliced, metricsFromRows, normalizePushArray, type DoubleColumns, type PushBuildResult } from '../src/kairos';
 import type { KairosPushMetric, Row } from '../src/types';
 import type { Service } from './lib/connection';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
@@ -40,6 +40,8 @@ function withLines(errors: string[], lines: number[]): string[] {
 /** Collects the points of several metricsFromRows results into one series per name, type and tags. */
 class SeriesMerger {
   private readonly byKey = new Map<string, KairosPushMetric>();
+  /** Numeric columns stay columns (no array per point), one per name and tags. */
+  private readonly columnsByKey = new Map<string, DoubleColumns>();
   errors: string[] = [];
   rejected = 0;
 
@@ -50,12 +52,22 @@ class SeriesMerger {
       if (!have) this.byKey.set(key, m);
       else if (have.datapoints && m.datapoints) for (const p of m.datapoints) have.datapoints.push(p);
     }
+    for (const c of built.columns ?? []) {
+      const key = `${c.name}\u0000${JSON.stringify(c.tags)}`;
+      const have = this.columnsByKey.get(key);
+      if (!have) this.columnsByKey.set(key, c);
+      else appendColumns(have, c);
+    }
     if (built.errors.length) this.errors.push(...withLines(built.errors, lines));
     this.rejected += built.rejected;
   }
 
   metrics(): KairosPushMetric[] {
     return [...this.byKey.values()];
+  }
+
+  columns(): DoubleColumns[] {
+    return [...this.columnsByKey.values()];
   }
 }
 
@@ -77,9 +89,9 @@ export = function register(RED: NodeAPI): void {
     async function buildCsv(text: string, tags: Record<string, string>, service: Service): Promise<PushBuildResult> {
       const merged = new SeriesMerger();
       const opts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
-      const csv = await readCsv(text, { delimiter, timestampColumn: tsColumn, maxRows }, (rows, lines) => merged.add(metricsFromRows(rows, opts), lines));
+      const csv = await readCsv(text, { delimiter, timestampColumn: tsColumn, maxRows }, (rows, lines) => merged.add(columnsFromRows(rows, opts), lines));
       if (csv.rows === 0 && csv.errors.length === 0) throw new ValidationError('msg.payload', text, 'has no rows');
-      return { metrics: merged.metrics(), errors: [...csv.errors, ...merged.errors], rejected: csv.rejected + merged.rejected };
+      return { metrics: merged.metrics(), columns: merged.columns(), errors: [...csv.errors, ...merged.errors], rejected: csv.rejected + merged.rejected };
     }
 
     /** Synchronous for row objects and push arrays; a Promise only for CSV text. */
@@ -96,8 +108,9 @@ export = function register(RED: NodeAPI): void {
       checkRows(payload.length);
       if (isPushArray(payload)) return normalizePushArray(payload, { defaultTags: tags });
       const rowOpts = { timestampColumnName: tsColumn, tags, zone: service.timeZone };
-      // Large tables are built in slices so Node-RED keeps serving other flows meanwhile.
-      return payload.length > ROWS_PER_SLICE ? metricsFromRowsSliced(payload as Row[], rowOpts, ROWS_PER_SLICE) : metricsFromRows(payload as Row[], rowOpts);
+      // Large tables are built in slices so Node-RED keeps serving other flows meanwhile, their numeric
+      // columns as columns (no array per point), which the queue encodes straight into push bodies.
+      return payload.length > ROWS_PER_SLICE ? columnsFromRowsSliced(payload as Row[], rowOpts, ROWS_PER_SLICE) : metricsFromRows(payload as Row[], rowOpts);
     }
 
     setupWriteNode(RED, this, {

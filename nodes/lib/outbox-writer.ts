@@ -26,7 +26,8 @@ export interface WriterOptions {
 }
 
 export interface Writer {
-  enqueue(metrics: Parameters<WriteQueue['enqueue']>[0]): Promise<void>;
+  /** columns: a message's column series (PushBuildResult.columns), queued after its metrics. */
+  enqueue(metrics: Parameters<WriteQueue['enqueue']>[0], columns?: Parameters<WriteQueue['enqueue']>[1]): Promise<void>;
   /** removed: the node was deleted (or got a new id); its outbox is delivered, deleted or reported. */
   close(timeoutMs: number, removed?: boolean): Promise<void>;
 }
@@ -83,6 +84,13 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
   const store = opts.durable ? await outbox().Outbox.open({ dir, maxBytes: opts.maxBytes, overflow: opts.overflow, logger, onDrop }) : undefined;
   const queue = new (outbox().WriteQueue)({
     send: (metrics, signal) => connector.push(metrics, signal),
+    // With the outbox, each batch is serialised once when stored and sent as those bytes.
+    encoded: {
+      encode: (metrics) => connector.encodePush(metrics),
+      encodeColumns: (pieces) => connector.encodeColumns(pieces),
+      send: (body, points, signal) => connector.pushEncoded(body, points, signal),
+      maxPoints: connector.maxPointsPerRequest,
+    },
     // After a link failure, a GET of the version every ~2 s notices the link returning long before a
     // grown backoff would; any answer but 5xx/429/408 means the server is there again.
     probe: async (signal) => {
@@ -130,7 +138,7 @@ export async function openWriter(RED: NodeAPI, node: Node, service: Service, opt
     );
   }
   return {
-    enqueue: (metrics) => queue.enqueue(metrics),
+    enqueue: (metrics, columns) => queue.enqueue(metrics, columns),
     close: (timeoutMs, removed = false) => (closing ??= close(timeoutMs, removed)),
   };
 }

@@ -13,8 +13,11 @@ import {
   metricsFromRows,
   metricsFromValues,
   normalizePushArray,
+  pushReady,
+  serializeColumnsToBuffer,
   serializePushToBuffer,
   splitPush,
+  type ColumnPiece,
   type BooleanMode,
   type PushBuildResult,
 } from './push-body';
@@ -42,6 +45,7 @@ import type {
   KairosPushMetric,
   KairosQueryResponse,
   KairosResult,
+  HttpResponse,
   Logger,
   QueryOptions,
   Row,
@@ -204,31 +208,87 @@ export class KairosConnector {
     return this.send(normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans }), this.maxPoints, signal);
   }
 
+  /** Points per push request (maxPointsPerRequest). */
+  get maxPointsPerRequest(): number {
+    return this.maxPoints;
+  }
+
+  /**
+   * The body push() would post for `metrics` in one request, or undefined when push() would do more
+   * than post it (split it, or leave out points it rejects): an outbox stores this body and sends it
+   * with pushEncoded, without checking and serialising it again per request.
+   */
+  encodePush(metrics: KairosPushMetric[]): Buffer | undefined {
+    this.guardWrite();
+    let points = 0;
+    for (const m of metrics) points += countPoints(m);
+    if (points > this.maxPoints) return undefined;
+    // Metrics as the write nodes build them are already what the checks would make of them: no copy.
+    const built = pushReady(metrics) ? { metrics, errors: [], rejected: 0 } : normalizePushArray(metrics, { defaultTags: this.defaultTags, booleans: this.opts.booleans });
+    if (built.rejected > 0 || built.errors.length > 0) return undefined;
+    return serializePushToBuffer(this.withPushTags(built.metrics));
+  }
+
+  /** encodePush for stretches of column series (see serializeColumnsToBuffer), with the forced tags. */
+  encodeColumns(pieces: ColumnPiece[]): Buffer {
+    this.guardWrite();
+    const forced = this.opts.pushTags;
+    return serializeColumnsToBuffer(pieces, forced ? (t) => ({ ...t, ...forced }) : undefined);
+  }
+
+  /** Posts a body from encodePush (or several joined) of `points` points; a 400 is answered as push() does. */
+  async pushEncoded(body: Buffer, points: number, signal?: AbortSignal): Promise<WriteResult> {
+    this.guardWrite();
+    const result: WriteResult = { written: 0, rejected: 0, errors: [], requests: 0 };
+    const resp = await this.http.request({ method: 'POST', path: this.writePath, body, allowGzip: true, headers: { 'content-type': 'application/json' }, signal });
+    // Only a 400 needs the entries (to count the points of the metrics it names): parsed then, not before.
+    this.account(result, resp, points, () => {
+      try {
+        const list: unknown = JSON.parse(body.toString('utf8'));
+        return Array.isArray(list) ? (list as KairosPushMetric[]) : [];
+      } catch {
+        return [];
+      }
+    });
+    return result;
+  }
+
+  private withPushTags(metrics: KairosPushMetric[]): KairosPushMetric[] {
+    const forced = this.opts.pushTags;
+    return forced ? metrics.map((m) => ({ ...m, tags: { ...m.tags, ...forced } })) : metrics;
+  }
+
   private async send(built: PushBuildResult, maxPoints: number, signal?: AbortSignal): Promise<WriteResult> {
     const result: WriteResult = { written: 0, rejected: built.rejected, errors: [...built.errors], requests: 0 };
-    const forced = this.opts.pushTags;
-    const metrics = forced ? built.metrics.map((m) => ({ ...m, tags: { ...m.tags, ...forced } })) : built.metrics;
-    for (const batch of splitPush(metrics, maxPoints)) {
+    for (const batch of splitPush(this.withPushTags(built.metrics), maxPoints)) {
       const resp = await this.http.request({ method: 'POST', path: this.writePath, body: serializePushToBuffer(batch), allowGzip: true, headers: { 'content-type': 'application/json' }, signal });
-      result.requests++;
-      const points = batch.reduce((n, m) => n + countPoints(m), 0);
-      if (resp.status === 204 || resp.status === 200) {
-        result.written += points;
-        continue;
-      }
-      if (resp.status !== 400) throw errorForStatus(resp, joinUrl(resp.baseUrl, this.writePath), this.secrets());
-      const messages = parseServerErrors(resp.body);
-      const named = new Set<number>();
-      for (const msg of messages) {
-        for (const m of msg.matchAll(/metric\[(\d+)\]/g)) named.add(Number(m[1]));
-      }
-      // Without metric[i] in any message (malformed JSON and the like) nothing of this request was stored.
-      const rejected = named.size ? [...named].filter((i) => i < batch.length).reduce((n, i) => n + countPoints(batch[i]), 0) : points;
-      result.rejected += rejected;
-      result.written += points - rejected;
-      result.errors.push(...(messages.length ? messages : [`HTTP 400 from ${joinUrl(resp.baseUrl, this.writePath)}`]));
+      this.account(result, resp, batch.reduce((n, m) => n + countPoints(m), 0), () => batch);
     }
     return result;
+  }
+
+  /** Adds one push request's outcome to `result`: written, or a 400's rejected metrics; other statuses throw. */
+  private account(result: WriteResult, resp: HttpResponse, points: number, entries: () => KairosPushMetric[]): void {
+    result.requests++;
+    if (resp.status === 204 || resp.status === 200) {
+      result.written += points;
+      return;
+    }
+    if (resp.status !== 400) throw errorForStatus(resp, joinUrl(resp.baseUrl, this.writePath), this.secrets());
+    const messages = parseServerErrors(resp.body);
+    const named = new Set<number>();
+    for (const msg of messages) {
+      for (const m of msg.matchAll(/metric\[(\d+)\]/g)) named.add(Number(m[1]));
+    }
+    // Without metric[i] in any message (malformed JSON and the like) nothing of this request was stored.
+    let rejected = points;
+    if (named.size) {
+      const batch = entries();
+      rejected = Math.min(points, [...named].filter((i) => i < batch.length).reduce((n, i) => n + countPoints(batch[i]), 0));
+    }
+    result.rejected += rejected;
+    result.written += points - rejected;
+    result.errors.push(...(messages.length ? messages : [`HTTP 400 from ${joinUrl(resp.baseUrl, this.writePath)}`]));
   }
 
   /** Deletes the raw points a query selects (aggregators and group_by are ignored by KairosDB). */

@@ -16,6 +16,11 @@ export type BooleanMode = 'long' | 'double' | 'string';
 
 export interface PushBuildResult {
   metrics: KairosPushMetric[];
+  /**
+   * Double series held as columns (columnsFromRowsSliced): points of the message besides `metrics`,
+   * encoded straight into push bodies by the write queue. Absent from every other builder's result.
+   */
+  columns?: DoubleColumns[];
   /** One message per rejected point or metric, naming the metric, the field and the value. */
   errors: string[];
   /** Points left out because they failed validation. */
@@ -37,15 +42,52 @@ export interface ValuesOptions {
 /** One point per entry of `values` ({metricName: value}), all at `timestamp` with `tags`. */
 export function metricsFromValues(values: Record<string, unknown>, opts: ValuesOptions): PushBuildResult {
   if (!isObjectNotDateOrBuffer(values)) throw new ValidationError('values', values, 'must be an object of metric names to values');
-  const tags = requireTags(opts.tags, 'tags');
+  const { tags, key: tagsKey } = checkedTags(opts.tags);
   const ts = checkTimestampArg(opts.timestamp, 'timestamp');
+  if (opts.types === undefined && opts.booleans === undefined) {
+    const plain = plainDoubles(values, tags, ts);
+    if (plain) return { metrics: plain, errors: [], rejected: 0 };
+  }
   const types = checkTypes(opts.types);
   const b = new SeriesBuilder(opts.booleans);
-  const tagsKey = tagKey(tags);
   for (const name in values) {
     if (Object.prototype.hasOwnProperty.call(values, name)) b.add(name, tags, ts, values[name], own(types, name), 'value', undefined, tagsKey);
   }
   return b.result();
+}
+
+/**
+ * metricsFromValues for the common message (every value a finite number, no types given): one double
+ * series per name, as the builder would make them, without its map and keys. Names are an object's keys,
+ * so no two values share a series. Undefined when any value needs the general path.
+ */
+function plainDoubles(values: Record<string, unknown>, tags: Tags, ts: number): KairosPushMetric[] | undefined {
+  const out: KairosPushMetric[] = [];
+  for (const name in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, name)) continue;
+    const v = values[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || name.trim() === '') return undefined;
+    out.push({ name, tags, type: 'double', datapoints: [[ts, v]] });
+  }
+  return out;
+}
+
+/**
+ * requireTags and tagKey of a tag set. A frozen set (the write nodes share one per connection) cannot
+ * change, so its checked copy and key are kept and reused for every message that carries it.
+ */
+const checkedFrozenTags = new WeakMap<object, { tags: Tags; key: string }>();
+function checkedTags(raw: unknown): { tags: Tags; key: string } {
+  const frozen = isObjectNotDateOrBuffer(raw) && Object.isFrozen(raw);
+  if (frozen) {
+    const hit = checkedFrozenTags.get(raw);
+    if (hit) return hit;
+  }
+  const tags = requireTags(raw, 'tags');
+  // The checked copy of a frozen set is shared by every message that carries it: frozen as well.
+  const checked = { tags: frozen ? Object.freeze(tags) : tags, key: tagKey(tags) };
+  if (frozen) checkedFrozenTags.set(raw as object, checked);
+  return checked;
 }
 
 export interface RowsOptions {
@@ -63,7 +105,7 @@ export interface RowsOptions {
  * undefined) are skipped, not errors. A column holding numbers and strings becomes two series.
  */
 export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult {
-  const builder = rowsBuilder(rows, opts);
+  const builder = rowsBuilder(rows, opts, false);
   builder.addRange(0, rows.length);
   return builder.result();
 }
@@ -73,16 +115,82 @@ export function metricsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult
  * a million points at once would stall Node-RED for the better part of a second.
  */
 export async function metricsFromRowsSliced(rows: Row[], opts: RowsOptions, sliceRows = 10_000): Promise<PushBuildResult> {
-  const builder = rowsBuilder(rows, opts);
-  for (let from = 0; from < rows.length; from += sliceRows) {
+  return buildSliced(rowsBuilder(rows, opts, false), rows.length, sliceRows);
+}
+
+/**
+ * metricsFromRowsSliced, but each numeric column's double series is kept as two columns (timestamps,
+ * values) in `columns` instead of one [timestamp, value] array per point in `metrics`: the same points,
+ * for the write queue to encode straight into push bodies. (A million small arrays cost more to make
+ * and to collect than everything else the batch node does with them.)
+ */
+export async function columnsFromRowsSliced(rows: Row[], opts: RowsOptions, sliceRows = 10_000): Promise<PushBuildResult> {
+  return buildSliced(rowsBuilder(rows, opts, true), rows.length, sliceRows);
+}
+
+/** columnsFromRowsSliced in one go (for a slice of a table read elsewhere, such as CSV text). */
+export function columnsFromRows(rows: Row[], opts: RowsOptions): PushBuildResult {
+  const builder = rowsBuilder(rows, opts, true);
+  builder.addRange(0, rows.length);
+  return builder.result();
+}
+
+/** Appends the points of `from` to `into` (the same series), growing its arrays as needed. */
+export function appendColumns(into: DoubleColumns, from: DoubleColumns): void {
+  const need = into.length + from.length;
+  if (need > into.timestamps.length) {
+    const cap = Math.max(need, into.timestamps.length * 2);
+    const ts = new Float64Array(cap);
+    const vs = new Float64Array(cap);
+    ts.set(into.timestamps.subarray(0, into.length));
+    vs.set(into.values.subarray(0, into.length));
+    into.timestamps = ts;
+    into.values = vs;
+  }
+  into.timestamps.set(from.timestamps.subarray(0, from.length), into.length);
+  into.values.set(from.values.subarray(0, from.length), into.length);
+  into.length = need;
+}
+
+async function buildSliced(builder: ReturnType<typeof rowsBuilder>, count: number, sliceRows: number): Promise<PushBuildResult> {
+  for (let from = 0; from < count; from += sliceRows) {
     if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    builder.addRange(from, Math.min(rows.length, from + sliceRows));
+    builder.addRange(from, Math.min(count, from + sliceRows));
   }
   return builder.result();
 }
 
+/**
+ * A double series as columns: point i (i < length) is [timestamps[i], values[i]]; timestamps are safe
+ * integers > 0, values finite. Typed arrays sized once for the table: no growing, nothing for the
+ * garbage collector to scan or move.
+ */
+export interface DoubleColumns {
+  name: string;
+  tags: Tags;
+  timestamps: Float64Array;
+  values: Float64Array;
+  length: number;
+}
+
+/** The points of column series (see PushBuildResult.columns). */
+export function columnPoints(columns: readonly DoubleColumns[] | undefined): number {
+  let n = 0;
+  if (columns) for (const c of columns) n += c.length;
+  return n;
+}
+
+/** Column series as push metrics with [timestamp, value] points (for a store that keeps metrics). */
+export function metricsFromColumns(columns: readonly DoubleColumns[]): KairosPushMetric[] {
+  return columns.map((c) => {
+    const datapoints: Array<[number, PointValue]> = new Array(c.length);
+    for (let i = 0; i < datapoints.length; i++) datapoints[i] = [c.timestamps[i], c.values[i]];
+    return { name: c.name, tags: c.tags, type: 'double', datapoints };
+  });
+}
+
 /** The row loop of metricsFromRows over rows[from, to); rows may be added range by range, in order. */
-function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, to: number): void; result(): PushBuildResult } {
+function rowsBuilder(rows: Row[], opts: RowsOptions, columnar: boolean): { addRange(from: number, to: number): void; result(): PushBuildResult } {
   if (!Array.isArray(rows)) throw new ValidationError('rows', rows, 'must be an array of row objects');
   const tags = requireTags(opts.tags, 'tags');
   const tsCol = opts.timestampColumnName ?? 'Timestamp';
@@ -91,6 +199,7 @@ function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, t
   const b = new SeriesBuilder(opts.booleans);
   const tagsKey = tagKey(tags);
   const columns = new Map<string, ColumnSink>();
+  const doubleColumns: DoubleColumns[] = [];
   const column = (name: string): ColumnSink => {
     let c = columns.get(name);
     if (!c) {
@@ -126,9 +235,22 @@ function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, t
           continue;
         }
       }
-      // Rows of one table usually share their key order: reuse the column lookups of the previous row.
-      const keys = Object.keys(row);
-      const same = keys.length === lastKeys.length && keys.every((k, j) => k === lastKeys[j]);
+      // Rows of one table usually share their key order: compared in place with the previous row's keys
+      // (no array per row), and that row's column lookups reused.
+      // (Only for plain rows: for-in would also list keys a row inherits.)
+      let same = lastKeys.length > 0 && Object.getPrototypeOf(row) === Object.prototype;
+      if (same) {
+        let j = 0;
+        for (const k in row) {
+          if (j >= lastKeys.length || k !== lastKeys[j]) {
+            same = false;
+            break;
+          }
+          j++;
+        }
+        if (j !== lastKeys.length) same = false;
+      }
+      const keys = same ? lastKeys : Object.keys(row);
       const sinks = same ? lastSinks : keys.map(column);
       lastKeys = keys;
       lastSinks = sinks;
@@ -138,14 +260,28 @@ function rowsBuilder(rows: Row[], opts: RowsOptions): { addRange(from: number, t
         if (value === null || value === undefined || name === tsCol) continue;
         const sink = sinks[j];
         if (typeof value === 'number' && sink.valid && sink.declared === undefined && Number.isFinite(value)) {
-          (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+          if (columnar) {
+            // This series gets its points only here (a column's finite numbers): no entry in the builder.
+            let c = sink.columns;
+            // Room for one point per row: a column never holds more.
+            if (!c) doubleColumns.push((c = sink.columns = { name, tags, timestamps: new Float64Array(rows.length), values: new Float64Array(rows.length), length: 0 }));
+            c.timestamps[c.length] = ts;
+            c.values[c.length++] = value;
+          } else {
+            (sink.double ??= b.series(name, tags, tagsKey, 'double')).push([ts, value]);
+          }
         } else {
           b.add(name, tags, ts, value, sink.declared, `rows[${i}].value`);
         }
       }
     }
   };
-  return { addRange, result: () => b.result() };
+  const result = (): PushBuildResult => {
+    const r = b.result();
+    if (columnar) r.columns = doubleColumns;
+    return r;
+  };
+  return { addRange, result };
 }
 
 /** Per column of metricsFromRows: its declared type and, once seen, its double series. */
@@ -155,6 +291,8 @@ interface ColumnSink {
   /** False for a blank name: add() rejects each of its values with a message. */
   valid: boolean;
   double?: Array<[number, PointValue]>;
+  /** The same series in columnar mode. */
+  columns?: DoubleColumns;
 }
 
 function usableZone(zone: string | undefined): boolean {
@@ -265,6 +403,39 @@ export function normalizePushArray(native: unknown, opts: NormalizeOptions = {})
     if (single) slowPoint(single);
   });
   return b.result();
+}
+
+/**
+ * Whether normalizePushArray would keep these metrics as they are (up to grouping entries of one series):
+ * each a typed double series with a usable name and tags (string values) and plain [timestamp, number]
+ * points; no single-point form. The write nodes build exactly this; anything else takes the full check.
+ */
+export function pushReady(metrics: readonly KairosPushMetric[]): boolean {
+  for (const m of metrics) {
+    if (!m || m.type !== 'double' || typeof m.name !== 'string' || m.name.trim() === '') return false;
+    if (m.timestamp !== undefined || m.value !== undefined) return false;
+    if (m.ttl !== undefined && !(typeof m.ttl === 'number' && Number.isSafeInteger(m.ttl) && m.ttl >= 0)) return false;
+    const tags = m.tags;
+    if (!isObjectNotDateOrBuffer(tags)) return false;
+    let tagCount = 0;
+    for (const k in tags) {
+      if (!Object.prototype.hasOwnProperty.call(tags, k)) return false;
+      const v: unknown = tags[k];
+      if (k.trim() === '' || typeof v !== 'string' || v === '') return false;
+      tagCount++;
+    }
+    if (tagCount === 0) return false;
+    const dps = m.datapoints;
+    if (!Array.isArray(dps) || dps.length === 0) return false;
+    for (let j = 0; j < dps.length; j++) {
+      const p = dps[j];
+      if (!Array.isArray(p) || p.length !== 2) return false;
+      const t = p[0];
+      const v = p[1];
+      if (typeof v !== 'number' || !Number.isFinite(v) || typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) return false;
+    }
+  }
+  return true;
 }
 
 interface RawPoint {
@@ -467,6 +638,73 @@ function writeDatapoints(w: JsonByteWriter, dps: NonNullable<KairosPushMetric['d
       } else {
         writeValue(w, p[1], type);
       }
+      w.byte(0x5d);
+    }
+    w.useDoubleTexts('');
+  }
+}
+
+/** Points [from, to) of one column series: one metric entry of a push body. */
+export interface ColumnPiece {
+  columns: DoubleColumns;
+  from: number;
+  to: number;
+}
+
+/**
+ * The push body of column pieces, one double metric entry each: byte for byte what serializePushToBuffer
+ * writes for the same points as metrics. `tags` maps a series' tags to the ones to send (forced tags).
+ * Throws a ValidationError for a point that is not a safe timestamp > 0 with a finite value.
+ */
+export function serializeColumnsToBuffer(pieces: readonly ColumnPiece[], tags: (t: Tags) => Tags = (t) => t): Buffer {
+  let points = 0;
+  for (const p of pieces) points += p.to - p.from;
+  const w = new JsonByteWriter(256 + points * 32 + pieces.length * 64);
+  w.byte(0x5b);
+  for (let i = 0; i < pieces.length; i++) {
+    const { columns: c, from, to } = pieces[i];
+    if (i > 0) w.byte(0x2c);
+    w.ascii('{"name":');
+    w.string(c.name);
+    w.ascii(',"tags":{');
+    const t = tags(c.tags);
+    let first = true;
+    for (const k in t) {
+      if (!first) w.byte(0x2c);
+      w.string(k);
+      w.byte(0x3a);
+      w.string(t[k]);
+      first = false;
+    }
+    w.ascii('},"type":"double","datapoints":[');
+    writeColumnPoints(w, c, from, to);
+    w.ascii(']}');
+  }
+  w.byte(0x5d);
+  return w.toBuffer();
+}
+
+/** writeDatapoints for a double series held as columns (the same texts, the same double-text batching). */
+function writeColumnPoints(w: JsonByteWriter, c: DoubleColumns, from: number, to: number): void {
+  const ts = c.timestamps;
+  const vs = c.values;
+  for (let start = from; start < to; start += TEXT_CHUNK) {
+    const end = Math.min(to, start + TEXT_CHUNK);
+    const slow: number[] = [];
+    for (let j = start; j < end; j++) {
+      const v = vs[j];
+      const t = ts[j];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${c.name} values[${j}]`, v, 'must be a finite number');
+      if (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) throw new ValidationError(`${c.name} timestamps[${j}]`, t, 'must be epoch milliseconds > 0');
+      if (!JsonByteWriter.hasDigitPath(v)) slow.push(v);
+    }
+    if (slow.length > 1) w.useDoubleTexts(JSON.stringify(slow));
+    for (let j = start; j < end; j++) {
+      if (j > from) w.byte(0x2c);
+      w.byte(0x5b);
+      w.integer(ts[j]);
+      w.byte(0x2c);
+      w.double(vs[j]);
       w.byte(0x5d);
     }
     w.useDoubleTexts('');

@@ -26,6 +26,36 @@ function mayBreakLimits(m: KairosPushMetric): boolean {
 
 /** Drops metrics with oversized names or tags and points with oversized string values, with one message each. */
 export function enforceLimits(built: PushBuildResult): PushBuildResult {
+  if (built.columns?.length) return columnLimits(built);
+  return metricLimits(built);
+}
+
+/** Column series hold numbers only: their names and tags are what can break a limit. */
+function columnLimits(built: PushBuildResult): PushBuildResult {
+  const cols = built.columns ?? [];
+  const tooLongName = (name: string, tags: KairosPushMetric['tags']): string | undefined => {
+    if (name.length > MAX_NAME_LENGTH) return tooLong('metric name', name, MAX_NAME_LENGTH);
+    for (const k in tags) {
+      if (k.length > MAX_NAME_LENGTH) return tooLong(`${name}: tag name`, k, MAX_NAME_LENGTH);
+      if (tags[k].length > MAX_NAME_LENGTH) return tooLong(`${name}: tag ${k}`, tags[k], MAX_NAME_LENGTH);
+    }
+    return undefined;
+  };
+  const rest = metricLimits({ metrics: built.metrics, errors: built.errors, rejected: built.rejected });
+  if (!cols.some((c) => tooLongName(c.name, c.tags) !== undefined)) return { ...rest, columns: cols };
+  const errors = [...rest.errors];
+  let rejected = rest.rejected;
+  const columns = cols.filter((c) => {
+    const problem = tooLongName(c.name, c.tags);
+    if (problem === undefined) return true;
+    errors.push(problem);
+    rejected += c.length;
+    return false;
+  });
+  return { metrics: rest.metrics, errors, rejected, columns };
+}
+
+function metricLimits(built: PushBuildResult): PushBuildResult {
   // Common case (numbers, short names): nothing to check further, no copy per message.
   let suspect = false;
   for (const m of built.metrics) if ((suspect = mayBreakLimits(m))) break;

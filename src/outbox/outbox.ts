@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './outbox-errors';
-import { HEADER_BYTES, writeRecordInto } from './segment-framing';
+import { HEADER_BYTES, writeEncodedRecordInto, writeRecordInto } from './segment-framing';
 import { acquireDirLock, type DirLock } from './outbox-lock';
 import { assertPushMetrics, countBatchPoints } from '../kairos/push-batches';
 import { readSegment } from './segment-reader';
@@ -51,13 +51,15 @@ interface Pos {
 }
 
 interface Pending {
-  /** The batch as JSON (serialised in append(), so a batch that cannot be stored fails there). */
+  /** The batch as JSON (serialised in append(), so a batch that cannot be stored fails there); '' with body. */
   json: string;
+  /** An encoded push body (appendEncoded): stored and later sent as it is. */
+  body?: Buffer;
   payloadBytes: number;
   /** Record bytes: header + payload. */
   bytes: number;
   points: number;
-  metrics: KairosPushMetric[];
+  metrics?: KairosPushMetric[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -68,7 +70,9 @@ interface Cached {
   off: number;
   end: number;
   points: number;
-  metrics: KairosPushMetric[];
+  /** One of the two: the appended metrics, or the encoded body. */
+  metrics?: KairosPushMetric[];
+  body?: Buffer;
 }
 
 interface Removed {
@@ -84,6 +88,14 @@ const DROP_WARN_INTERVAL_MS = 10_000;
 const PERSIST_DELAY_MS = 1000;
 /** Record bytes of recent batches kept in memory for peek (about 4× that in heap for one-point batches). */
 const CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * The bound while the cache holds only encoded bodies: they take their record size in memory (no
+ * objects) and were in memory anyway when appended, so a large message (a million points is about
+ * 27 MB) goes out without being read back from disk and checksummed again.
+ */
+const CACHE_BYTES_ENCODED = 32 * 1024 * 1024;
+/** Record bytes framed into one write (see flushLoop). */
+const COMMIT_BYTES = 4 * 1024 * 1024;
 /** Appends settled per event-loop turn after a group commit. */
 const SETTLE_SLICE = 2000;
 
@@ -122,6 +134,8 @@ export class Outbox implements BatchStore {
   private cache: Cached[] = [];
   private cacheStart = 0;
   private cacheBytes = 0;
+  /** Cached records that hold metrics (objects), not encoded bodies: the cache then keeps to CACHE_BYTES. */
+  private cacheObjects = 0;
   /** Set when the cache was full: later records go to disk only until the cache has drained. */
   private cacheSuspended = false;
   private unwarnedDrops = { points: 0, batches: 0 };
@@ -171,8 +185,22 @@ export class Outbox implements BatchStore {
     } catch (err) {
       return Promise.reject(new ValidationError('metrics', metrics, `cannot be stored as JSON: ${(err as Error).message}`));
     }
-    const points = countBatchPoints(metrics);
-    const payloadBytes = Buffer.byteLength(json, 'utf8');
+    return this.enqueuePending(json, undefined, Buffer.byteLength(json, 'utf8'), countBatchPoints(metrics), metrics);
+  }
+
+  /**
+   * append() for a push body the connector's encoder made from a batch (see BatchStore.appendEncoded):
+   * stored as a KOB2 record and handed back by peek() in `bodies`, so it is sent without being parsed
+   * or serialised again. The outbox keeps a reference to `body` until it is acked: do not change it.
+   */
+  appendEncoded(body: Buffer, points: number): Promise<void> {
+    if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', `outbox ${this.dir} is closed`));
+    if (!Buffer.isBuffer(body) || body.length < 2) return Promise.reject(new ValidationError('body', body, 'must be an encoded push body (a JSON array in a Buffer)'));
+    if (!Number.isSafeInteger(points) || points < 0) return Promise.reject(new ValidationError('points', points, 'must be an integer >= 0'));
+    return this.enqueuePending('', body, body.length, points, undefined);
+  }
+
+  private enqueuePending(json: string, body: Buffer | undefined, payloadBytes: number, points: number, metrics: KairosPushMetric[] | undefined): Promise<void> {
     const bytes = HEADER_BYTES + payloadBytes;
     if (bytes > this.maxBytes) {
       return Promise.reject(new OutboxError('EOUTBOXFULL', `outbox ${this.dir}: one batch of ${bytes} bytes (${points} points) is larger than maxBytes ${this.maxBytes}`));
@@ -184,7 +212,7 @@ export class Outbox implements BatchStore {
     }
     this.uncommittedBytes += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ json, payloadBytes, bytes, points, metrics, resolve, reject });
+      this.pending.push({ json, body, payloadBytes, bytes, points, metrics, resolve, reject });
       this.kickFlush();
     });
   }
@@ -198,20 +226,15 @@ export class Outbox implements BatchStore {
       const cached = this.peekCached(maxPoints);
       if (cached) return cached;
       const start = { ...this.head };
-      const metrics: KairosPushMetric[] = [];
+      const parts: Array<{ payload: Buffer; encoded: boolean; seq: number; off: number }> = [];
       let points = 0;
       let bytes = 0;
       let records = 0;
       let end = start;
       await this.scan(start, (rec) => {
         if (records > 0 && points + rec.points > maxPoints) return false;
-        if (rec.payload) {
-          try {
-            for (const m of JSON.parse(rec.payload.toString('utf8')) as KairosPushMetric[]) metrics.push(m);
-          } catch {
-            this.logger?.warn(`outbox ${this.dir}: record at seg ${rec.seq} offset ${rec.off} is not valid JSON; skipped`);
-          }
-        }
+        // The chunk a payload lies in is read per call, so the subarray is not overwritten later.
+        if (rec.payload) parts.push({ payload: rec.payload, encoded: rec.encoded === true, seq: rec.seq, off: rec.off });
         points += rec.points;
         bytes += rec.end - rec.off;
         records++;
@@ -220,6 +243,15 @@ export class Outbox implements BatchStore {
       });
       if (records === 0) return null;
       const id = [start.seq, start.off, end.seq, end.off, points, bytes, records].join('.');
+      if (parts.length === records && parts.every((p) => p.encoded)) return encodedBatch(id, parts.map((p) => p.payload), points, records);
+      const metrics: KairosPushMetric[] = [];
+      for (const p of parts) {
+        try {
+          for (const m of JSON.parse(p.payload.toString('utf8')) as KairosPushMetric[]) metrics.push(m);
+        } catch {
+          this.logger?.warn(`outbox ${this.dir}: record at seg ${p.seq} offset ${p.off} is not valid JSON; skipped`);
+        }
+      }
       return { id, metrics, points, records };
     });
   }
@@ -281,6 +313,7 @@ export class Outbox implements BatchStore {
             this.cache = [];
             this.cacheStart = 0;
             this.cacheBytes = 0;
+            this.cacheObjects = 0;
           }
         });
       })();
@@ -293,7 +326,9 @@ export class Outbox implements BatchStore {
 
   private kickFlush(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
+    // The commit starts in the next turn, so the appends of this one (a burst of messages) share its
+    // write and fdatasync instead of the first going alone.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop()).finally(() => {
       this.flushing = null;
       if (this.pending.length) this.kickFlush();
     });
@@ -302,8 +337,13 @@ export class Outbox implements BatchStore {
   /** Never rejects: failures go to the appends of the group that failed. */
   private async flushLoop(): Promise<void> {
     while (this.pending.length) {
-      const group = this.pending;
-      this.pending = [];
+      // At most COMMIT_BYTES per write (one record at least): framing and checksumming a 25 MB backlog
+      // in one go would hold the event loop for tens of milliseconds.
+      let take = 0;
+      let taken = 0;
+      while (take < this.pending.length && (take === 0 || taken + this.pending[take].bytes <= COMMIT_BYTES)) taken += this.pending[take++].bytes;
+      const group = take === this.pending.length ? this.pending : this.pending.slice(0, take);
+      this.pending = take === this.pending.length ? [] : this.pending.slice(take);
       const groupBytes = group.reduce((n, p) => n + p.bytes, 0);
       let error: unknown;
       let ok = false;
@@ -362,7 +402,7 @@ export class Outbox implements BatchStore {
     const w = this.writer as { seg: Segment; fh: FileHandle };
     const buf = Buffer.allocUnsafe(groupBytes);
     let pos = 0;
-    for (const p of group) pos = writeRecordInto(buf, pos, p.json, p.payloadBytes, p.points);
+    for (const p of group) pos = p.body ? writeEncodedRecordInto(buf, pos, p.body, p.points) : writeRecordInto(buf, pos, p.json, p.payloadBytes, p.points);
     const at = w.seg.size;
     try {
       await writeAll(w.fh, buf, at);
@@ -377,7 +417,7 @@ export class Outbox implements BatchStore {
     let off = at;
     for (const p of group) {
       this.points += p.points;
-      this.cacheAdd({ seq: w.seg.seq, off, end: off + p.bytes, points: p.points, metrics: p.metrics });
+      this.cacheAdd({ seq: w.seg.seq, off, end: off + p.bytes, points: p.points, metrics: p.metrics, body: p.body });
       off += p.bytes;
     }
     this.bytes += groupBytes;
@@ -406,7 +446,7 @@ export class Outbox implements BatchStore {
    * (possible only through disk faults after open) is reported once as a record without payload
    * covering the rest of its segment, so the queue can move past it instead of stalling.
    */
-  private async scan(from: Pos, visit: (rec: { seq: number; off: number; end: number; points: number; payload?: Buffer }) => boolean): Promise<void> {
+  private async scan(from: Pos, visit: (rec: { seq: number; off: number; end: number; points: number; payload?: Buffer; encoded?: boolean }) => boolean): Promise<void> {
     for (const seg of this.segments.slice()) {
       if (seg.seq < from.seq) continue;
       const start = seg.seq === from.seq ? from.off : 0;
@@ -420,7 +460,7 @@ export class Outbox implements BatchStore {
             if (!visit({ seq: seg.seq, off: rec.off, end: limit, points: 0 })) return;
             break;
           }
-          if (!visit({ seq: seg.seq, off: rec.off, end: rec.end, points: rec.points, payload: rec.payload })) return;
+          if (!visit({ seq: seg.seq, off: rec.off, end: rec.end, points: rec.points, payload: rec.payload, encoded: rec.encoded })) return;
         }
       } finally {
         await fh.close();
@@ -510,7 +550,9 @@ export class Outbox implements BatchStore {
       this.cacheSuspended = false;
     }
     const bytes = e.end - e.off;
-    if (this.cacheBytes + bytes > CACHE_BYTES) {
+    if (!e.body) this.cacheObjects++;
+    if (this.cacheBytes + bytes > (this.cacheObjects > 0 ? CACHE_BYTES : CACHE_BYTES_ENCODED)) {
+      if (!e.body) this.cacheObjects--;
       this.cacheSuspended = true;
       return;
     }
@@ -524,12 +566,14 @@ export class Outbox implements BatchStore {
       const e = this.cache[this.cacheStart];
       if (this.cmp({ seq: e.seq, off: e.end }, this.head) > 0) break;
       this.cacheBytes -= e.end - e.off;
+      if (!e.body) this.cacheObjects--;
       this.cacheStart++;
     }
     if (this.cacheStart === this.cache.length) {
       this.cache = [];
       this.cacheStart = 0;
       this.cacheBytes = 0;
+      this.cacheObjects = 0;
     } else if (this.cacheStart > 1024 && this.cacheStart * 2 > this.cache.length) {
       this.cache = this.cache.slice(this.cacheStart);
       this.cacheStart = 0;
@@ -541,21 +585,29 @@ export class Outbox implements BatchStore {
     if (this.cacheStart >= this.cache.length) return null;
     const first = this.cache[this.cacheStart];
     if (this.cmp({ seq: first.seq, off: first.off }, this.head) !== 0) return null;
-    const metrics: KairosPushMetric[] = [];
     let points = 0;
     let bytes = 0;
     let records = 0;
     let last = first;
+    let encoded = true;
     for (let i = this.cacheStart; i < this.cache.length; i++) {
       const e = this.cache[i];
       if (records > 0 && points + e.points > maxPoints) break;
-      for (const m of e.metrics) metrics.push(m);
+      if (!e.body) encoded = false;
       points += e.points;
       bytes += e.end - e.off;
       records++;
       last = e;
     }
     const id = [this.head.seq, this.head.off, last.seq, last.end, points, bytes, records].join('.');
+    const end = this.cacheStart + records;
+    if (encoded) return encodedBatch(id, this.cache.slice(this.cacheStart, end).map((e) => e.body as Buffer), points, records);
+    const metrics: KairosPushMetric[] = [];
+    for (let i = this.cacheStart; i < end; i++) {
+      const e = this.cache[i];
+      if (e.metrics) for (const m of e.metrics) metrics.push(m);
+      else if (e.body) for (const m of parseBody(e.body)) metrics.push(m);
+    }
     return { id, metrics, points, records };
   }
 
@@ -687,6 +739,34 @@ export class Outbox implements BatchStore {
 
   private segPath(seq: number): string {
     return join(this.dir, `seg-${String(seq).padStart(12, '0')}.log`);
+  }
+}
+
+/** A batch of encoded records: sent as its bodies; its metrics are parsed only if someone asks (moveOutbox, a refusal). */
+function encodedBatch(id: string, bodies: Buffer[], points: number, records: number): OutboxBatch {
+  let metrics: KairosPushMetric[] | undefined;
+  return {
+    id,
+    points,
+    records,
+    bodies,
+    get metrics(): KairosPushMetric[] {
+      if (!metrics) {
+        metrics = [];
+        for (const b of bodies) for (const m of parseBody(b)) metrics.push(m);
+      }
+      return metrics;
+    },
+  };
+}
+
+/** The metrics of an encoded body (a push array the encoder wrote); an unreadable one yields none. */
+function parseBody(body: Buffer): KairosPushMetric[] {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return Array.isArray(parsed) ? (parsed as KairosPushMetric[]) : [];
+  } catch {
+    return [];
   }
 }
 

@@ -9,7 +9,7 @@ import { HEADER_BYTES, payloadMatches, readHeader } from './segment-framing';
 const CHUNK_BYTES = 128 * 1024;
 
 export type SegmentRecord =
-  | { kind: 'ok'; off: number; end: number; points: number; payload: Buffer }
+  | { kind: 'ok'; off: number; end: number; points: number; payload: Buffer; encoded: boolean }
   /** Unreadable from `off` on (torn tail, zero fill, bit rot): the caller decides what that means. */
   | { kind: 'bad'; off: number; reason: string };
 
@@ -54,7 +54,7 @@ export async function* readSegment(fh: FileHandle, start: number, limit: number)
       yield { kind: 'bad', off, reason: 'checksum mismatch' };
       return;
     }
-    yield { kind: 'ok', off, end: off + total, points: header.points, payload };
+    yield { kind: 'ok', off, end: off + total, points: header.points, payload, encoded: header.encoded };
     off += total;
   }
 }

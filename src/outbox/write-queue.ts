@@ -29,7 +29,8 @@ import type { KairosPushMetric, Logger, WriteResult } from '../types';
 import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
-import { assertPushMetrics, coalesceMetrics, countBatchPoints, splitByPoints } from '../kairos/push-batches';
+import { assertPushMetrics, coalesceMetrics, countBatchPoints, joinPushBodies, splitByPoints } from '../kairos/push-batches';
+import { metricsFromColumns, type ColumnPiece, type DoubleColumns } from '../kairos/push-body';
 import type { BatchStore, DropInfo } from './batch-store';
 import { positiveIntOrDefault } from '../util/validate';
 
@@ -44,8 +45,32 @@ export interface WriteQueueStatus {
 
 export type SendFunction = (metrics: KairosPushMetric[], signal: AbortSignal) => Promise<WriteResult>;
 
+/**
+ * Push bodies stored as they go on the wire: the batch is serialised once, when it is appended, and sent
+ * as it is (no parsing or serialising per request). Used with a store that has appendEncoded (the Outbox).
+ */
+export interface EncodedSender {
+  /**
+   * The body `send` would post for these metrics (checked, typed and tagged as the connector does), or
+   * undefined when the batch cannot be sent as one body unchanged (a point the connector would reject,
+   * say): such a batch is stored as metrics and goes through the queue's send function.
+   */
+  encode(metrics: KairosPushMetric[]): Buffer | undefined;
+  /**
+   * The body for stretches of column series (PushBuildResult.columns), as encode would make it for the
+   * same points as metrics. Without it, column series are turned into metrics first.
+   */
+  encodeColumns?(pieces: ColumnPiece[]): Buffer;
+  /** Posts one body of `points` points (a JSON array, records joined by joinPushBodies). */
+  send(body: Buffer, points: number, signal: AbortSignal): Promise<WriteResult>;
+  /** Points per request at most: records are cut to it and requests never exceed it. */
+  maxPoints: number;
+}
+
 export interface WriteQueueOptions {
   send: SendFunction;
+  /** Optional: store and send encoded push bodies (see EncodedSender); send still handles other batches. */
+  encoded?: EncodedSender;
   /** Durable backlog (an Outbox, usually). Without one: in-memory, lost on restart or crash. The queue does not close it. */
   outbox?: BatchStore;
   /** Points per request. Default 5000. */
@@ -112,6 +137,10 @@ const LANE_SLICE_POINTS = 50_000;
 
 export class WriteQueue {
   private readonly send: SendFunction;
+  /** Set when the store keeps encoded bodies (see EncodedSender). */
+  private readonly encoded?: EncodedSender;
+  /** Points per appended record: maxBatchPoints, within the encoder's request bound. */
+  private readonly recordPoints: number;
   private readonly store: BatchStore;
   private readonly maxBatchPoints: number;
   private readonly maxDelayMs: number;
@@ -184,6 +213,13 @@ export class WriteQueue {
     this.store =
       opts.outbox ??
       new MemoryStore({ maxPoints: positiveIntOrDefault(opts.maxBufferedPoints, 'maxBufferedPoints', 100_000), logger: opts.logger, onDrop: opts.onDrop });
+    if (opts.encoded !== undefined) {
+      const e = opts.encoded;
+      if (!e || typeof e.encode !== 'function' || typeof e.send !== 'function') throw new ValidationError('encoded', e, 'must be { encode, send, maxPoints }');
+      positiveIntOrDefault(e.maxPoints, 'encoded.maxPoints', 1);
+      if (typeof this.store.appendEncoded === 'function') this.encoded = e;
+    }
+    this.recordPoints = this.encoded ? Math.min(this.maxBatchPoints, this.encoded.maxPoints) : this.maxBatchPoints;
     // A durable outbox may hold a backlog from before a restart: start delivering it.
     if (this.store.stats().points > 0) this.schedule();
   }
@@ -192,12 +228,21 @@ export class WriteQueue {
    * Resolves when the points are durable in the outbox (or accepted by the in-memory queue).
    * Batches larger than maxBatchPoints are split; delivery happens in the background.
    */
-  enqueue(metrics: KairosPushMetric[]): Promise<void> {
+  enqueue(metrics: KairosPushMetric[], columns?: DoubleColumns[]): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxError('EOUTBOXCLOSED', 'write queue is closed'));
     try {
       assertPushMetrics(metrics);
+      if (columns !== undefined) assertColumns(columns);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (columns && columns.length) {
+      // Encoded straight into bodies when the store keeps them; otherwise as metrics, after the others.
+      if (this.encoded?.encodeColumns) {
+        this.enqueuing++;
+        return this.appendInLane(metrics.length ? splitByPoints(metrics, this.recordPoints) : [], columns).then(this.onAppended, this.onAppendFailed);
+      }
+      metrics = [...metrics, ...metricsFromColumns(columns)];
     }
     if (metrics.length === 0) return Promise.resolve();
     // Appends start in call order, so concurrent enqueue() calls keep their order on disk. The common
@@ -205,9 +250,9 @@ export class WriteQueue {
     // appended in slices, one event-loop turn each, and later enqueues wait behind it.
     const points = countBatchPoints(metrics);
     const appended =
-      points <= this.maxBatchPoints && !this.lane
-        ? this.store.append(metrics, true)
-        : this.appendInLane(points <= this.maxBatchPoints ? [metrics] : splitByPoints(metrics, this.maxBatchPoints));
+      points <= this.recordPoints && !this.lane
+        ? this.appendRecord(metrics, points)
+        : this.appendInLane(points <= this.recordPoints ? [metrics] : splitByPoints(metrics, this.recordPoints));
     this.enqueuing++;
     return appended.then(this.onAppended, this.onAppendFailed);
   }
@@ -216,7 +261,7 @@ export class WriteQueue {
    * Appends chunks after everything enqueued before them has started, yielding to the event loop every
    * LANE_SLICE_POINTS points: serialising a million points for the outbox must not stall Node-RED.
    */
-  private appendInLane(chunks: KairosPushMetric[][]): Promise<void> {
+  private appendInLane(chunks: KairosPushMetric[][], columns?: DoubleColumns[]): Promise<void> {
     const ahead = this.lane;
     let started!: () => void;
     const lane = new Promise<void>((resolve) => (started = resolve));
@@ -231,10 +276,40 @@ export class WriteQueue {
             since = 0;
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
-          const p = this.store.append(chunk, true);
+          const n = countBatchPoints(chunk);
+          const p = this.appendRecord(chunk, n);
           p.catch(() => undefined); // handled below; a rejection must not count as unhandled meanwhile
           appends.push(p);
-          since += countBatchPoints(chunk);
+          since += n;
+        }
+        if (columns) {
+          const encodeColumns = (this.encoded as EncodedSender).encodeColumns as NonNullable<EncodedSender['encodeColumns']>;
+          // Records of recordPoints points, cut across series as splitByPoints cuts metrics.
+          let pieces: ColumnPiece[] = [];
+          let n = 0;
+          const flush = async (): Promise<void> => {
+            if (since >= LANE_SLICE_POINTS) {
+              since = 0;
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+            const p = (this.store.appendEncoded as NonNullable<BatchStore['appendEncoded']>)(encodeColumns(pieces), n);
+            p.catch(() => undefined);
+            appends.push(p);
+            since += n;
+            pieces = [];
+            n = 0;
+          };
+          for (const c of columns) {
+            const len = c.length;
+            for (let from = 0; from < len; ) {
+              const take = Math.min(this.recordPoints - n, len - from);
+              pieces.push({ columns: c, from, to: from + take });
+              n += take;
+              from += take;
+              if (n >= this.recordPoints) await flush();
+            }
+          }
+          if (n > 0) await flush();
         }
       } finally {
         started();
@@ -242,6 +317,21 @@ export class WriteQueue {
       }
       await Promise.all(appends);
     })();
+  }
+
+  /** One record: the encoded body when there is an encoder and it takes the batch, else the metrics. */
+  private appendRecord(metrics: KairosPushMetric[], points: number): Promise<void> {
+    const enc = this.encoded;
+    if (enc) {
+      let body: Buffer | undefined;
+      try {
+        body = enc.encode(metrics);
+      } catch {
+        body = undefined; // stored as metrics: send() reports the problem as it always did
+      }
+      if (body) return (this.store.appendEncoded as NonNullable<BatchStore['appendEncoded']>)(body, points);
+    }
+    return this.store.append(metrics, true);
   }
 
   private readonly onAppended = (): void => {
@@ -352,8 +442,13 @@ export class WriteQueue {
       let result: WriteResult | undefined;
       let error: unknown;
       let ok = false;
+      const enc = this.encoded;
+      const bodies = enc && batch.bodies && batch.points <= enc.maxPoints ? batch.bodies : undefined;
       try {
-        result = await this.callSend(coalesceMetrics(batch.metrics), controller);
+        result = await this.callSend(
+          bodies && enc ? (signal) => enc.send(joinPushBodies(bodies), batch.points, signal) : (signal) => this.send(coalesceMetrics(batch.metrics), signal),
+          controller,
+        );
         ok = true;
       } catch (err) {
         error = err;
@@ -467,11 +562,13 @@ export class WriteQueue {
    */
   private requestPoints(): number {
     const factor = Math.floor(this.store.stats().points / (BACKLOG_REQUESTS * this.maxBatchPoints));
-    return this.maxBatchPoints * Math.min(MAX_REQUEST_GROWTH, Math.max(1, factor));
+    const points = this.maxBatchPoints * Math.min(MAX_REQUEST_GROWTH, Math.max(1, factor));
+    // Encoded bodies go out as one request each: never more than the encoder's bound.
+    return this.encoded ? Math.min(points, this.encoded.maxPoints) : points;
   }
 
-  private async callSend(metrics: KairosPushMetric[], controller: AbortController): Promise<WriteResult> {
-    const sending = Promise.resolve().then(() => this.send(metrics, controller.signal));
+  private async callSend(send: (signal: AbortSignal) => Promise<WriteResult>, controller: AbortController): Promise<WriteResult> {
+    const sending = Promise.resolve().then(() => send(controller.signal));
     if (!this.sendTimeoutMs) return sending;
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
@@ -623,6 +720,27 @@ export class WriteQueue {
       fn();
     } catch (err) {
       this.logger?.warn(`write queue: callback threw: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/**
+ * The shape of column series (names, tags, typed arrays holding `length` points). Their points are
+ * checked by the encoder as it writes them (one pass, in the lane's slices), so a point that is not a
+ * timestamp > 0 with a finite value fails that enqueue there; the row builder never makes one.
+ */
+function assertColumns(columns: unknown): asserts columns is DoubleColumns[] {
+  if (!Array.isArray(columns)) throw new ValidationError('columns', columns, 'must be an array of column series');
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i] as Partial<DoubleColumns> | null;
+    const where = `columns[${i}]`;
+    if (!c || typeof c.name !== 'string' || c.name === '') throw new ValidationError(`${where}.name`, c?.name, 'must be a non-empty string');
+    if (!c.tags || typeof c.tags !== 'object') throw new ValidationError(`${where}.tags`, c.tags, 'must be an object of tag names to values');
+    const ts = c.timestamps;
+    const vs = c.values;
+    const n = c.length;
+    if (!(ts instanceof Float64Array) || !(vs instanceof Float64Array) || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > ts.length || n > vs.length) {
+      throw new ValidationError(where, c.name, 'must have Float64Array timestamps and values of at least `length` points');
     }
   }
 }
