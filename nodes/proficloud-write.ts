@@ -2,60 +2,15 @@
  * proficloud-write: msg.payload {metric: value} (or one value named by msg.topic) into coalesced,
  * store-and-forward writes. Bad values are reported one by one; the good ones of the message still go out.
  */
-import { ValidationError } from '../src/errors';
-import { metricsFromValues, type PushBuildResult } from '../src/kairos';
-import { datetimeToTimestampMs } from '../src/time';
-import type { TimeInput } from '../src/types';
-import type { Service } from './lib/connection';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
-import { messageTags, overflowPolicy, setupWriteNode } from './lib/write-node-setup';
-import { isObjectNotDateOrBuffer, nonNegativeOr } from '../src/util';
+import { lazy } from './lib/lazy';
+import type { Node, NodeAPI, NodeDef } from './lib/red';
 
-interface WriteDef extends NodeDef {
-  server?: string;
-  maxBatchPoints?: string | number;
-  maxDelay?: string | number;
-  outbox?: boolean;
-  outboxMaxMB?: string | number;
-  overflow?: string;
-  report?: boolean;
-}
-
-function build(msg: NodeMessage, service: Service): PushBuildResult {
-  let values: Record<string, unknown>;
-  const payload = msg.payload;
-  if (isObjectNotDateOrBuffer(payload)) {
-    values = payload;
-  } else if (typeof payload === 'number' || typeof payload === 'boolean' || typeof payload === 'string') {
-    if (typeof msg.topic !== 'string' || !msg.topic.trim()) throw new ValidationError('msg.topic', msg.topic, `must name the metric for the single value ${JSON.stringify(payload)}`);
-    values = { [msg.topic.trim()]: payload };
-  } else {
-    throw new ValidationError('msg.payload', payload, 'must be an object {metric: value} or a number/boolean/string with msg.topic as metric name');
-  }
-  if (Object.keys(values).length === 0) throw new ValidationError('msg.payload', payload, 'has no metrics to write');
-  const timestamp = msg.timestamp !== undefined && msg.timestamp !== null ? datetimeToTimestampMs(msg.timestamp as TimeInput, { zone: service.timeZone, field: 'msg.timestamp' }) : Date.now();
-  if (timestamp <= 0) throw new ValidationError('msg.timestamp', msg.timestamp, 'must be after 1970-01-01T00:00:00Z');
-  return metricsFromValues(values, { timestamp, tags: messageTags(msg, service) });
-}
+const runtime = lazy(() => require('./write/write-node') as typeof import('./write/write-node'));
 
 export = function register(RED: NodeAPI): void {
-  function ProficloudWrite(this: Node, def: WriteDef): void {
+  function ProficloudWrite(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    setupWriteNode(RED, this, {
-      type: 'proficloud-write',
-      topic: 'write',
-      server: def.server,
-      report: def.report === true,
-      queue: {
-        maxBatchPoints: Math.max(1, Math.round(nonNegativeOr(def.maxBatchPoints, 500))),
-        maxDelayMs: Math.round(nonNegativeOr(def.maxDelay, 1) * 1000),
-        durable: def.outbox !== false,
-        outboxMaxMB: def.outboxMaxMB,
-        overflow: overflowPolicy(def.overflow),
-      },
-      maxReported: 20,
-      build,
-    });
+    runtime().setupWriteNode(RED, this, def);
   }
 
   RED.nodes.registerType('proficloud-write', ProficloudWrite);

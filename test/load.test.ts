@@ -1,6 +1,7 @@
 /**
  * Node-RED requires every installed node file at start-up, before any flow is deployed. The package
- * keeps that cheap by loading undici, luxon, csv-parse, the clients, the outbox and the poller on first use: this checks, in a fresh
+ * keeps that cheap: the node files only register their types, and each node's runtime (with undici, luxon, the clients, the
+ * outbox and the poller) loads when the first such node is deployed. This checks, in a fresh
  * process on the built files, that requiring the five node files loads none of them (deterministic,
  * unlike a time bound), and that a deployed config node then does work.
  */
@@ -42,6 +43,17 @@ describe('package load (what Node-RED pays at start-up)', function () {
     for (const lazy of lazyOnes) {
       assert.deepEqual(loaded.filter((f) => f.includes(lazy)), [], `${lazy} is loaded at require time`);
     }
+    // Stricter: the node files only register their types; each node's runtime and the library load on first deploy.
+    const ours = loaded.filter((f) => f.includes(join(ROOT, 'dist'))).map((f) => f.slice(join(ROOT, 'dist').length + 1).split('\\').join('/'));
+    assert.deepEqual(ours.sort(), [
+      'nodes/config/credentials.js',
+      'nodes/lib/lazy.js',
+      'nodes/proficloud-batch.js',
+      'nodes/proficloud-config.js',
+      'nodes/proficloud-query.js',
+      'nodes/proficloud-stream.js',
+      'nodes/proficloud-write.js',
+    ]);
   });
 
   it("loads them on first use: a connector made through the nodes' connection code reaches a server", async function () {

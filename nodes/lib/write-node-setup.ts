@@ -99,7 +99,7 @@ interface Member {
   done: DoneFn;
 }
 
-export function setupWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): void {
+export function setupQueuedWriteNode(RED: NodeAPI, node: Node, spec: WriteNodeSpec): void {
   const { type, topic } = spec;
   let config: ProficloudConfigNode | undefined;
   let writerPromise: Promise<Writer> | undefined;
