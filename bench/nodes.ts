@@ -8,7 +8,8 @@
  *   node --import tsx bench/nodes.ts query <pointsPerMetric> <metrics> <rows|series|chart>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushRows, START_MS, valueAt } from './gen.mjs';
@@ -72,6 +73,27 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * With BENCH_PROFILE=<file>, a CPU profile of the measured part only (not Node-RED's start-up), for
+ * finding where a scenario's time goes: `node --import tsx bench/nodes.ts ...` then summarise the file.
+ */
+function profiler(): { stop(): Promise<void> } {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => session.post(method, (err, res) => (err ? reject(err) : resolve(res))));
+  const started = post('Profiler.enable').then(() => post('Profiler.start'));
+  return {
+    async stop() {
+      await started;
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -103,6 +125,8 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
     const settings: Record<string, unknown> = { timestampColumn: 'Timestamp', maxRows: rowCount, outbox, outboxMaxMB: 500, report: true };
     if (batchSize !== undefined) settings.batchSize = batchSize;
     await load([configNode(k.url, batchSize === undefined), { id: 'b', type: 'proficloud-batch', server: 'cfg', ...settings, outputs: 1, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    // The clients load on first use; a deployed flow has them long before its first big message.
+    await connected('b');
     helper.getNode('out').on('input', (msg) => {
       const r = msg.payload as { written: number; requests: number };
       written += r.written;
@@ -122,6 +146,7 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
   await sleep(200);
   await k.reset();
   (globalThis as { gc?: () => void }).gc?.();
+  const prof = profiler();
   const cpu0 = cpuMs();
   const meter = blockMeter();
   const t0 = process.hrtime.bigint();
@@ -138,6 +163,7 @@ async function batch(k: KairosChild, rowCount: number, columns: number, outbox: 
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = cpuMs() - cpu0;
   const maxBlockMs = meter.stop();
+  await prof.stop();
   if (flavor === 'ours') {
     const check = await k.count(START_MS, START_MS + rowCount * 1000, Array.from({ length: columns }, (_, c) => `c${c}`));
     if (check.points !== points) throw new Error(`wrong answer: server holds ${check.points} points, expected ${points}`);
@@ -214,6 +240,7 @@ async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, sec
     // BENCH_REPORT=1: the node reports each request (not a default), so requests can be counted.
     const report = process.env.BENCH_REPORT === '1';
     await load([configNode(k.url, true), { id: 'w', type: 'proficloud-write', server: 'cfg', ...settings, ...(report ? { report: true, outputs: 1 } : {}), wires: report ? [['out']] : [] }, { id: 'out', type: 'helper' }]);
+    await connected('w');
     if (report) helper.getNode('out').on('input', (msg) => (ourRequests += (msg.payload as { requests: number }).requests));
   } else {
     const peerFlow: Array<Record<string, unknown>> =
