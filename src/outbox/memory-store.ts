@@ -7,6 +7,7 @@ import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './outbox-errors';
 import { countBatchPoints } from '../kairos/push-batches';
+import { positiveIntOrDefault } from '../util/validate';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './batch-store';
 
 export interface MemoryStoreOptions {
@@ -40,10 +41,7 @@ export class MemoryStore implements BatchStore {
   private removed = 0;
 
   constructor(opts: MemoryStoreOptions = {}) {
-    this.maxPoints = opts.maxPoints ?? 100_000;
-    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1) {
-      throw new ValidationError('maxPoints', opts.maxPoints, 'must be a positive integer');
-    }
+    this.maxPoints = positiveIntOrDefault(opts.maxPoints, 'maxPoints', 100_000);
     this.overflow = opts.overflow ?? 'drop-oldest';
     this.onDrop = opts.onDrop;
     this.logger = opts.logger;

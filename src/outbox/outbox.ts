@@ -24,6 +24,7 @@ import { HEADER_BYTES, writeEncodedRecordInto, writeRecordInto } from './segment
 import { acquireDirLock, type DirLock } from './outbox-lock';
 import { assertPushMetrics, countBatchPoints } from '../kairos/push-batches';
 import { readSegment } from './segment-reader';
+import { positiveInt } from '../util/validate';
 import type { BatchStore, DropInfo, OutboxBatch, OutboxStats, OverflowPolicy } from './batch-store';
 
 export interface OutboxOptions {
@@ -219,7 +220,7 @@ export class Outbox implements BatchStore {
 
   /** The oldest waiting batches, merged up to maxPoints (always at least one batch); null when empty. */
   peek(maxPoints: number): Promise<OutboxBatch | null> {
-    if (!Number.isInteger(maxPoints) || maxPoints < 1) return Promise.reject(new ValidationError('maxPoints', maxPoints, 'must be a positive integer'));
+    if (!Number.isInteger(maxPoints) || maxPoints < 1) return Promise.reject(new ValidationError('maxPoints', maxPoints, 'must be an integer >= 1'));
     return this.exclusive(async () => {
       this.assertNotReleased();
       if (this.batches === 0) return null;
@@ -772,12 +773,8 @@ function parseBody(body: Buffer): KairosPushMetric[] {
 
 function validateOptions(opts: OutboxOptions): void {
   if (!opts || typeof opts.dir !== 'string' || opts.dir === '') throw new ValidationError('dir', opts?.dir, 'must be a non-empty directory path');
-  if (opts.maxBytes !== undefined && !(Number.isInteger(opts.maxBytes) && opts.maxBytes > 0)) {
-    throw new ValidationError('maxBytes', opts.maxBytes, 'must be a positive integer number of bytes');
-  }
-  if (opts.segmentBytes !== undefined && !(Number.isInteger(opts.segmentBytes) && opts.segmentBytes > 0)) {
-    throw new ValidationError('segmentBytes', opts.segmentBytes, 'must be a positive integer number of bytes');
-  }
+  if (opts.maxBytes !== undefined) positiveInt(opts.maxBytes, 'maxBytes');
+  if (opts.segmentBytes !== undefined) positiveInt(opts.segmentBytes, 'segmentBytes');
   if (opts.overflow !== undefined && opts.overflow !== 'drop-oldest' && opts.overflow !== 'drop-newest') {
     throw new ValidationError('overflow', opts.overflow, "must be 'drop-oldest' or 'drop-newest'");
   }

@@ -32,7 +32,7 @@ import { MemoryStore } from './memory-store';
 import { assertPushMetrics, coalesceMetrics, countBatchPoints, joinPushBodies, splitByPoints } from '../kairos/push-batches';
 import { metricsFromColumns, type ColumnPiece, type DoubleColumns } from '../kairos/push-body';
 import type { BatchStore, DropInfo } from './batch-store';
-import { positiveIntOrDefault } from '../util/validate';
+import { nonNegativeOrDefault, positiveIntOrDefault } from '../util/validate';
 
 export type WriteQueueState = 'idle' | 'sending' | 'buffering' | 'error';
 
@@ -191,11 +191,11 @@ export class WriteQueue {
     if (!opts || typeof opts.send !== 'function') throw new ValidationError('send', opts?.send, 'must be a function (metrics, signal) => Promise<WriteResult>');
     this.send = opts.send;
     this.maxBatchPoints = positiveIntOrDefault(opts.maxBatchPoints, 'maxBatchPoints', 5000);
-    this.maxDelayMs = nonNegative('maxDelayMs', opts.maxDelayMs, 1000);
-    this.sendTimeoutMs = nonNegative('sendTimeoutMs', opts.sendTimeoutMs, 120_000);
+    this.maxDelayMs = nonNegativeOrDefault(opts.maxDelayMs, 'maxDelayMs', 1000);
+    this.sendTimeoutMs = nonNegativeOrDefault(opts.sendTimeoutMs, 'sendTimeoutMs', 120_000);
     const retry = opts.retry ?? {};
-    nonNegative('retry.initialMs', retry.initialMs, 1000);
-    nonNegative('retry.maxMs', retry.maxMs, 60_000);
+    nonNegativeOrDefault(retry.initialMs, 'retry.initialMs', 1000);
+    nonNegativeOrDefault(retry.maxMs, 'retry.maxMs', 60_000);
     if (retry.factor !== undefined && !(typeof retry.factor === 'number' && retry.factor >= 1)) {
       throw new ValidationError('retry.factor', retry.factor, 'must be a number >= 1');
     }
@@ -208,7 +208,7 @@ export class WriteQueue {
     this.onRetry = opts.onRetry;
     if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new ValidationError('probe', opts.probe, 'must be a function (signal) => Promise<boolean>');
     this.probe = opts.probe;
-    this.probeIntervalMs = nonNegative('probeIntervalMs', opts.probeIntervalMs, 2000);
+    this.probeIntervalMs = nonNegativeOrDefault(opts.probeIntervalMs, 'probeIntervalMs', 2000);
     this.random = opts.random ?? Math.random;
     this.store =
       opts.outbox ??
@@ -787,10 +787,4 @@ function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | void> {
     timer = setTimeout(resolve, ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function nonNegative(field: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValidationError(field, v, 'must be a number >= 0');
-  return v;
 }

@@ -36,6 +36,13 @@ export function positiveIntOrDefault(value: unknown, field: string, fallback: nu
   return value === undefined ? fallback : positiveInt(value, field);
 }
 
+/** An optional number from 0 up (fractions allowed, e.g. milliseconds): `fallback` when undefined, else a ValidationError naming `field`. */
+export function nonNegativeOrDefault(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValidationError(field, value, 'must be a number >= 0');
+  return value;
+}
+
 /**
  * Lenient reading of an editor field that has a default (typed text or a number): an integer from 1 up,
  * else `fallback`. For fields whose form already limits the input; never throws.

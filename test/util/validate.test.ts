@@ -3,10 +3,13 @@
  * positive-integer check, and the one stable sort by time the table and the local server use.
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ValidationError } from '../../src/errors';
-import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeInt, nonNegativeOr, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
+import { isObjectNotDateOrBuffer, isPlainObject, nonNegativeInt, nonNegativeOr, nonNegativeOrDefault, positiveInt, positiveIntOr, positiveIntOrDefault } from '../../src/util/validate';
 import { IncrementalPoller, PollLoop, RowAssembler } from '../../src/stream';
 import { inTimeOrder, stableTimeOrder } from '../../src/util/time-order';
+import { MemoryStore, Outbox, WriteQueue } from '../../src/outbox';
 import { seededRandom } from '../helpers/random';
 
 describe('util: validation', () => {
@@ -45,6 +48,25 @@ describe('util: validation', () => {
     const loop = { run: async () => undefined, onError: () => undefined };
     assert.throws(() => new PollLoop({ ...loop, intervalMs: 2 ** 31 }), named('intervalMs', /at most 2147483647 ms/));
     assert.throws(() => new PollLoop({ ...loop, intervalMs: 1000, stopTimeoutMs: -1 }), named('stopTimeoutMs', /integer >= 0/));
+  });
+
+  it('nonNegativeOrDefault: numbers from 0 up (fractions too), the default for undefined, else an error naming the field', () => {
+    assert.equal(nonNegativeOrDefault(undefined, 'f', 3), 3);
+    assert.equal(nonNegativeOrDefault(0, 'f', 3), 0);
+    assert.equal(nonNegativeOrDefault(2.5, 'f', 3), 2.5);
+    for (const bad of [-0.1, NaN, Infinity, '1', null]) {
+      assert.throws(() => nonNegativeOrDefault(bad, 'maxDelayMs', 3), (e: unknown) => e instanceof ValidationError && e.field === 'maxDelayMs' && /number >= 0/.test(e.message), String(bad));
+    }
+  });
+
+  it('the outbox, the memory store and the write queue check their options here', async () => {
+    const named = (field: string, re: RegExp) => (e: unknown) => e instanceof ValidationError && e.field === field && re.test(e.message);
+    const send = async () => ({ written: 0, requests: 0 });
+    assert.throws(() => new WriteQueue({ send, maxDelayMs: -1 } as never), named('maxDelayMs', /number >= 0/));
+    assert.throws(() => new WriteQueue({ send, retry: { initialMs: -5 } } as never), named('retry.initialMs', /number >= 0/));
+    assert.throws(() => new MemoryStore({ maxPoints: 0 }), named('maxPoints', /integer >= 1/));
+    await assert.rejects(Outbox.open({ dir: join(tmpdir(), 'proficloud-validate-never-created'), maxBytes: 1.5 }), named('maxBytes', /integer >= 1/));
+    await assert.rejects(Outbox.open({ dir: join(tmpdir(), 'proficloud-validate-never-created'), segmentBytes: 0 }), named('segmentBytes', /integer >= 1/));
   });
 
   it('lenient editor numbers fall back instead of failing', () => {
