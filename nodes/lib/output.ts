@@ -1,5 +1,4 @@
 /** Shaping series into the messages query and stream send: rows, one message per series, or chart points. */
-import { formatTimestamp } from '../../src/time';
 import {
   chartFromPointsSteps,
   columnarTableSteps,
@@ -15,7 +14,7 @@ import {
   type SeriesInfo,
   type SeriesPoints,
 } from '../../src/table';
-import { runSliced } from '../../src/util';
+import { drain, runSliced } from '../../src/util';
 import type { FillNaMethod, Series, TableOptions, TimestampFormat } from '../../src/types';
 import type { NodeMessage } from './red';
 
@@ -48,15 +47,8 @@ export function shapeSeries(series: Series[], raw: unknown, opts: ShapeOptions, 
     }
     case 'series':
       return series.map((s) => {
-        const msg = base();
-        msg.topic = s.column;
-        msg.metric = s.name;
-        msg.tags = s.tags;
-        if (s.group) msg.group = s.group;
-        msg.payload =
-          opts.pointFormat === 'xy'
-            ? s.values.map(([ts, v]) => ({ x: formatTimestamp(ts, opts.tsFormat), y: v }))
-            : s.values.map(([ts, v]) => [formatTimestamp(ts, opts.tsFormat), v]);
+        const msg = seriesMessage(s, base);
+        msg.payload = drain(valuesPayloadSteps(s.values, opts.tsFormat, opts.pointFormat ?? 'pairs'));
         return msg;
       });
     default: {
