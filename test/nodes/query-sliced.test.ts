@@ -11,18 +11,11 @@ import { scanColumnarTableSteps, scanSeriesPointsSteps, seriesFromQueryResponse 
 import { drain, SLICE_UNITS } from '../../src/util/slices';
 import type { KairosQueryResponse, KairosResult, PointValue } from '../../src/types';
 import type { NodeMessage } from '../../nodes/lib/red';
-
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
-  };
-}
+import { seededRandom } from '../helpers/random';
 
 /** Responses with groups, gaps, duplicate times, descending and text series, some past a slice. */
 function randomResponse(seed: number): KairosQueryResponse {
-  const rnd = lcg(seed);
+  const rnd = seededRandom(seed);
   const results: KairosResult[] = [];
   const nr = Math.floor(rnd() * 4);
   for (let r = 0; r < nr; r++) {

@@ -27,12 +27,7 @@ import { Outbox } from '../../src/outbox/outbox';
 import { WriteQueue, type EncodedSender } from '../../src/outbox/write-queue';
 import type { KairosPushMetric, Row, WriteResult } from '../../src/types';
 import { PushServer } from './push-server';
-
-/** Park-Miller LCG: the same sequence for the same seed. */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 48271) % 2147483647) / 2147483647;
-}
+import { seededRandom } from '../helpers/random';
 
 /** A cell value of the kinds tables carry: decimals, integers, large and tiny numbers, text, gaps. */
 function cell(r: () => number): unknown {
@@ -50,7 +45,7 @@ function cell(r: () => number): unknown {
 }
 
 function table(seed: number, rows: number): Row[] {
-  const r = lcg(seed);
+  const r = seededRandom(seed);
   const cols = ['a', 'b', 'c', 'd'].slice(0, 1 + Math.floor(r() * 4));
   const out: Row[] = [];
   let ts = 1_700_000_000_000;
@@ -119,7 +114,7 @@ describe('encoded write path', function () {
       const rows = table(seed, 200 + (seed % 500));
       const opts = { tags: { host: 'h1' } };
       const objects = metricsFromRows(rows, opts);
-      const r = lcg(seed + 1);
+      const r = seededRandom(seed + 1);
       const built = await columnsFromRowsSliced(rows, opts, 1 + Math.floor(r() * 150));
       assert.ok(built.columns && built.columns.length > 0, `seed ${seed}: numeric columns`);
       assert.deepEqual(built.errors, objects.errors, `seed ${seed}`);

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { csvToRows } from '../../src/table/csv-reader';
 import { ValidationError } from '../../src/errors';
-
-/** Small deterministic generator (fixed seeds: a failure names its seed and replays). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom } from '../helpers/random';
 
 const PIECES = ['1', '-2.5', '3e2', 'on', 'a b', 'x"y', 'p,q', 'two\nlines', 'crlf\r\nin', '', ' pad ', ';', '\t'];
 
@@ -33,7 +25,7 @@ function randomCsv(rnd: () => number, delimiter: string): { text: string; cells:
 describe('csvToRows', () => {
   it('reads 500 random tables like csv-parse (RFC 4180 quoting, CRLF, BOM, delimiters), fixed seeds', async () => {
     for (let seed = 1; seed <= 500; seed++) {
-      const rnd = lcg(seed);
+      const rnd = seededRandom(seed);
       const delimiter = [',', ';', '\t'][seed % 3];
       const { text } = randomCsv(rnd, delimiter);
       const got = await csvToRows(text, { delimiter, timestampColumn: 'Timestamp' });
@@ -57,7 +49,7 @@ describe('csvToRows', () => {
 
   it('loses no good row among random ragged rows, quoted fields and a text cell, and reports each bad one by its line (300 fixed seeds)', async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const rnd = lcg(seed * 7919);
+      const rnd = seededRandom(seed * 7919);
       const width = 2 + Math.floor(rnd() * 4);
       const header = ['Timestamp', ...Array.from({ length: width - 1 }, (_, c) => `m${c}`)];
       const lines = [header.join(',')];

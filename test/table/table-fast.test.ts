@@ -11,15 +11,7 @@ import {
 } from '../../src/table/table-builder';
 import type { KairosQueryResponse, KairosResult, PointValue, TableOptions } from '../../src/types';
 import { rowsFromQueryResponse as seedRows } from '../../bench/baseline/table-seed';
-
-/** A deterministic generator, so a failure names a reproducible case. */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
-  };
-}
+import { seededRandom } from '../helpers/random';
 
 function randomValue(rnd: () => number): PointValue | null {
   const r = rnd();
@@ -33,7 +25,7 @@ function randomValue(rnd: () => number): PointValue | null {
 
 /** Random responses with shared, duplicate, descending and unsorted timestamps and text series. */
 function randomResponse(seed: number): KairosQueryResponse {
-  const rnd = lcg(seed);
+  const rnd = seededRandom(seed);
   const queries: KairosQueryResponse['queries'] = [];
   const nq = 1 + Math.floor(rnd() * 4);
   for (let q = 0; q < nq; q++) {
@@ -94,7 +86,7 @@ describe('table fast path: bytes scanned into typed arrays', () => {
   });
 
   it('reads numbers exactly as JSON.parse does', () => {
-    const rnd = lcg(42);
+    const rnd = seededRandom(42);
     const texts = ['0', '-0', '1', '-1', '1.0E-7', '1e21', '2E2', '1.5e3', '9007199254740993', '123456789012345678901234567890', '0.1', '1e-400', '1e400', '4.9e-324', '2.2250738585072014E-308'];
     for (let i = 0; i < 20000; i++) {
       const v = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 30 - 15);

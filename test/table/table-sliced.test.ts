@@ -24,14 +24,7 @@ import { chunks, drain, runSliced, SLICE_UNITS, type Steps } from '../../src/uti
 import { startServer, type LocalServer } from '../../src/server/index';
 import type { KairosQueryResponse, KairosResult, PointValue, Series, TableOptions, TimestampFormat } from '../../src/types';
 import { rowsFromQueryResponse as seedRows } from '../../bench/baseline/table-seed';
-
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
-  };
-}
+import { seededRandom } from '../helpers/random';
 
 /** A number or null; `mixed` series get a rare string too (which makes the whole column non-numeric). */
 function randomValue(rnd: () => number, mixed: boolean): PointValue | null {
@@ -47,7 +40,7 @@ function randomValue(rnd: () => number, mixed: boolean): PointValue | null {
  * timestamps, ascending / descending / unsorted series, text series, empty results, groups.
  */
 function largeResponse(seed: number): KairosQueryResponse {
-  const rnd = lcg(seed);
+  const rnd = seededRandom(seed);
   const queries: KairosQueryResponse['queries'] = [];
   const nq = 1 + Math.floor(rnd() * 2);
   for (let q = 0; q < nq; q++) {
