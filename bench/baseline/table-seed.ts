@@ -17,7 +17,8 @@
  * Null values (gaps) are null cells too, and fills treat them like missing cells, as pandas does.
  */
 import { groupInfo, uniqueName, type GroupInfo } from '../../src/table/column-names';
-import { ascending, checkTableOptions } from '../../src/table/table-options';
+import { checkTableOptions } from '../../src/table/table-options';
+import { inTimeOrder } from '../../src/util/time-order';
 import { checkResponse, parseResponse } from '../../src/table/response-parse';
 import { formatTimestamp } from '../../src/time/timestamps';
 import type {
@@ -78,7 +79,7 @@ interface Columnar {
 /** k-way merge of the already sorted series into columns; a duplicate timestamp within a series keeps the last value. */
 function mergeColumns(series: Series[]): Columnar {
   const k = series.length;
-  const vals = series.map((s) => ascending(s.values as Point[]));
+  const vals = series.map((s) => inTimeOrder(s.values as Point[]));
   const pos = new Array<number>(k).fill(0);
   const cells: Array<Array<PointValue | null>> = [];
   for (let c = 0; c < k; c++) cells.push([]);

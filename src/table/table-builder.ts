@@ -32,7 +32,8 @@ import { valuesSteps, type ChartPoint } from './point-payloads';
 import { chunks, drain, SLICE_UNITS, type Steps } from '../util/slices';
 import { nameQueryResults, rowColumnNames, type GroupInfo } from './column-names';
 import { pointsFromValues, type PointColumns } from './point-columns';
-import { ascending, checkTableOptions, type CheckedTableOptions } from './table-options';
+import { checkTableOptions, type CheckedTableOptions } from './table-options';
+import { inTimeOrder } from '../util/time-order';
 import { checkResponse, parseResponse } from './response-parse';
 import { setOwn } from '../util/own-key';
 import { formatTimestamp } from '../time/timestamps';
@@ -355,7 +356,7 @@ export function seriesToChartSteps(series: Series[]): Steps<ChartPoint[]> {
 function* chartSteps(series: Series[]): Steps<ChartPoint[]> {
   const out: ChartPoint[] = [];
   for (const s of series) {
-    const values = ascending(s.values as Point[]);
+    const values = inTimeOrder(s.values as Point[]);
     yield* chunks(values.length, SLICE_UNITS, (start, end) => {
       for (let i = start; i < end; i++) out.push({ series: s.column, x: values[i][0], y: values[i][1] ?? null });
     });

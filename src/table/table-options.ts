@@ -1,14 +1,6 @@
-/** Table options checked once (field and value named on error), and values put in ascending time order. */
+/** Table options checked once (field and value named on error). */
 import { ValidationError } from '../errors';
-import type { FillNaMethod, PointValue, TableOptions, TimestampFormat } from '../types';
-import { inTimeOrder } from '../util/time-order';
-
-type Point = [number, PointValue | null];
-
-/** Values in ascending time order (KairosDB sends them asc or desc; util/time-order sorts anything else). */
-export function ascending(values: Point[]): Point[] {
-  return inTimeOrder(values);
-}
+import type { FillNaMethod, TableOptions, TimestampFormat } from '../types';
 
 export type CheckedTableOptions = Required<Omit<TableOptions, 'fillNaMethod'>> & { fillNaMethod: FillNaMethod };
 
