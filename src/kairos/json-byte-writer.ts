@@ -4,12 +4,6 @@
  * String(number) for the common values (timestamps, sensor readings with a few decimals).
  */
 
-const DIGITS2 = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  DIGITS2[2 * i] = 0x30 + Math.floor(i / 10);
-  DIGITS2[2 * i + 1] = 0x30 + (i % 10);
-}
-
 /** Below this every integer is exact. */
 const EXACT = 2 ** 53;
 /** Values that have at most this many decimals are written digit by digit. */
@@ -21,6 +15,109 @@ const FAST_SCALE = 10 ** FAST_DECIMALS;
  * exponent there for values of 1e-6 and more.
  */
 const FAST_LIMIT = 2 ** 31;
+
+/** The four ASCII digits of every number below 10,000, zero-padded: 40 KB that halve the divisions per number. */
+const DIGITS4 = new Uint8Array(40_000);
+for (let i = 0; i < 10_000; i++) {
+  DIGITS4[4 * i] = 0x30 + Math.floor(i / 1000);
+  DIGITS4[4 * i + 1] = 0x30 + (Math.floor(i / 100) % 10);
+  DIGITS4[4 * i + 2] = 0x30 + (Math.floor(i / 10) % 10);
+  DIGITS4[4 * i + 3] = 0x30 + (i % 10);
+}
+
+/** 0 <= v < 10,000 (an int) at b[n] without leading zeros; returns the offset after it. */
+function upTo4(b: Uint8Array, n: number, v: number): number {
+  const i = 4 * v;
+  if (v >= 1000) {
+    b[n] = DIGITS4[i];
+    b[n + 1] = DIGITS4[i + 1];
+    b[n + 2] = DIGITS4[i + 2];
+    b[n + 3] = DIGITS4[i + 3];
+    return n + 4;
+  }
+  if (v >= 100) {
+    b[n] = DIGITS4[i + 1];
+    b[n + 1] = DIGITS4[i + 2];
+    b[n + 2] = DIGITS4[i + 3];
+    return n + 3;
+  }
+  if (v >= 10) {
+    b[n] = DIGITS4[i + 2];
+    b[n + 1] = DIGITS4[i + 3];
+    return n + 2;
+  }
+  b[n] = 0x30 + v;
+  return n + 1;
+}
+
+/** 0 <= v < 10,000 (an int) as exactly four digits. */
+function four(b: Uint8Array, n: number, v: number): number {
+  const i = 4 * v;
+  b[n] = DIGITS4[i];
+  b[n + 1] = DIGITS4[i + 1];
+  b[n + 2] = DIGITS4[i + 2];
+  b[n + 3] = DIGITS4[i + 3];
+  return n + 4;
+}
+
+/** 0 <= v < 1e8 (an int) without leading zeros. */
+function upTo8(b: Uint8Array, n: number, v: number): number {
+  if (v < 10_000) return upTo4(b, n, v);
+  const hi = (v / 10_000) | 0;
+  return four(b, upTo4(b, n, hi), v - hi * 10_000);
+}
+
+/** A safe integer v >= 0 in plain digits at b[n] (room for 16 bytes needed); returns the offset after it. */
+function unsigned(b: Uint8Array, n: number, v: number): number {
+  if (v < 1e8) return upTo8(b, n, v | 0);
+  // Both halves int32 (the remainder operator on doubles is a slow library call). Below 2^53 the
+  // rounded quotient never reaches the next integer (k - 1e-8 lies nearer k - ulp(k) than k): floor is exact.
+  const hi = Math.floor(v / 1e8);
+  const lo = v - hi * 1e8;
+  n = upTo8(b, n, hi | 0);
+  const l = lo | 0;
+  const lh = (l / 10_000) | 0;
+  return four(b, four(b, n, lh), l - lh * 10_000);
+}
+
+/**
+ * frac (an int, 0 < frac < 1e6) as the six decimals after a '.', trailing zeros dropped (at least one
+ * digit stays, as frac is not 0).
+ */
+function decimals(b: Uint8Array, n: number, frac: number): number {
+  const hi = (frac / 10_000) | 0;
+  const i = 4 * hi;
+  b[n] = DIGITS4[i + 2];
+  b[n + 1] = DIGITS4[i + 3];
+  n = four(b, n + 2, frac - hi * 10_000);
+  while (b[n - 1] === 0x30) n--;
+  return n;
+}
+
+/**
+ * m / 1e6 (m = round(|v| * 1e6), v's digit path) as a double's text: the whole part, '.', the decimals
+ * or a single 0. Needs room for 19 bytes.
+ */
+function sixDecimalsAt(b: Uint8Array, n: number, negative: boolean, m: number): number {
+  let whole = Math.floor(m / FAST_SCALE);
+  let frac = m - whole * FAST_SCALE;
+  // m / 1e6 may round up to the next whole number; frac then comes out negative.
+  if (frac < 0) {
+    whole -= 1;
+    frac += FAST_SCALE;
+  }
+  if (negative) b[n++] = 0x2d;
+  n = unsigned(b, n, whole);
+  b[n++] = 0x2e;
+  if (frac === 0) {
+    b[n] = 0x30;
+    return n + 1;
+  }
+  return decimals(b, n, frac | 0);
+}
+
+/** Most bytes one point of doublePoints takes: ",[" + 16 timestamp digits + "," + a 26-byte double + "]". */
+const POINT_MAX_BYTES = 48;
 
 /**
  * A scratch writer reused by synchronous serialisations: a fresh multi-megabyte Buffer per request
@@ -113,47 +210,7 @@ export class JsonByteWriter {
       this.buf[this.n++] = 0x2d;
       v = -v;
     }
-    if (v < 1e8) {
-      this.smallInteger(v | 0);
-      return;
-    }
-    // Split so both halves are int32 (the remainder operator on doubles is a slow library call).
-    const hi = Math.floor(v / 1e8);
-    this.smallInteger(hi | 0);
-    this.eightDigits((v - hi * 1e8) | 0);
-  }
-
-  /** 0 <= v < 1e8. */
-  private smallInteger(v: number): void {
-    const b = this.buf;
-    const len = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : 8;
-    let q = this.n + len;
-    this.n = q;
-    while (v >= 100) {
-      const r = v % 100 | 0;
-      v = ((v - r) / 100) | 0;
-      b[--q] = DIGITS2[2 * r + 1];
-      b[--q] = DIGITS2[2 * r];
-    }
-    if (v >= 10) {
-      b[--q] = DIGITS2[2 * v + 1];
-      b[--q] = DIGITS2[2 * v];
-    } else {
-      b[--q] = 0x30 + v;
-    }
-  }
-
-  /** 0 <= v < 1e8, zero-padded to eight digits. */
-  private eightDigits(v: number): void {
-    const b = this.buf;
-    let q = this.n + 8;
-    this.n = q;
-    for (let i = 0; i < 4; i++) {
-      const r = v % 100 | 0;
-      v = ((v - r) / 100) | 0;
-      b[--q] = DIGITS2[2 * r + 1];
-      b[--q] = DIGITS2[2 * r];
-    }
+    this.n = unsigned(this.buf, this.n, v);
   }
 
   /** True when double(v) writes v digit by digit (no String(v) needed). */
@@ -192,35 +249,48 @@ export class JsonByteWriter {
   }
 
   private sixDecimals(negative: boolean, m: number): void {
-    let whole = Math.floor(m / FAST_SCALE);
-    let frac = m - whole * FAST_SCALE;
-    // m / 1e6 may round up to the next whole number; frac then comes out negative.
-    if (frac < 0) {
-      whole -= 1;
-      frac += FAST_SCALE;
+    this.ensure(20);
+    this.n = sixDecimalsAt(this.buf, this.n, negative, m);
+  }
+
+  /**
+   * Points [from, to) of a double series as "[t,v]" separated by commas, with a comma before the first
+   * too when `comma`: the texts of double() for the values, of integer() for the timestamps, in one loop
+   * that keeps the buffer and offset in locals. Timestamps must be safe integers > 0 and values finite
+   * (the caller checks); values without a digit path take their texts from useDoubleTexts as double() does.
+   */
+  doublePoints(ts: Float64Array, vs: Float64Array, from: number, to: number, comma: boolean): void {
+    let b = this.buf;
+    let n = this.n;
+    for (let j = from; j < to; j++) {
+      if (n + POINT_MAX_BYTES > b.length) {
+        this.n = n;
+        this.ensure(POINT_MAX_BYTES * Math.min(to - j, 1024));
+        b = this.buf;
+      }
+      if (comma || j > from) b[n++] = 0x2c;
+      b[n++] = 0x5b;
+      n = unsigned(b, n, ts[j]);
+      b[n++] = 0x2c;
+      const v = vs[j];
+      const a = v < 0 ? -v : v;
+      const m = a < FAST_LIMIT ? Math.round(a * FAST_SCALE) : EXACT;
+      if (m < EXACT && m / FAST_SCALE === a) {
+        n = sixDecimalsAt(b, n, v < 0, m);
+      } else {
+        this.n = n;
+        if (this.textPos < this.texts.length) this.copyNextText();
+        else this.doubleText(String(v));
+        n = this.n;
+        b = this.buf;
+        if (n + 1 > b.length) {
+          this.ensure(1);
+          b = this.buf;
+        }
+      }
+      b[n++] = 0x5d;
     }
-    if (negative) this.byte(0x2d);
-    this.integer(whole);
-    this.byte(0x2e);
-    if (frac === 0) {
-      this.byte(0x30);
-      return;
-    }
-    let f = frac | 0;
-    let digits = FAST_DECIMALS;
-    while (f % 10 === 0) {
-      f = (f / 10) | 0;
-      digits--;
-    }
-    this.ensure(FAST_DECIMALS);
-    const b = this.buf;
-    let q = this.n + digits;
-    this.n = q;
-    for (let i = 0; i < digits; i++) {
-      const r = f % 10 | 0;
-      f = ((f - r) / 10) | 0;
-      b[--q] = 0x30 + r;
-    }
+    this.n = n;
   }
 
   /** Copies the next number of the useDoubleTexts array as doubleText would write it. */

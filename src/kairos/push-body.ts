@@ -699,14 +699,7 @@ function writeColumnPoints(w: JsonByteWriter, c: DoubleColumns, from: number, to
       if (!JsonByteWriter.hasDigitPath(v)) slow.push(v);
     }
     if (slow.length > 1) w.useDoubleTexts(JSON.stringify(slow));
-    for (let j = start; j < end; j++) {
-      if (j > from) w.byte(0x2c);
-      w.byte(0x5b);
-      w.integer(ts[j]);
-      w.byte(0x2c);
-      w.double(vs[j]);
-      w.byte(0x5d);
-    }
+    w.doublePoints(ts, vs, start, end, start > from);
     w.useDoubleTexts('');
   }
 }

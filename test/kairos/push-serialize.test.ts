@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { metricsFromRows, normalizePushArray, serializePush, serializePushToBuffer, splitPush } from '../../src/kairos/push-body';
+import { metricsFromRows, normalizePushArray, serializeColumnsToBuffer, serializePush, serializePushToBuffer, splitPush } from '../../src/kairos/push-body';
+import { seededRandom } from '../helpers/random';
 import type { KairosPushMetric, PointValue, Row } from '../../src/types';
 
 const T = 1767225600000;
@@ -100,6 +101,22 @@ describe('push serialisation (fast writer)', () => {
   it('still refuses values that are not finite numbers or strings, naming the value', () => {
     for (const bad of [NaN, Infinity, true as unknown as number]) {
       assert.throws(() => serializePush([{ name: 'x', tags, type: 'double', datapoints: [[T, bad]] }]), /value/);
+    }
+  });
+
+  it('writes column series as the plain serialiser would, for every kind of timestamp and double (fixed seeds)', () => {
+    // Timestamps where the digit writer changes its split: below 1e4, 1e8, at 2^31, the 13-digit epochs and 2^53 - 1.
+    const edges = [1, 9, 10, 9999, 10000, 99999999, 1e8, 1e8 + 1, 2 ** 31 - 1, 2 ** 31, 999999999999, 1e12, T, 1e13 - 1, 1e15 + 12345, Number.MAX_SAFE_INTEGER];
+    for (const seed of [1, 42, 2024]) {
+      const r = seededRandom(seed);
+      const n = 5000 + Math.floor(r() * 5000);
+      const values = doubles(n, seed);
+      const times = Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i] : r() < 0.5 ? T + i * 1000 : 1 + Math.floor(r() * Number.MAX_SAFE_INTEGER)));
+      const columns = { name: 'c', tags, timestamps: Float64Array.from(times), values: Float64Array.from(values), length: n };
+      const from = Math.floor(r() * 100);
+      const to = n - Math.floor(r() * 100);
+      const m: KairosPushMetric[] = [{ name: 'c', tags, type: 'double', datapoints: times.slice(from, to).map((t, i) => [t, values[from + i]] as [number, number]) }];
+      assert.equal(serializeColumnsToBuffer([{ columns, from, to }]).toString('latin1'), reference(m), `seed ${seed}`);
     }
   });
 });
