@@ -30,7 +30,7 @@ import { Backoff, type RetryOptions } from './backoff';
 import { OutboxError } from './outbox-errors';
 import { MemoryStore } from './memory-store';
 import { assertPushMetrics, coalesceMetrics, countBatchPoints, joinPushBodies, splitByPoints } from '../kairos/push-batches';
-import { metricsFromColumns, type ColumnPiece, type DoubleColumns } from '../kairos/push-body';
+import { columnPoints, metricsFromColumns, type ColumnPiece, type DoubleColumns } from '../kairos/push-body';
 import type { BatchStore, DropInfo } from './batch-store';
 import { nonNegativeOrDefault, positiveIntOrDefault } from '../util/validate';
 
@@ -284,7 +284,10 @@ export class WriteQueue {
         }
         if (columns) {
           const encodeColumns = (this.encoded as EncodedSender).encodeColumns as NonNullable<EncodedSender['encodeColumns']>;
-          // Records of recordPoints points, cut across series as splitByPoints cuts metrics.
+          // Records as large as the requests that will carry them (a table is a backlog at once), cut
+          // across series as splitByPoints cuts metrics: each request then sends one stored body as it
+          // is, instead of copying several into one.
+          const recordPoints = this.requestPoints(this.store.stats().points + columnPoints(columns));
           let pieces: ColumnPiece[] = [];
           let n = 0;
           const flush = async (): Promise<void> => {
@@ -302,11 +305,11 @@ export class WriteQueue {
           for (const c of columns) {
             const len = c.length;
             for (let from = 0; from < len; ) {
-              const take = Math.min(this.recordPoints - n, len - from);
+              const take = Math.min(recordPoints - n, len - from);
               pieces.push({ columns: c, from, to: from + take });
               n += take;
               from += take;
-              if (n >= this.recordPoints) await flush();
+              if (n >= recordPoints) await flush();
             }
           }
           if (n > 0) await flush();
@@ -560,8 +563,8 @@ export class WriteQueue {
    * BACKLOG_REQUESTS requests, requests grow with it up to MAX_REQUEST_GROWTH × maxBatchPoints, so a
    * burst drains in few round trips instead of one small request per round trip.
    */
-  private requestPoints(): number {
-    const factor = Math.floor(this.store.stats().points / (BACKLOG_REQUESTS * this.maxBatchPoints));
+  private requestPoints(backlog = this.store.stats().points): number {
+    const factor = Math.floor(backlog / (BACKLOG_REQUESTS * this.maxBatchPoints));
     const points = this.maxBatchPoints * Math.min(MAX_REQUEST_GROWTH, Math.max(1, factor));
     // Encoded bodies go out as one request each: never more than the encoder's bound.
     return this.encoded ? Math.min(points, this.encoded.maxPoints) : points;

@@ -11,6 +11,7 @@ import { KairosConnector } from '../../src/kairos/connector';
 import { joinPushBodies } from '../../src/kairos/push-batches';
 import {
   appendColumns,
+  columnPoints,
   columnsFromRows,
   columnsFromRowsSliced,
   metricsFromColumns,
@@ -277,6 +278,34 @@ describe('encoded write path', function () {
         server.requests.length = 0;
         encodedSends = 0;
       }
+    });
+
+    it('stores a table as records the size of the requests that carry them, so each request sends one stored body as it is', async () => {
+      const rows = table(5, 1500);
+      const built = await columnsFromRowsSliced(rows, { tags: { host: 'h' } }, 100);
+      const total = columnPoints(built.columns);
+      // A backlog of more than 4 requests of maxBatchPoints (175): requests grow to the encoder's 700.
+      assert.ok(total > 4 * 4 * 175, `${total} points`);
+      const box = await Outbox.open({ dir: await tempDir() });
+      const peeked: Array<{ points: number; records: number }> = [];
+      const peek = box.peek.bind(box);
+      box.peek = async (maxPoints) => {
+        const batch = await peek(maxPoints);
+        if (batch) peeked.push({ points: batch.points, records: batch.records });
+        return batch;
+      };
+      const q = new WriteQueue({ outbox: box, send: objectSend, encoded: encoded(), maxBatchPoints: 175, maxDelayMs: 60_000 });
+      try {
+        await q.enqueue([], built.columns);
+        await q.flush();
+      } finally {
+        await q.close(500);
+        await box.close();
+      }
+      assert.equal(peeked.length, Math.ceil(total / 700), JSON.stringify(peeked));
+      assert.ok(peeked.every((b, i) => b.records === 1 && (b.points === 700 || i === peeked.length - 1)), JSON.stringify(peeked));
+      assert.equal(encodedSends, peeked.length);
+      assert.equal(server.requests.flatMap((r) => r.stored).reduce((n, m) => n + (m.datapoints?.length ?? 0), 0), total);
     });
 
     it('refuses column series of a bad shape or with a bad point, naming the field', async () => {

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { KairosConnector } from '../../src/kairos/connector';
 import type { KairosPushMetric, WriteResult } from '../../src/types';
 
@@ -77,7 +78,10 @@ export class PushServer {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const metrics = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KairosPushMetric[];
+      // Bodies over the connector's gzip threshold arrive compressed, as KairosDB 1.3 accepts them.
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      const metrics = JSON.parse(body.toString('utf8')) as KairosPushMetric[];
       const reply = this.replyFor?.(metrics) ?? this.script.shift() ?? 'ok';
       this.requests.push({ metrics, stored: storedBy(reply, metrics), at: Date.now() });
       if (reply === 'hang') {
