@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../errors';
 import type { KairosPushMetric, Logger } from '../types';
 import { OutboxError } from './outbox-errors';
-import { HEADER_BYTES, writeEncodedRecordInto, writeRecordInto } from './segment-framing';
+import { HEADER_BYTES, writeEncodedHeaderInto, writeEncodedRecordInto, writeRecordInto } from './segment-framing';
 import { acquireDirLock, type DirLock } from './outbox-lock';
 import { assertPushMetrics, countBatchPoints } from '../kairos/push-batches';
 import { readSegment } from './segment-reader';
@@ -97,6 +97,10 @@ const CACHE_BYTES = 4 * 1024 * 1024;
 const CACHE_BYTES_ENCODED = 32 * 1024 * 1024;
 /** Record bytes framed into one write (see flushLoop). */
 const COMMIT_BYTES = 4 * 1024 * 1024;
+/** Encoded bodies at least this large are written from their own buffer (see frameGroup). */
+const OWN_BUFFER_BYTES = 64 * 1024;
+/** Buffers per writev call: the usual IOV_MAX. */
+const MAX_IOVECS = 1024;
 /** Appends settled per event-loop turn after a group commit. */
 const SETTLE_SLICE = 2000;
 
@@ -401,12 +405,10 @@ export class Outbox implements BatchStore {
 
     if (!this.writer || this.forceRotate || this.writer.seg.size >= this.segmentBytes) await this.rotate();
     const w = this.writer as { seg: Segment; fh: FileHandle };
-    const buf = Buffer.allocUnsafe(groupBytes);
-    let pos = 0;
-    for (const p of group) pos = p.body ? writeEncodedRecordInto(buf, pos, p.body, p.points) : writeRecordInto(buf, pos, p.json, p.payloadBytes, p.points);
+    const parts = frameGroup(group);
     const at = w.seg.size;
     try {
-      await writeAll(w.fh, buf, at);
+      await writeAll(w.fh, parts, at);
       await w.fh.datasync();
     } catch (err) {
       // Leave no partial record in the middle of a segment: later records would be unreachable.
@@ -414,7 +416,7 @@ export class Outbox implements BatchStore {
       this.forceRotate = true;
       throw err;
     }
-    w.seg.size = at + buf.length;
+    w.seg.size = at + groupBytes;
     let off = at;
     for (const p of group) {
       this.points += p.points;
@@ -780,11 +782,43 @@ function validateOptions(opts: OutboxOptions): void {
   }
 }
 
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
-    done += bytesWritten;
+/**
+ * A group commit's records as the buffers to write, in order. Records are framed together into one
+ * buffer, except that a large encoded body is written from its own Buffer behind its header: copying
+ * a million points' bodies into commit buffers cost as much as checksumming them.
+ */
+function frameGroup(group: readonly Pending[]): Buffer[] {
+  let framed = 0;
+  for (const p of group) framed += p.body && p.body.length >= OWN_BUFFER_BYTES ? HEADER_BYTES : p.bytes;
+  const buf = Buffer.allocUnsafe(framed);
+  const parts: Buffer[] = [];
+  let pos = 0;
+  let from = 0;
+  for (const p of group) {
+    if (!p.body) {
+      pos = writeRecordInto(buf, pos, p.json, p.payloadBytes, p.points);
+    } else if (p.body.length < OWN_BUFFER_BYTES) {
+      pos = writeEncodedRecordInto(buf, pos, p.body, p.points);
+    } else {
+      pos = writeEncodedHeaderInto(buf, pos, p.body, p.points);
+      parts.push(buf.subarray(from, pos), p.body);
+      from = pos;
+    }
+  }
+  if (pos > from) parts.push(buf.subarray(from, pos));
+  return parts;
+}
+
+/** Writes the buffers one after another from `position`, however the system splits the writes. */
+async function writeAll(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  let i = 0;
+  while (i < parts.length) {
+    const batch = i === 0 && parts.length <= MAX_IOVECS ? parts : parts.slice(i, i + MAX_IOVECS);
+    let { bytesWritten } = await fh.writev(batch, position);
+    position += bytesWritten;
+    // Skip what was written; a part written in part is continued from where it stopped.
+    while (i < parts.length && bytesWritten >= parts[i].length) bytesWritten -= parts[i++].length;
+    if (bytesWritten > 0) parts[i] = parts[i].subarray(bytesWritten);
   }
 }
 

@@ -46,13 +46,21 @@ export function writeRecordInto(out: Buffer, at: number, json: string, payloadBy
 
 /** Like writeRecordInto for a payload already in bytes: an encoded push body (a KOB2 record). */
 export function writeEncodedRecordInto(out: Buffer, at: number, payload: Buffer, points: number): number {
+  const start = writeEncodedHeaderInto(out, at, payload, points);
+  payload.copy(out, start);
+  return start + payload.length;
+}
+
+/**
+ * Only the header of writeEncodedRecordInto's record (its offset after it returned): for a payload
+ * large enough to be written from its own buffer rather than copied behind the header.
+ */
+export function writeEncodedHeaderInto(out: Buffer, at: number, payload: Buffer, points: number): number {
   out.writeUInt32BE(MAGIC_ENCODED, at);
   out.writeUInt32BE(payload.length, at + 4);
   out.writeUInt32BE(points, at + 8);
-  const start = at + HEADER_BYTES;
-  payload.copy(out, start);
   out.writeUInt32BE(checksum(out.subarray(at + 4, at + 12), payload), at + 12);
-  return start + payload.length;
+  return at + HEADER_BYTES;
 }
 
 function checksum(lenAndPoints: Buffer, payload: Buffer): number {

@@ -4,6 +4,7 @@
  * (fixed seeds): the bytes, or what the server ends up holding, must be the same.
  */
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +214,68 @@ describe('encoded write path', function () {
       );
     } finally {
       await target.close();
+    }
+  });
+
+  it('writes large encoded bodies from their own buffers behind framed records, and reads every record back after short writes', async () => {
+    const dir = await tempDir();
+    const points = (first: number, n: number): Array<[number, number]> => Array.from({ length: n }, (_, i) => [first + i, (first + i) / 4]);
+    const body = (first: number, n: number): Buffer => serializePushToBuffer([{ name: 'e', tags: { h: 'x' }, type: 'double', datapoints: points(first, n) }]);
+    // Small bodies are framed with the metric records; ones of 64 KB and more go as they are.
+    const small = body(1, 3);
+    const large = [body(100, 5000), body(20_000, 8000)];
+    assert.ok(small.length < 64 * 1024 && large.every((b) => b.length >= 64 * 1024));
+    const probe = await fs.open(__filename, 'r');
+    const handleProto = Object.getPrototypeOf(probe) as { writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }> };
+    await probe.close();
+    const writev = handleProto.writev;
+    const given: Buffer[] = [];
+    // At most 3,000 bytes per call, as a full disk queue or a signal may cut a write short.
+    const stub = sinon.stub(handleProto, 'writev').callsFake(function (this: unknown, buffers: Buffer[], position: number) {
+      given.push(...buffers);
+      const cut: Buffer[] = [];
+      let left = 3000;
+      for (const b of buffers) {
+        if (left <= 0) break;
+        cut.push(b.subarray(0, left));
+        left -= b.length;
+      }
+      return writev.call(this, cut, position);
+    });
+    let box = await Outbox.open({ dir });
+    try {
+      await Promise.all([
+        box.append([{ name: 'm', tags: { h: 'x' }, type: 'long', datapoints: [[1, 1]] }]),
+        box.appendEncoded(large[0], 5000),
+        box.appendEncoded(small, 3),
+        box.appendEncoded(large[1], 8000),
+        box.append([{ name: 'm', tags: { h: 'x' }, type: 'long', datapoints: [[2, 2]] }]),
+      ]);
+    } finally {
+      stub.restore();
+    }
+    assert.ok(stub.callCount > 20, `${stub.callCount} writev calls`);
+    assert.ok(large.every((b) => given.includes(b)), 'large bodies written from their own buffers');
+    assert.ok(!given.includes(small), 'a small body is copied behind its header');
+    await box.close();
+    box = await Outbox.open({ dir });
+    try {
+      const all = await box.peek(100_000);
+      assert.equal(all?.points, 1 + 5000 + 3 + 8000 + 1);
+      assert.equal(all?.records, 5);
+      assert.deepEqual(
+        all?.metrics.map((m) => [m.name, m.datapoints?.length, m.datapoints?.[0]]),
+        [
+          ['m', 1, [1, 1]],
+          ['e', 5000, [100, 25]],
+          ['e', 3, [1, 0.25]],
+          ['e', 8000, [20_000, 5000]],
+          ['m', 1, [2, 2]],
+        ],
+      );
+      assert.deepEqual(all?.metrics[3].datapoints, points(20_000, 8000));
+    } finally {
+      await box.close();
     }
   });
 
