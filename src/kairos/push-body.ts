@@ -556,9 +556,13 @@ export function serializePush(metrics: KairosPushMetric[]): string {
 
 /** serializePush as bytes (what goes on the wire), without a detour through a JS string. */
 export function serializePushToBuffer(metrics: KairosPushMetric[]): Buffer {
-  const w = new JsonByteWriter(sizeEstimate(metrics));
-  writePush(w, metrics);
-  return w.toBuffer();
+  const w = JsonByteWriter.scratch(sizeEstimate(metrics));
+  try {
+    writePush(w, metrics);
+    return w.copyBytes();
+  } finally {
+    w.release();
+  }
 }
 
 /** About 32 bytes per point (a 13-digit timestamp and a value with up to 17 digits); the writer grows if short. */
@@ -659,7 +663,16 @@ export interface ColumnPiece {
 export function serializeColumnsToBuffer(pieces: readonly ColumnPiece[], tags: (t: Tags) => Tags = (t) => t): Buffer {
   let points = 0;
   for (const p of pieces) points += p.to - p.from;
-  const w = new JsonByteWriter(256 + points * 32 + pieces.length * 64);
+  const w = JsonByteWriter.scratch(256 + points * 32 + pieces.length * 64);
+  try {
+    writeColumnPieces(w, pieces, tags);
+    return w.copyBytes();
+  } finally {
+    w.release();
+  }
+}
+
+function writeColumnPieces(w: JsonByteWriter, pieces: readonly ColumnPiece[], tags: (t: Tags) => Tags): void {
   w.byte(0x5b);
   for (let i = 0; i < pieces.length; i++) {
     const { columns: c, from, to } = pieces[i];
@@ -681,7 +694,6 @@ export function serializeColumnsToBuffer(pieces: readonly ColumnPiece[], tags: (
     w.ascii(']}');
   }
   w.byte(0x5d);
-  return w.toBuffer();
 }
 
 /** writeDatapoints for a double series held as columns (the same texts, the same double-text batching). */
