@@ -267,7 +267,13 @@ async function write() {
   const r = await driver('write.ts', [rows, 10, reps]);
   const e2e = r.results['build + per-request serializePush'];
   const ser = r.results['splitPush + serializePush per 10000-point request'];
-  verdict('2. rows → payload ≥ 3 M points/s (aim 4 M)', `build + serialise ${fmt.rate(e2e.pointsPerSec)}; serialise alone ${fmt.rate(ser.pointsPerSec)}; baseline ${fmt.rate(r.results['objects + JSON.stringify (baseline)'].pointsPerSec)}`, e2e.pointsPerSec >= 3e6);
+  const cols = r.results['columns: build + per-request serialise'];
+  // Judged on the path the batch node takes (typed columns); the object path is shown beside it.
+  verdict(
+    '2. rows → payload ≥ 3 M points/s (aim 4 M)',
+    `columns (the batch node's path): build + serialise ${fmt.rate(cols.pointsPerSec)}; object path: build + serialise ${fmt.rate(e2e.pointsPerSec)}, serialise alone ${fmt.rate(ser.pointsPerSec)}; baseline ${fmt.rate(r.results['objects + JSON.stringify (baseline)'].pointsPerSec)}`,
+    cols.pointsPerSec >= 3e6,
+  );
   section(
     '2a. Writes: rows → push payload (one core)',
     `${fmt.n(r.points)} points (${fmt.n(rows)} rows × 10 numeric columns: full-precision, 3-decimal and integral doubles), median of ${reps} runs in one process, a full GC forced before each step (conservative: code runs slower right after one); ratio to the baseline of the same run. ` +
