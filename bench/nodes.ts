@@ -8,7 +8,7 @@
  *   node --import tsx bench/nodes.ts query <pointsPerMetric> <metrics> <rows|series|chart>
  * Each scenario checks on the server (or in the received pages) that every point arrived.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +35,18 @@ helper.init(require.resolve('node-red'));
 const userDir = mkdtempSync(join(tmpdir(), 'proficloud-bench-'));
 helper.settings({ userDir, logging: { console: { level: process.env.BENCH_NR_LOG ?? 'off' } } });
 
+/**
+ * The node files as users install them: the compiled dist/nodes/*.js that package.json names (tsc's
+ * CommonJS), not the TypeScript sources through tsx, whose transform differs (every export a getter).
+ * BENCH_SOURCES=1 loads the sources instead, for a quick look without a build.
+ */
 function nodeModules(): unknown[] {
-  return ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch'].map((t) => require(join(__dirname, '..', 'nodes', `${t}.ts`)));
+  const fromSources = process.env.BENCH_SOURCES === '1';
+  return ['proficloud-config', 'proficloud-query', 'proficloud-write', 'proficloud-batch'].map((t) => {
+    const file = fromSources ? join(__dirname, '..', 'nodes', `${t}.ts`) : join(__dirname, '..', 'dist', 'nodes', `${t}.js`);
+    if (!fromSources && !existsSync(file)) throw new Error(`${file} is missing: run npm run build first (or BENCH_SOURCES=1)`);
+    return require(file);
+  });
 }
 
 /**
@@ -272,6 +282,7 @@ async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, sec
   (globalThis as { gc?: () => void }).gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   let heapPeak = heap0;
+  const prof = profiler();
   const cpu0 = cpuMs();
   const meter = blockMeter();
   const t0 = Date.now();
@@ -314,6 +325,7 @@ async function write(k: KairosChild, flavor: WriteFlavor, msgPerSec: number, sec
   const drainMs = (stored === total ? lastChange : Date.now()) - t0;
   const cpu = cpuMs() - cpu0;
   const maxBlockMs = meter.stop();
+  await prof.stop();
   let lost = total - stored;
   if (flavor === 'ours') {
     const check = await k.count(START_MS, START_MS + total, names);

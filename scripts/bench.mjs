@@ -207,7 +207,7 @@ async function defaults() {
   ];
   section(
     '0. With defaults, side by side with node-red-contrib-influxdb',
-    `Every node as it comes out of the palette: write node 500 points / 1 s per request, outbox on; batch node batchSize 5,000, outbox on; query node default options; config node with gzip on (its default). ` +
+    `Every node as it comes out of the palette (the built dist/ files package.json names, as a user installs them): write node 500 points / 1 s per request, outbox on; batch node batchSize 5,000, outbox on; query node default options; config node with gzip on (its default). ` +
       `The peer (node-red-contrib-influxdb ${peerVersion()}, InfluxDB 1.x mode) runs in the same Node-RED process against an InfluxDB sink that answers every write with 204 at once; ours against kairosdb-local; both servers run in a child process, so only client cost counts. ` +
       `CPU is the Node-RED process's user + system time (process.cpuUsage) from the first message until the last point is stored; "longest block" is the largest lateness of a 5 ms timer, which on a loaded machine also counts time the process was not scheduled. ` +
       `Median of ${n} round(s); ratios are taken within a round. The load average of the ${cpus().length}-core machine at the start and end of the run is given above; other load stretches the block figures far more than the CPU figures.\n\n` +
