@@ -95,6 +95,17 @@ function decimals(b: Uint8Array, n: number, frac: number): number {
 }
 
 /**
+ * round(|v| * 1e6) when v is written digit by digit (it has at most six decimals and is below 2^31:
+ * those digits read back as exactly v), else -1.
+ */
+function digitPath(v: number): number {
+  const a = v < 0 ? -v : v;
+  if (!(a < FAST_LIMIT)) return -1;
+  const m = Math.round(a * FAST_SCALE);
+  return m < EXACT && m / FAST_SCALE === a ? m : -1;
+}
+
+/**
  * m / 1e6 (m = round(|v| * 1e6), v's digit path) as a double's text: the whole part, '.', the decimals
  * or a single 0. Needs room for 19 bytes.
  */
@@ -215,10 +226,7 @@ export class JsonByteWriter {
 
   /** True when double(v) writes v digit by digit (no String(v) needed). */
   static hasDigitPath(v: number): boolean {
-    const a = v < 0 ? -v : v;
-    if (!(a < FAST_LIMIT)) return false;
-    const m = Math.round(a * FAST_SCALE);
-    return m < EXACT && m / FAST_SCALE === a;
+    return digitPath(v) >= 0;
   }
 
   /**
@@ -236,13 +244,10 @@ export class JsonByteWriter {
    * round(|v| * 1e6) / 1e6 gives v back, those digits read back as exactly v.
    */
   double(v: number): void {
-    const a = v < 0 ? -v : v;
-    if (a < FAST_LIMIT) {
-      const m = Math.round(a * FAST_SCALE);
-      if (m < EXACT && m / FAST_SCALE === a) {
-        this.sixDecimals(v < 0, m);
-        return;
-      }
+    const m = digitPath(v);
+    if (m >= 0) {
+      this.sixDecimals(v < 0, m);
+      return;
     }
     if (this.textPos < this.texts.length) this.copyNextText();
     else this.doubleText(String(v));
@@ -273,9 +278,8 @@ export class JsonByteWriter {
       n = unsigned(b, n, ts[j]);
       b[n++] = 0x2c;
       const v = vs[j];
-      const a = v < 0 ? -v : v;
-      const m = a < FAST_LIMIT ? Math.round(a * FAST_SCALE) : EXACT;
-      if (m < EXACT && m / FAST_SCALE === a) {
+      const m = digitPath(v);
+      if (m >= 0) {
         n = sixDecimalsAt(b, n, v < 0, m);
       } else {
         this.n = n;
